@@ -1,0 +1,1 @@
+"""The core: conversation model, relay, storage, delivery worker, HTTP server, CLI and wiring."""

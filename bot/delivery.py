@@ -1,0 +1,171 @@
+"""The delivery worker: drains the outbox through the adapters, at least once, in lane order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Protocol
+
+from bot.model import Delivery, FileData, Outgoing, Platform, Sent
+from bot.ports import Adapter, DeliveryError
+from bot.storage.store import Store, Tx
+
+log = logging.getLogger(__name__)
+
+Backoff = Callable[[int], float]
+
+
+def jittered_backoff(attempts: int) -> float:
+    """Seconds to wait after the ``attempts``-th failure: doubling up to five minutes, ±20%."""
+    base = min(300.0, 2.0 ** max(0, attempts - 1))
+    return base * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not cryptography
+
+
+class Outcomes(Protocol):
+    """Who hears how a delivery ended (the relay)."""
+
+    async def sent(self, delivery: Delivery, sent: Sent) -> None: ...
+
+    async def failed(self, delivery: Delivery, reason: str) -> None: ...
+
+
+class DeliveryObserver(Protocol):
+    """Counts deliveries (metrics)."""
+
+    def delivered(self, platform: str) -> None: ...
+
+    def delivery_failed(self, platform: str, *, permanent: bool) -> None: ...
+
+
+class _Silent:
+    def delivered(self, platform: str) -> None:
+        pass
+
+    def delivery_failed(self, platform: str, *, permanent: bool) -> None:
+        pass
+
+
+class DeliveryWorker:
+    """Claims due outbox rows, sends each through its platform's adapter, records the result."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        adapters: Mapping[Platform, Adapter],
+        outcomes: Outcomes,
+        backoff: Backoff = jittered_backoff,
+        batch: int = 64,
+        lease: timedelta = timedelta(seconds=120),
+        idle_poll: float = 1.0,
+        observer: DeliveryObserver | None = None,
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._outcomes = outcomes
+        self._backoff = backoff
+        self._batch = batch
+        self._lease = lease
+        self._idle_poll = idle_poll
+        self._observer: DeliveryObserver = observer or _Silent()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    async def __aenter__(self) -> DeliveryWorker:
+        self._task = asyncio.create_task(self._run(), name="delivery-worker")
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def drain_once(self) -> int:
+        """Send one batch of due deliveries; returns how many were attempted."""
+        claimed = await self._store.claim_due(limit=self._batch, lease=self._lease)
+        if claimed:
+            await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
+        return len(claimed)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                if await self.drain_once():
+                    continue
+                await self._sleep_until_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("delivery worker: an outbox pass failed; trying again shortly")
+                await asyncio.sleep(self._idle_poll)
+
+    async def _sleep_until_due(self) -> None:
+        self._wake.clear()
+        due = await self._store.next_due_at()
+        wait = self._idle_poll
+        if due is not None:
+            wait = min(wait, max(0.0, (due - self._store.now()).total_seconds()))
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        except TimeoutError:
+            pass
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        platform = delivery.target.platform
+        adapter = self._adapters.get(platform)
+        if adapter is None:
+            await self._retry(delivery, f"no {platform} connection is configured", None)
+            return
+        if delivery.in_case_thread and delivery.target.thread is None:
+            await self._outcomes.failed(delivery, "the case's thread was never created")
+            return
+        try:
+            files = await self._files(delivery)
+            sent = await adapter.send(
+                Outgoing(target=delivery.target, body=delivery.body, files=files, idempotency_key=f"d{delivery.id}")
+            )
+        except DeliveryError as error:
+            self._observer.delivery_failed(platform, permanent=error.permanent)
+            if error.permanent:
+                log.warning("delivery %s to %s failed for good: %s", delivery.id, platform, error.reason)
+                await self._outcomes.failed(delivery, error.reason)
+            else:
+                await self._retry(delivery, error.reason, error.retry_after)
+            return
+        except Exception as error:  # an adapter bug must not stop the worker or lose the row
+            log.exception("delivery %s to %s raised; will retry", delivery.id, platform)
+            self._observer.delivery_failed(platform, permanent=False)
+            await self._retry(delivery, f"{type(error).__name__}", None)
+            return
+        self._observer.delivered(platform)
+        await self._outcomes.sent(delivery, sent)
+
+    async def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
+        wait = self._backoff(delivery.attempts)
+        if retry_after is not None:
+            wait = max(wait, retry_after)
+        at = self._store.now() + timedelta(seconds=wait)
+        log.info("delivery %s: %s; retrying in %.1fs", delivery.id, reason, wait)
+        await self._store.retry_later(delivery.id, at=at, error=reason)
+
+    async def _files(self, delivery: Delivery) -> tuple[FileData, ...]:
+        attachments = delivery.body.attachments
+        if not attachments:
+            return ()
+
+        async def load(tx: Tx) -> tuple[FileData, ...]:
+            loaded = [await tx.load_file(attachment) for attachment in attachments]
+            return tuple(f for f in loaded if f is not None)
+
+        return await self._store.read(load)

@@ -1,0 +1,42 @@
+"""The interfaces between the core and the platform adapters."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.events import InboundEvent
+from bot.model import Outgoing, Platform, Sent
+
+
+
+class InboundSink(Protocol):
+    """Where adapters hand normalised events: the relay.
+
+    ``accept`` returns once the event is stored (or recognised as a
+    duplicate): only then may an adapter acknowledge it to the platform.
+    """
+
+    async def accept(self, event: InboundEvent) -> None: ...
+
+
+class Adapter(Protocol):
+    """One platform connection. ``send`` raises ``DeliveryError`` on failure."""
+
+    @property
+    def platform(self) -> Platform: ...
+
+    async def start(self, sink: InboundSink) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def send(self, out: Outgoing) -> Sent: ...
+
+
+class DeliveryError(Exception):
+    """A send failed. ``permanent`` stops retries; ``retry_after`` is the platform's wish, in seconds."""
+
+    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after

@@ -1,0 +1,709 @@
+"""The store: every read and write the relay, the delivery worker and the desk make.
+
+Writes happen in ``Store.atomic``: one transaction, retried when a unique
+constraint shows that another writer got there first (so concurrent copies
+of one event, or ten first messages at once, end in one row).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Row,
+    and_,
+    event,
+    exists,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.events import Sender
+from bot.model import (
+    Address,
+    Attachment,
+    BlobId,
+    Body,
+    Case,
+    CaseId,
+    CaseStatus,
+    Citizen,
+    CitizenId,
+    Delivery,
+    DeliveryId,
+    DeliveryState,
+    DepartmentKey,
+    Direction,
+    FileData,
+    Message,
+    MessageId,
+    Platform,
+    PostKind,
+    Sent,
+    Side,
+    ThreadPost,
+)
+from bot.storage.codec import attachments_from_json, attachments_to_json, body_from_json, body_to_json
+from bot.storage.tables import blobs, cases, citizens, deliveries, inbound_events, messages
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+#: Reference alphabet: Crockford's base32, no I, L, O, U to misread.
+_REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ATOMIC_TRIES = 8
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+def new_reference(prefix: str = "CB") -> str:
+    """A short random case reference such as ``CB-7K2Q9M`` (matches ``[A-Z]{2,}-[0-9A-Z-]{4,}``)."""
+    return prefix + "-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    """How the outbox stands: pending rows, the oldest one's creation time, permanent failures."""
+
+    depth: int
+    oldest_pending_at: datetime | None
+    failed: int
+
+
+class Store:
+    """Owns the engine. ``atomic`` for writes, ``read`` for reads."""
+
+    def __init__(self, *, engine: AsyncEngine, clock: Clock = utc_now) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._sqlite = engine.dialect.name == "sqlite"
+        # One writer at a time inside this process: SQLite allows no more, and waiting
+        # on an asyncio lock is cheaper than on SQLite's busy timeout.
+        self._write_lock = asyncio.Lock()
+
+    @classmethod
+    def open(cls, url: str, *, clock: Clock = utc_now) -> Store:
+        """Create the engine for ``url`` (SQLite gets WAL and immediate write transactions)."""
+        if url.startswith("sqlite"):
+            engine = create_async_engine(url, connect_args={"timeout": 30})
+            _tune_sqlite(engine)
+        else:
+            engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+        return cls(engine=engine, clock=clock)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The SQLAlchemy engine (migrations and health checks use it)."""
+        return self._engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether this store is the single-process SQLite default."""
+        return self._sqlite
+
+    def now(self) -> datetime:
+        """The store's clock (tests inject a fake one)."""
+        return self._clock()
+
+    async def close(self) -> None:
+        """Release every pooled connection."""
+        await self._engine.dispose()
+
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction, again if a unique constraint lost a race."""
+        for attempt in range(_ATOMIC_TRIES):
+            try:
+                async with self._write() as connection:
+                    return await work(Tx(connection, self._clock()))
+            except IntegrityError:
+                if attempt == _ATOMIC_TRIES - 1:
+                    raise
+            except OperationalError as error:
+                # Another process holds SQLite's write lock longer than the busy timeout,
+                # or PostgreSQL chose this transaction as a deadlock victim: try again.
+                if attempt == _ATOMIC_TRIES - 1 or not _is_retryable(error):
+                    raise
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``work`` in a read-only transaction."""
+        async with self._engine.connect() as connection:
+            return await work(Tx(connection, self._clock()))
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        async with self._write_lock, self._engine.connect() as connection:
+            if self._sqlite:
+                connection = await connection.execution_options(civic_write=True)
+            async with connection.begin():
+                yield connection
+
+    # --- the delivery worker's side ------------------------------------------------
+
+    async def claim_due(self, *, limit: int, lease: timedelta) -> list[Delivery]:
+        """Take up to ``limit`` due deliveries, the oldest of each (case, side) lane.
+
+        A claimed row stays pending with ``next_attempt_at`` pushed one lease
+        ahead: if this process dies mid-send, the row is due again after the
+        lease, so nothing is lost. Rows behind it in its lane wait.
+        """
+
+        async def claim(tx: Tx) -> list[Delivery]:
+            return await tx.claim_due(limit=limit, lease=lease, skip_locked=not self._sqlite)
+
+        return await self.atomic(claim)
+
+    async def complete(self, delivery: Delivery, sent: Sent) -> None:
+        """Record a successful send and what it tells us (a new thread, a delivered id)."""
+
+        async def done(tx: Tx) -> None:
+            await tx.complete(delivery, sent)
+
+        await self.atomic(done)
+
+    async def retry_later(self, delivery_id: DeliveryId, *, at: datetime, error: str) -> None:
+        """Keep a delivery pending after a transient failure, due again at ``at``."""
+
+        async def later(tx: Tx) -> None:
+            await tx.set_delivery(delivery_id, next_attempt_at=at, last_error=error)
+
+        await self.atomic(later)
+
+    async def fail(self, delivery_id: DeliveryId, *, error: str) -> None:
+        """Stop retrying a delivery: the platform said it can never succeed."""
+
+        async def failed(tx: Tx) -> None:
+            await tx.set_delivery(delivery_id, state=DeliveryState.FAILED, last_error=error)
+
+        await self.atomic(failed)
+
+    async def outbox_stats(self) -> OutboxStats:
+        """Depth and age of the outbox, for /healthz and /metrics."""
+
+        async def stats(tx: Tx) -> OutboxStats:
+            return await tx.outbox_stats()
+
+        return await self.read(stats)
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest pending delivery is due (the worker sleeps until then)."""
+
+        async def due(tx: Tx) -> datetime | None:
+            return await tx.next_due_at()
+
+        return await self.read(due)
+
+
+def _is_retryable(error: OperationalError) -> bool:
+    text = str(error.orig).lower()
+    return "locked" in text or "deadlock" in text or "busy" in text
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(connection: Connection) -> None:
+        # Writers take the lock up front, so two processes never deadlock upgrading a read lock.
+        mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get("civic_write") else "BEGIN"
+        connection.exec_driver_sql(mode)
+
+
+class Tx:
+    """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
+
+    def __init__(self, connection: AsyncConnection, now: datetime) -> None:
+        self._c = connection
+        self.now = now
+
+    # --- inbound events ------------------------------------------------------------
+
+    async def claim_event(self, platform: Platform, event_id: str) -> bool:
+        """Record an inbound event; False when it was processed before."""
+        values = {"platform": platform, "event_id": event_id, "received_at": self.now}
+        if self._c.dialect.name == "postgresql":
+            statement: Any = pg_insert(inbound_events).values(values).on_conflict_do_nothing()
+        else:
+            statement = sqlite_insert(inbound_events).values(values).on_conflict_do_nothing()
+        result = await self._c.execute(statement)
+        return bool(result.rowcount == 1)
+
+    # --- citizens --------------------------------------------------------------------
+
+    async def citizen(self, sender: Sender) -> Citizen:
+        """The stored citizen for ``sender``, created (or renamed) as needed."""
+        row = (
+            await self._c.execute(
+                select(citizens).where(citizens.c.platform == sender.platform, citizens.c.user_id == sender.user_id)
+            )
+        ).first()
+        if row is None:
+            result = await self._c.execute(
+                insert(citizens).values(
+                    platform=sender.platform,
+                    user_id=sender.user_id,
+                    display_name=sender.display_name,
+                    language=sender.language,
+                    created_at=self.now,
+                )
+            )
+            citizen_id = CitizenId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+            return Citizen(citizen_id, sender.platform, sender.user_id, sender.display_name, sender.language)
+        citizen = _citizen(row)
+        if (citizen.display_name, citizen.language) != (sender.display_name, sender.language or citizen.language):
+            await self._c.execute(
+                update(citizens)
+                .where(citizens.c.id == citizen.id)
+                .values(display_name=sender.display_name, language=sender.language or citizen.language)
+            )
+            citizen = Citizen(
+                citizen.id, citizen.platform, citizen.user_id, sender.display_name, sender.language or citizen.language
+            )
+        return citizen
+
+    async def citizen_by_id(self, citizen_id: CitizenId) -> Citizen | None:
+        """The citizen with this id."""
+        row = (await self._c.execute(select(citizens).where(citizens.c.id == citizen_id))).first()
+        return None if row is None else _citizen(row)
+
+    # --- cases -------------------------------------------------------------------------
+
+    async def active_case(self, chat: Address) -> Case | None:
+        """The citizen chat's open or pending case, if any."""
+        return await self._one_case(
+            and_(
+                cases.c.chat_platform == chat.platform,
+                cases.c.chat_id == chat.chat,
+                cases.c.status != CaseStatus.CLOSED.value,
+            )
+        )
+
+    async def case(self, case_id: CaseId) -> Case | None:
+        """The case with this id."""
+        return await self._one_case(cases.c.id == case_id)
+
+    async def case_by_reference(self, reference: str) -> Case | None:
+        """The case with this reference."""
+        return await self._one_case(cases.c.reference == reference)
+
+    async def case_by_thread(self, thread: Address) -> Case | None:
+        """The case whose department thread is ``thread``."""
+        return await self._one_case(
+            and_(
+                cases.c.thread_platform == thread.platform,
+                cases.c.thread_chat == thread.chat,
+                cases.c.thread_id == thread.thread,
+            )
+        )
+
+    async def last_case(self, chat: Address) -> Case | None:
+        """The citizen chat's most recent case, whatever its status."""
+        rows = await self.cases_of_chat(chat, limit=1)
+        return rows[0] if rows else None
+
+    async def cases_of_chat(self, chat: Address, *, limit: int = 10) -> list[Case]:
+        """A citizen chat's cases, newest first."""
+        query = (
+            select(cases)
+            .where(cases.c.chat_platform == chat.platform, cases.c.chat_id == chat.chat)
+            .order_by(cases.c.created_at.desc(), cases.c.id.desc())
+            .limit(limit)
+        )
+        return [_case(row) for row in await self._c.execute(query)]
+
+    async def cases_of_departments(self, departments: tuple[DepartmentKey, ...], *, limit: int = 200) -> list[Case]:
+        """Cases of these departments: open first, then newest activity first (the desk's list)."""
+        closed_last = (cases.c.status == CaseStatus.CLOSED.value).label("closed_last")
+        query = (
+            select(cases)
+            .where(cases.c.department.in_(departments))
+            .order_by(closed_last, cases.c.updated_at.desc(), cases.c.id.desc())
+            .limit(limit)
+        )
+        return [_case(row) for row in await self._c.execute(query)]
+
+    async def create_case(
+        self,
+        *,
+        citizen: Citizen,
+        chat: Address,
+        department: DepartmentKey | None,
+        status: CaseStatus,
+        previous: CaseId | None,
+    ) -> Case:
+        """Open a new case; a racing twin makes this raise IntegrityError (``atomic`` retries)."""
+        reference = new_reference()
+        result = await self._c.execute(
+            insert(cases).values(
+                reference=reference,
+                citizen_id=citizen.id,
+                chat_platform=chat.platform,
+                chat_id=chat.chat,
+                department=department,
+                status=status.value,
+                previous_case_id=previous,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        case_id = CaseId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+        return Case(
+            id=case_id,
+            reference=reference,
+            citizen_id=citizen.id,
+            chat=chat,
+            department=department,
+            status=status,
+            thread=None,
+            root=None,
+            previous_case_id=previous,
+            claimed_by=None,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+
+    async def save_case(self, case: Case) -> Case:
+        """Write a case's changeable fields (department, status, thread, claim) and touch it."""
+        await self._c.execute(
+            update(cases)
+            .where(cases.c.id == case.id)
+            .values(
+                department=case.department,
+                status=case.status.value,
+                thread_platform=case.thread.platform if case.thread else None,
+                thread_chat=case.thread.chat if case.thread else None,
+                thread_id=case.thread.thread if case.thread else None,
+                root_id=case.root.thread if case.root else None,
+                claimed_by=case.claimed_by,
+                updated_at=self.now,
+            )
+        )
+        return replace(case, updated_at=self.now)
+
+    async def touch_case(self, case_id: CaseId) -> None:
+        """Mark new activity on a case (the desk sorts by it)."""
+        await self._c.execute(update(cases).where(cases.c.id == case_id).values(updated_at=self.now))
+
+    async def _one_case(self, where: ColumnElement[bool]) -> Case | None:
+        row = (await self._c.execute(select(cases).where(where).limit(1))).first()
+        return None if row is None else _case(row)
+
+    # --- messages ------------------------------------------------------------------------
+
+    async def add_message(
+        self,
+        *,
+        case_id: CaseId,
+        direction: Direction,
+        author: str,
+        text: str,
+        attachments: tuple[Attachment, ...] = (),
+        source: Address | None = None,
+        source_id: str | None = None,
+    ) -> Message:
+        """Store one message of a case."""
+        result = await self._c.execute(
+            insert(messages).values(
+                case_id=case_id,
+                direction=direction.value,
+                author=author,
+                text=text,
+                attachments=attachments_to_json(attachments),
+                source_platform=source.platform if source else None,
+                source_id=source_id,
+                created_at=self.now,
+            )
+        )
+        message_id = MessageId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+        return Message(message_id, case_id, direction, author, text, attachments, source_id, None, self.now)
+
+    async def messages(self, case_id: CaseId) -> list[Message]:
+        """A case's messages in the order they were stored."""
+        query = select(messages).where(messages.c.case_id == case_id).order_by(messages.c.id)
+        return [_message(row) for row in await self._c.execute(query)]
+
+    async def message(self, message_id: MessageId) -> Message | None:
+        """The message with this id."""
+        row = (await self._c.execute(select(messages).where(messages.c.id == message_id))).first()
+        return None if row is None else _message(row)
+
+    async def message_by_source(self, platform: Platform, source_id: str) -> Message | None:
+        """The stored message that came from this platform message id."""
+        query = (
+            select(messages)
+            .where(messages.c.source_platform == platform, messages.c.source_id == source_id)
+            .order_by(messages.c.id)
+            .limit(1)
+        )
+        row = (await self._c.execute(query)).first()
+        return None if row is None else _message(row)
+
+    # --- blobs -----------------------------------------------------------------------------
+
+    async def save_file(self, file: FileData) -> Attachment:
+        """Keep a file's bytes until every delivery that carries it is done."""
+        result = await self._c.execute(
+            insert(blobs).values(name=file.name, mime_type=file.mime_type, data=file.data, created_at=self.now)
+        )
+        blob_id = BlobId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+        return Attachment(name=file.name, mime_type=file.mime_type, size=len(file.data), blob_id=blob_id)
+
+    async def load_file(self, attachment: Attachment) -> FileData | None:
+        """The bytes behind an attachment, or None if it has none stored."""
+        if attachment.blob_id is None:
+            return None
+        row = (await self._c.execute(select(blobs.c.data).where(blobs.c.id == attachment.blob_id))).first()
+        return None if row is None else FileData(attachment.name, attachment.mime_type, bytes(row.data))
+
+    # --- outbox ----------------------------------------------------------------------------
+
+    async def enqueue(
+        self,
+        *,
+        case_id: CaseId | None,
+        side: Side,
+        lane: str,
+        target: Address,
+        body: Body,
+        message_id: MessageId | None = None,
+        in_case_thread: bool = False,
+    ) -> DeliveryId:
+        """Add one delivery to the outbox, due now, behind its lane's earlier rows."""
+        result = await self._c.execute(
+            insert(deliveries).values(
+                case_id=case_id,
+                message_id=message_id,
+                side=side.value,
+                lane=lane,
+                target_platform=target.platform,
+                target_chat=target.chat,
+                target_thread=target.thread,
+                in_case_thread=in_case_thread,
+                body=body_to_json(body),
+                state=DeliveryState.PENDING.value,
+                attempts=0,
+                next_attempt_at=self.now,
+                created_at=self.now,
+                updated_at=self.now,
+            )
+        )
+        return DeliveryId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+
+    async def deliveries_of_case(self, case_id: CaseId) -> list[Delivery]:
+        """Every outbox row of a case, oldest first (tests and the desk read them)."""
+        query = select(deliveries).where(deliveries.c.case_id == case_id).order_by(deliveries.c.id)
+        return [_delivery(row) for row in await self._c.execute(query)]
+
+    async def claim_due(self, *, limit: int, lease: timedelta, skip_locked: bool) -> list[Delivery]:
+        """See ``Store.claim_due``."""
+        earlier = deliveries.alias("earlier")
+        blocked = exists().where(
+            earlier.c.lane == deliveries.c.lane,
+            earlier.c.state == DeliveryState.PENDING.value,
+            earlier.c.id < deliveries.c.id,
+        )
+        query = (
+            select(deliveries)
+            .where(
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.next_attempt_at <= self.now,
+                ~blocked,
+            )
+            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .limit(limit)
+        )
+        if skip_locked:
+            query = query.with_for_update(skip_locked=True, of=deliveries)
+        rows = list(await self._c.execute(query))
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        await self._c.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(ids))
+            .values(next_attempt_at=self.now + lease, attempts=deliveries.c.attempts + 1, updated_at=self.now)
+        )
+        threads = await self._threads({CaseId(row.case_id) for row in rows if row.in_case_thread and row.case_id})
+        claimed = []
+        for row in rows:
+            delivery = _delivery(row)
+            if delivery.in_case_thread and delivery.case_id is not None:
+                thread = threads.get(delivery.case_id)
+                target = thread if thread is not None else Address(delivery.target.platform, delivery.target.chat)
+                delivery = _with_target(delivery, target, attempts=delivery.attempts + 1)
+            else:
+                delivery = _with_target(delivery, delivery.target, attempts=delivery.attempts + 1)
+            claimed.append(delivery)
+        return claimed
+
+    async def _threads(self, case_ids: set[CaseId]) -> dict[CaseId, Address]:
+        if not case_ids:
+            return {}
+        query = select(cases.c.id, cases.c.thread_platform, cases.c.thread_chat, cases.c.thread_id).where(
+            cases.c.id.in_(case_ids), cases.c.thread_id.is_not(None)
+        )
+        return {
+            CaseId(row.id): Address(Platform(row.thread_platform), row.thread_chat, row.thread_id)
+            for row in await self._c.execute(query)
+        }
+
+    async def complete(self, delivery: Delivery, sent: Sent) -> None:
+        """See ``Store.complete``."""
+        await self.set_delivery(delivery.id, state=DeliveryState.SENT, sent_id=sent.message_id, last_error=None)
+        body = delivery.body
+        if isinstance(body, ThreadPost) and body.kind is PostKind.ROOT and delivery.case_id is not None:
+            thread = sent.thread or sent.message_id
+            await self._c.execute(
+                update(cases)
+                .where(cases.c.id == delivery.case_id)
+                .values(
+                    thread_platform=delivery.target.platform,
+                    thread_chat=delivery.target.chat,
+                    thread_id=thread,
+                    root_id=sent.message_id,
+                )
+            )
+        if delivery.message_id is not None:
+            await self._c.execute(
+                update(messages).where(messages.c.id == delivery.message_id).values(delivered_id=sent.message_id)
+            )
+
+    async def set_delivery(
+        self,
+        delivery_id: DeliveryId,
+        *,
+        state: DeliveryState | None = None,
+        next_attempt_at: datetime | None = None,
+        last_error: str | None = None,
+        sent_id: str | None = None,
+    ) -> None:
+        """Update an outbox row's state, schedule, error or platform id."""
+        values: dict[str, Any] = {"updated_at": self.now, "last_error": last_error}
+        if state is not None:
+            values["state"] = state.value
+        if next_attempt_at is not None:
+            values["next_attempt_at"] = next_attempt_at
+        if sent_id is not None:
+            values["sent_id"] = sent_id
+        await self._c.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    async def outbox_stats(self) -> OutboxStats:
+        """See ``Store.outbox_stats``."""
+        pending = deliveries.c.state == DeliveryState.PENDING.value
+        row = (
+            await self._c.execute(select(func.count(), func.min(deliveries.c.created_at)).where(pending))
+        ).one()
+        failed = (
+            await self._c.execute(
+                select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value)
+            )
+        ).scalar_one()
+        oldest = row[1]
+        if isinstance(oldest, str):  # SQLite's min() over a column returns the raw text
+            oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
+        return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed))
+
+    async def next_due_at(self) -> datetime | None:
+        """See ``Store.next_due_at``."""
+        value = (
+            await self._c.execute(
+                select(func.min(deliveries.c.next_attempt_at)).where(
+                    deliveries.c.state == DeliveryState.PENDING.value
+                )
+            )
+        ).scalar_one()
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
+        assert value is None or isinstance(value, datetime)  # noqa: S101  # min over a timestamp column
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _citizen(row: Row[Any]) -> Citizen:
+    return Citizen(CitizenId(row.id), Platform(row.platform), row.user_id, row.display_name, row.language)
+
+
+def _case(row: Row[Any]) -> Case:
+    thread = (
+        Address(Platform(row.thread_platform), row.thread_chat, row.thread_id) if row.thread_id is not None else None
+    )
+    root = (
+        Address(Platform(row.thread_platform), row.thread_chat, row.root_id)
+        if row.root_id is not None and row.thread_platform is not None
+        else None
+    )
+    return Case(
+        id=CaseId(row.id),
+        reference=row.reference,
+        citizen_id=CitizenId(row.citizen_id),
+        chat=Address(Platform(row.chat_platform), row.chat_id),
+        department=DepartmentKey(row.department) if row.department is not None else None,
+        status=CaseStatus(row.status),
+        thread=thread,
+        root=root,
+        previous_case_id=CaseId(row.previous_case_id) if row.previous_case_id is not None else None,
+        claimed_by=row.claimed_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _message(row: Row[Any]) -> Message:
+    return Message(
+        id=MessageId(row.id),
+        case_id=CaseId(row.case_id),
+        direction=Direction(row.direction),
+        author=row.author,
+        text=row.text,
+        attachments=attachments_from_json(list(row.attachments)),
+        source_id=row.source_id,
+        delivered_id=row.delivered_id,
+        created_at=row.created_at,
+    )
+
+
+def _delivery(row: Row[Any]) -> Delivery:
+    return Delivery(
+        id=DeliveryId(row.id),
+        case_id=CaseId(row.case_id) if row.case_id is not None else None,
+        message_id=MessageId(row.message_id) if row.message_id is not None else None,
+        side=Side(row.side),
+        lane=row.lane,
+        target=Address(Platform(row.target_platform), row.target_chat, row.target_thread),
+        in_case_thread=bool(row.in_case_thread),
+        body=body_from_json(dict(row.body)),
+        state=DeliveryState(row.state),
+        attempts=int(row.attempts),
+        next_attempt_at=row.next_attempt_at,
+        last_error=row.last_error,
+        sent_id=row.sent_id,
+        created_at=row.created_at,
+    )
+
+
+def _with_target(delivery: Delivery, target: Address, *, attempts: int) -> Delivery:
+    return replace(delivery, target=target, attempts=attempts)

@@ -1,0 +1,175 @@
+"""The database schema (SQLAlchemy Core). Unique constraints do the work that must never race."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as UTC and always read back timezone-aware (SQLite forgets zones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)  # noqa: S101  # the column only holds timestamps
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+inbound_events = Table(
+    "inbound_events",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("event_id", String(128), primary_key=True),
+    Column("received_at", UTCDateTime(), nullable=False),
+)
+
+citizens = Table(
+    "citizens",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("display_name", String(200), nullable=False),
+    Column("language", String(16)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "user_id"),
+)
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reference", String(32), nullable=False, unique=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), nullable=False),
+    Column("chat_platform", String(32), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("department", String(64)),
+    Column("status", String(16), nullable=False),
+    Column("thread_platform", String(32)),
+    Column("thread_chat", String(128)),
+    Column("thread_id", String(128)),
+    Column("root_id", String(128)),
+    Column("previous_case_id", Id, ForeignKey("cases.id")),
+    Column("claimed_by", String(200)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    # One department thread per case (columns on the case row), and no two cases on one thread.
+    UniqueConstraint("thread_platform", "thread_chat", "thread_id"),
+    # One open (or pending) case per citizen chat.
+    Index(
+        "uq_cases_open_chat",
+        "chat_platform",
+        "chat_id",
+        unique=True,
+        sqlite_where=text("status != 'closed'"),
+        postgresql_where=text("status != 'closed'"),
+    ),
+    Index("ix_cases_chat_created", "chat_platform", "chat_id", "created_at"),
+    Index("ix_cases_department_updated", "department", "updated_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id"), nullable=False),
+    Column("direction", String(16), nullable=False),
+    Column("author", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("attachments", JSON, nullable=False),
+    Column("source_platform", String(32)),
+    Column("source_id", String(128)),
+    Column("delivered_id", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_messages_case_id", "case_id", "id"),
+    Index("ix_messages_source", "source_platform", "source_id"),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("case_id", Id, ForeignKey("cases.id")),
+    Column("message_id", Id, ForeignKey("messages.id")),
+    Column("side", String(16), nullable=False),
+    # Deliveries of one lane go out in order: a citizen chat's lane, or a case's department lane.
+    Column("lane", String(200), nullable=False),
+    Column("target_platform", String(32), nullable=False),
+    Column("target_chat", String(128), nullable=False),
+    Column("target_thread", String(128)),
+    Column("in_case_thread", Boolean, nullable=False),
+    Column("body", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime(), nullable=False),
+    Column("last_error", Text),
+    Column("sent_id", String(128)),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    # The worker's hot query: the oldest pending row of each lane that is due.
+    Index(
+        "ix_deliveries_pending_lane",
+        "lane",
+        "id",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    Index("ix_deliveries_case", "case_id", "id"),
+    Index(
+        "ix_deliveries_pending_due",
+        "next_attempt_at",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+)
+
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("name", String(255), nullable=False),
+    Column("mime_type", String(128), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)

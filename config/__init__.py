@@ -1,0 +1,1 @@
+"""Configuration: settings from BRIDGE_* variables, and the routing file's schema, loader and example."""

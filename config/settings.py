@@ -1,0 +1,66 @@
+"""Settings read from ``BRIDGE_*`` environment variables and ``.env`` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_ROUTING_FILE = Path("config/routing.yaml")
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Secrets are ``SecretStr`` and never logged."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BRIDGE_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+    )
+
+    database_url: str = "sqlite+aiosqlite:///civic-bridge.db"
+    routing_file: Path = DEFAULT_ROUTING_FILE
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=0, le=65535)
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+
+    discord_token: SecretStr | None = None
+    discord_api_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg"
+
+    #: Largest file relayed in either direction, in bytes.
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    #: Longest citizen message accepted, in characters.
+    max_message_chars: int = Field(default=8000, gt=0)
+    #: A pending delivery older than this makes /healthz say "degraded".
+    stuck_after_seconds: float = Field(default=300.0, gt=0)
+    #: Where the web desk keeps its users (``civic-bridge desk add-user``).
+    desk_users_file: Path = Path("desk-users.json")
+    log_level: str = "INFO"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's report into one message per bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
+    except ValidationError as error:
+        lines = []
+        for problem in error.errors():
+            name = "BRIDGE_" + "_".join(str(part) for part in problem["loc"]).upper()
+            lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r}); fix it in the environment or .env")
+        raise SettingsError("\n".join(lines)) from None
