@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
+
+from aiohttp import web
 
 from bot.events import InboundEvent
 from bot.model import Outgoing, Platform, Sent
@@ -20,10 +22,16 @@ class InboundSink(Protocol):
 
 
 class Adapter(Protocol):
-    """One platform connection. ``send`` raises ``DeliveryError`` on failure."""
+    """One platform connection. ``send`` raises ``DeliveryError`` on failure.
+
+    ``start`` begins intake (events go to ``sink``), ``stop`` ends it; ``health``
+    says how the connection stands ("up", "connecting", "down: …") for /healthz.
+    """
 
     @property
     def platform(self) -> Platform: ...
+
+    def health(self) -> str: ...
 
     async def start(self, sink: InboundSink) -> None: ...
 
@@ -40,3 +48,11 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+@runtime_checkable
+class WebMounted(Protocol):
+    """An adapter that receives over the bridge's own HTTP server (webhooks, web chat, desk)."""
+
+    def mount(self, app: web.Application) -> None:
+        """Add this adapter's routes; called once, before the server starts."""

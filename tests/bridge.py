@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.departments import Department, Directory
-from bot.delivery import DeliveryWorker
+from bot.delivery import Backoff, DeliveryWorker
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
 from bot.ports import Adapter
 from bot.relay import Limits, Relay
 from bot.storage.store import Store
-from tests.fakes import FakeCitizenPlatform, FakeClock, FakeDepartmentPlatform, KeywordRouter
+from bot.storage.store import Clock
+from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
 
 DIRECTORY = Directory(
     departments=(
@@ -35,7 +36,8 @@ class Bridge:
     worker: DeliveryWorker
     telegram: FakeCitizenPlatform
     slack: FakeDepartmentPlatform
-    clock: FakeClock
+    clock: Clock
+    adapters: dict[Platform, Adapter]
 
     async def settle(self, *, rounds: int = 50) -> None:
         """Run the delivery worker until nothing is due now."""
@@ -46,25 +48,41 @@ class Bridge:
 
 
 @asynccontextmanager
-async def build_bridge(store: Store, clock: FakeClock, *, max_message_chars: int = 8000) -> AsyncIterator[Bridge]:
-    """Wire the real relay and worker to fakes; retries are due at once (no backoff)."""
+async def build_bridge(
+    store: Store,
+    clock: Clock,
+    *,
+    adapters: Sequence[Adapter] = (),
+    directory: Directory = DIRECTORY,
+    max_message_chars: int = 8000,
+    backoff: Backoff = lambda _attempts: 0.0,
+) -> AsyncIterator[Bridge]:
+    """Wire the real relay and worker to fake Telegram and Slack, or to the real ``adapters`` given.
+
+    A real adapter replaces the fake of its platform. Retries are due at once unless
+    ``backoff`` says otherwise; the worker runs only when the test calls ``settle``
+    or enters ``bridge.worker`` (``async with``) for a background worker.
+    """
     telegram = FakeCitizenPlatform(TELEGRAM)
     slack = FakeDepartmentPlatform(SLACK)
-    adapters: dict[Platform, Adapter] = {TELEGRAM: telegram, SLACK: slack}
+    by_platform: dict[Platform, Adapter] = {TELEGRAM: telegram, SLACK: slack}
+    by_platform.update({adapter.platform: adapter for adapter in adapters})
     relay = Relay(
         store=store,
-        directory=DIRECTORY,
+        directory=directory,
         router=KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
     )
-    worker = DeliveryWorker(store=store, adapters=adapters, outcomes=relay, backoff=lambda _attempts: 0.0)
-    for adapter in adapters.values():
-        await adapter.start(relay)
+    worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, backoff=backoff)
+    started: list[Adapter] = []
     try:
-        yield Bridge(store, relay, worker, telegram, slack, clock)
+        for adapter in by_platform.values():
+            await adapter.start(relay)
+            started.append(adapter)
+        yield Bridge(store, relay, worker, telegram, slack, clock, by_platform)
     finally:
-        for adapter in reversed(adapters.values()):
+        for adapter in reversed(started):
             await adapter.stop()
 
 
-__all__ = ["DESK", "Bridge", "build_bridge"]
+__all__ = ["DESK", "DIRECTORY", "Bridge", "build_bridge"]

@@ -57,6 +57,9 @@ class _Recorder:
     def platform(self) -> Platform:
         return self._platform
 
+    def health(self) -> str:
+        return "up" if self.sink is not None else "down"
+
     async def start(self, sink: InboundSink) -> None:
         self.sink = sink
 
