@@ -241,6 +241,11 @@ class Tx:
         self._c = connection
         self.now = now
 
+    @property
+    def connection(self) -> AsyncConnection:
+        """The transaction's connection, for read queries a caller composes from ``bot.storage.tables``."""
+        return self._c
+
     # --- inbound events ------------------------------------------------------------
 
     async def claim_event(self, platform: Platform, event_id: str) -> bool:
