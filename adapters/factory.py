@@ -10,5 +10,8 @@ from config.settings import Settings
 
 def build_adapters(settings: Settings, *, directory: Directory, store: Store) -> list[Adapter]:
     """Every adapter this configuration enables, citizen platforms first."""
+    del directory, store  # used by the platform branches below as they are added
     adapters: list[Adapter] = []
+    if settings.telegram_token is None and settings.slack_bot_token is None:
+        return adapters
     return adapters

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Protocol
+from typing import Protocol, Self
 
 from bot.model import Delivery, FileData, Outgoing, Platform, Sent
 from bot.ports import Adapter, DeliveryError
@@ -27,17 +28,21 @@ def jittered_backoff(attempts: int) -> float:
 class Outcomes(Protocol):
     """Who hears how a delivery ended (the relay)."""
 
-    async def sent(self, delivery: Delivery, sent: Sent) -> None: ...
+    async def sent(self, delivery: Delivery, sent: Sent) -> None:
+        """The platform accepted the delivery."""
 
-    async def failed(self, delivery: Delivery, reason: str) -> None: ...
+    async def failed(self, delivery: Delivery, reason: str) -> None:
+        """The delivery can never succeed."""
 
 
 class DeliveryObserver(Protocol):
     """Counts deliveries (metrics)."""
 
-    def delivered(self, platform: str) -> None: ...
+    def delivered(self, platform: str) -> None:
+        """A delivery was sent."""
 
-    def delivery_failed(self, platform: str, *, permanent: bool) -> None: ...
+    def delivery_failed(self, platform: str, *, permanent: bool) -> None:
+        """A delivery attempt failed."""
 
 
 class _Silent:
@@ -78,17 +83,15 @@ class DeliveryWorker:
         """Something was queued: look at the outbox now rather than at the next poll."""
         self._wake.set()
 
-    async def __aenter__(self) -> DeliveryWorker:
+    async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run(), name="delivery-worker")
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def drain_once(self) -> int:
@@ -116,10 +119,8 @@ class DeliveryWorker:
         wait = self._idle_poll
         if due is not None:
             wait = min(wait, max(0.0, (due - self._store.now()).total_seconds()))
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
-        except TimeoutError:
-            pass
 
     async def _deliver(self, delivery: Delivery) -> None:
         platform = delivery.target.platform

@@ -10,7 +10,6 @@ from bot.events import InboundEvent
 from bot.model import Outgoing, Platform, Sent
 
 
-
 class InboundSink(Protocol):
     """Where adapters hand normalised events: the relay.
 
@@ -18,7 +17,8 @@ class InboundSink(Protocol):
     duplicate): only then may an adapter acknowledge it to the platform.
     """
 
-    async def accept(self, event: InboundEvent) -> None: ...
+    async def accept(self, event: InboundEvent) -> None:
+        """Store the event and queue what it causes; a duplicate changes nothing."""
 
 
 class Adapter(Protocol):
@@ -29,15 +29,20 @@ class Adapter(Protocol):
     """
 
     @property
-    def platform(self) -> Platform: ...
+    def platform(self) -> Platform:
+        """The platform this adapter speaks for."""
 
-    def health(self) -> str: ...
+    def health(self) -> str:
+        """How the connection stands."""
 
-    async def start(self, sink: InboundSink) -> None: ...
+    async def start(self, sink: InboundSink) -> None:
+        """Connect and hand inbound events to ``sink``."""
 
-    async def stop(self) -> None: ...
+    async def stop(self) -> None:
+        """Stop intake and disconnect."""
 
-    async def send(self, out: Outgoing) -> Sent: ...
+    async def send(self, out: Outgoing) -> Sent:
+        """Send one message; raise ``DeliveryError`` when it cannot be sent."""
 
 
 class DeliveryError(Exception):

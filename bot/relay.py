@@ -57,30 +57,37 @@ class Decision(Protocol):
     """A routing decision; ``department`` None means: ask the citizen among ``candidates``."""
 
     @property
-    def department(self) -> str | None: ...
+    def department(self) -> str | None:
+        """The chosen department's key, or None when unsure."""
 
     @property
-    def confidence(self) -> float: ...
+    def confidence(self) -> float:
+        """How sure the router is, from 0 to 1."""
 
     @property
-    def reason(self) -> str: ...
+    def reason(self) -> str:
+        """Why, in words an admin understands."""
 
     @property
-    def candidates(self) -> tuple[str, ...]: ...
+    def candidates(self) -> tuple[str, ...]:
+        """The departments to offer when unsure, best first."""
 
 
 class Router(Protocol):
     """Chooses a department for a citizen's first message."""
 
-    def route(self, text: str, *, language: str | None = None) -> Decision: ...
+    def route(self, text: str, *, language: str | None = None) -> Decision:
+        """Decide where a first message goes."""
 
 
 class Observer(Protocol):
     """Counts what the relay does (metrics); the relay works the same without one."""
 
-    def message_in(self, platform: str) -> None: ...
+    def message_in(self, platform: str) -> None:
+        """An inbound event was accepted."""
 
-    def routed(self, department: str) -> None: ...
+    def routed(self, department: str) -> None:
+        """A case was routed to a department."""
 
 
 class _Silent:
@@ -191,14 +198,16 @@ class Relay:
         if case is not None and case.status is CaseStatus.PENDING:
             if await self._menu_answer(tx, event.sender, event.chat, case, text):
                 return
-            await self._store_citizen(tx, case, citizen, event, text, attachments)
+            await self._store_citizen(tx, case, citizen=citizen, event=event, text=text, attachments=attachments)
             await self._send_menu(tx, case, event.chat, texts.MENU_AGAIN, await self._last_menu(tx, case))
             return
         if case is None:
             await self._open_case(tx, citizen, event, text, attachments)
             return
-        message = await self._store_citizen(tx, case, citizen, event, text, attachments)
-        await self._post(tx, case, citizen, PostKind.CITIZEN, message.text, citizen.display_name, message=message)
+        message = await self._store_citizen(tx, case, citizen=citizen, event=event, text=text, attachments=attachments)
+        await self._post(
+            tx, case, PostKind.CITIZEN, text=message.text, author=citizen.display_name, citizen=citizen, message=message
+        )
         await tx.touch_case(case.id)
 
     async def _open_case(
@@ -215,17 +224,20 @@ class Relay:
             status=status,
             previous=previous.id if previous else None,
         )
-        message = await self._store_citizen(tx, case, citizen, event, text, attachments)
+        message = await self._store_citizen(tx, case, citizen=citizen, event=event, text=text, attachments=attachments)
         if department is None:
             candidates = tuple(c for c in decision.candidates if self._directory.get(c) is not None)
             await self._send_menu(tx, case, event.chat, texts.MENU, candidates)
             return
-        await self._start_thread(tx, case, citizen, department, [message], previous)
+        await self._start_thread(
+            tx, case, citizen=citizen, department=department, messages=[message], previous=previous
+        )
 
     async def _start_thread(
         self,
         tx: Tx,
         case: Case,
+        *,
         citizen: Citizen,
         department: Department,
         messages: list[Message],
@@ -247,7 +259,15 @@ class Relay:
             message_id=first.id,
         )
         for message in rest:
-            await self._post(tx, case, citizen, PostKind.CITIZEN, message.text, citizen.display_name, message=message)
+            await self._post(
+                tx,
+                case,
+                PostKind.CITIZEN,
+                text=message.text,
+                author=citizen.display_name,
+                citizen=citizen,
+                message=message,
+            )
         ack = texts.ACK.format(reference=case.reference, department=department.name)
         await self._tell(tx, case.chat, case, ReplyKind.ACK, ack)
 
@@ -255,6 +275,7 @@ class Relay:
         self,
         tx: Tx,
         case: Case,
+        *,
         citizen: Citizen,
         event: CitizenMessage,
         text: str,
@@ -314,7 +335,7 @@ class Relay:
         case = await tx.save_case(replace(case, department=department.key, status=CaseStatus.OPEN))
         messages = [m for m in await tx.messages(case.id) if m.direction is Direction.CITIZEN]
         previous = await tx.case(case.previous_case_id) if case.previous_case_id else None
-        await self._start_thread(tx, case, citizen, department, messages, previous)
+        await self._start_thread(tx, case, citizen=citizen, department=department, messages=messages, previous=previous)
 
     async def _citizen_command(self, tx: Tx, event: CitizenCommand) -> None:
         case = await tx.active_case(event.chat)
@@ -339,7 +360,9 @@ class Relay:
                     await self._tell(tx, event.chat, None, ReplyKind.SYSTEM, texts.NEW_NONE)
                     return
                 await self._close(tx, case, texts.CLOSED_BY_CITIZEN)
-                await self._tell(tx, event.chat, case, ReplyKind.SYSTEM, texts.NEW_CASE.format(reference=case.reference))
+                await self._tell(
+                    tx, event.chat, case, ReplyKind.SYSTEM, texts.NEW_CASE.format(reference=case.reference)
+                )
 
     # --- staff -----------------------------------------------------------------------------
 
@@ -478,7 +501,7 @@ class Relay:
             case = await tx.case(delivery.case_id)
             message = await tx.message(delivery.message_id) if delivery.message_id else None
             if case is not None and message is not None and message.source_id is not None:
-                await self._post(tx, case, None, PostKind.RECEIPT, "delivered", "bridge", about=message.source_id)
+                await self._post(tx, case, PostKind.RECEIPT, text="delivered", author="bridge", about=message.source_id)
 
         await self._store.atomic(work)
         self._on_queued()
@@ -518,11 +541,11 @@ class Relay:
         self,
         tx: Tx,
         case: Case,
-        citizen: Citizen | None,
         kind: PostKind,
+        *,
         text: str,
         author: str,
-        *,
+        citizen: Citizen | None = None,
         message: Message | None = None,
         about: str | None = None,
     ) -> None:
@@ -547,10 +570,10 @@ class Relay:
 
     async def _system(self, tx: Tx, case: Case, line: str) -> None:
         await tx.add_message(case_id=case.id, direction=Direction.SYSTEM, author="bridge", text=line)
-        await self._post(tx, case, None, PostKind.SYSTEM, line, "bridge")
+        await self._post(tx, case, PostKind.SYSTEM, text=line, author="bridge")
 
     async def _update_root(self, tx: Tx, case: Case) -> None:
-        await self._post(tx, case, None, PostKind.ROOT_UPDATE, "", "bridge")
+        await self._post(tx, case, PostKind.ROOT_UPDATE, text="", author="bridge")
 
     async def _tell(self, tx: Tx, chat: Address, case: Case | None, kind: ReplyKind, text: str) -> None:
         """Queue a message from the bridge to a citizen chat."""

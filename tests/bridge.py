@@ -6,13 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.departments import Department, Directory
 from bot.delivery import Backoff, DeliveryWorker
+from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
 from bot.ports import Adapter
 from bot.relay import Limits, Relay
-from bot.storage.store import Store
-from bot.storage.store import Clock
+from bot.storage.store import Clock, Store
 from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
 
 DIRECTORY = Directory(

@@ -123,7 +123,7 @@ class FakeCitizenPlatform(_Recorder):
         return event_id
 
     async def command(self, *, user: int | str, command: CitizenCommandKind) -> None:
-        """A citizen uses /start, /status, …"""
+        """A citizen uses a command such as /start or /status."""
         await self._deliver(CitizenCommand(next_id(), self.sender(user), self.chat(user), command))
 
     async def choose(self, *, user: int | str, choice: str) -> None:

@@ -7,7 +7,12 @@ import time
 from collections.abc import Awaitable, Callable
 
 
-async def eventually(condition: Callable[[], bool | Awaitable[bool]], *, timeout: float = 10.0, what: str = "") -> None:
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]],
+    *,
+    timeout: float = 10.0,  # noqa: ASYNC109  # a polling deadline, not a cancellation scope
+    what: str = "",
+) -> None:
     """Return once ``condition()`` holds; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:

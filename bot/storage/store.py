@@ -150,9 +150,8 @@ class Store:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self._engine.connect() as connection:
-            if self._sqlite:
-                connection = await connection.execution_options(civic_write=True)
+        async with self._write_lock, self._engine.connect() as plain:
+            connection = await plain.execution_options(civic_write=True) if self._sqlite else plain
             async with connection.begin():
                 yield connection
 
@@ -219,7 +218,7 @@ def _is_retryable(error: OperationalError) -> bool:
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: Any, _record: object) -> None:  # noqa: ANN401  # the DBAPI connection is untyped
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -620,13 +619,9 @@ class Tx:
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""
         pending = deliveries.c.state == DeliveryState.PENDING.value
-        row = (
-            await self._c.execute(select(func.count(), func.min(deliveries.c.created_at)).where(pending))
-        ).one()
+        row = (await self._c.execute(select(func.count(), func.min(deliveries.c.created_at)).where(pending))).one()
         failed = (
-            await self._c.execute(
-                select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value)
-            )
+            await self._c.execute(select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value))
         ).scalar_one()
         oldest = row[1]
         if isinstance(oldest, str):  # SQLite's min() over a column returns the raw text
@@ -637,9 +632,7 @@ class Tx:
         """See ``Store.next_due_at``."""
         value = (
             await self._c.execute(
-                select(func.min(deliveries.c.next_attempt_at)).where(
-                    deliveries.c.state == DeliveryState.PENDING.value
-                )
+                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.state == DeliveryState.PENDING.value)
             )
         ).scalar_one()
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from bot.events import CitizenCommandKind, StaffActionKind
 from bot.model import CaseStatus, FileData, PostKind, ReplyKind
 from bot.ports import DeliveryError
 from tests.bridge import Bridge
+from tests.fakes import FakeClock
 
 REFERENCE = re.compile(r"[A-Z]{2,}-[0-9A-Z-]{4,}")
 
@@ -73,7 +74,11 @@ async def test_staff_reply_reaches_citizen_signed_with_department(bridge: Bridge
     await bridge.slack.reply(bridge.slack.threads[0], "We will fix it this week.")
     await bridge.settle()
     reply = bridge.telegram.replies(111)[-1]
-    assert (reply.kind, reply.text, reply.signature) == (ReplyKind.STAFF, "We will fix it this week.", "Roads & Transport")
+    assert (reply.kind, reply.text, reply.signature) == (
+        ReplyKind.STAFF,
+        "We will fix it this week.",
+        "Roads & Transport",
+    )
 
 
 async def test_officer_first_name_signs_where_the_department_asks(bridge: Bridge) -> None:
@@ -129,9 +134,7 @@ async def test_duplicate_inbound_is_processed_once(bridge: Bridge) -> None:
 
 async def test_concurrent_duplicates_are_processed_once(bridge: Bridge) -> None:
     """Two copies of one event arriving at the same time are processed once."""
-    await asyncio.gather(
-        *(bridge.telegram.receive(user=111, text="pothole", event_id="update-9") for _ in range(2))
-    )
+    await asyncio.gather(*(bridge.telegram.receive(user=111, text="pothole", event_id="update-9") for _ in range(2)))
     await bridge.settle()
     assert len(bridge.slack.threads) == 1
     assert len(bridge.slack.threads[0].posts) == 1
@@ -283,6 +286,7 @@ async def test_retry_after_is_honoured(bridge: Bridge) -> None:
     await bridge.slack.reply(bridge.slack.threads[0], "soon")
     await bridge.settle()
     assert "soon" not in bridge.telegram.texts(111)
+    assert isinstance(bridge.clock, FakeClock)
     bridge.clock.advance(31)
     await bridge.settle()
     assert bridge.telegram.texts(111)[-1] == "soon"

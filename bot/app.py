@@ -1,0 +1,223 @@
+"""Wiring: builds the bridge from settings and runs it as one async context manager.
+
+Start order: database (migrated) → adapters' HTTP routes → HTTP server →
+adapters → delivery worker. Stop order is the reverse, in ``finally``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self
+
+from aiohttp import web
+from sqlalchemy.engine import make_url
+
+from adapters.factory import build_adapters
+from bot.delivery import DeliveryWorker
+from bot.departments import Department, Directory
+from bot.http import HealthCheck, build_web_app
+from bot.metrics import Metrics
+from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.ports import Adapter, WebMounted
+from bot.relay import Limits, Relay
+from bot.storage import migrate
+from bot.storage.store import Store
+from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
+from config.settings import DEFAULT_ROUTING_FILE, Settings
+from routing.router import Router
+
+log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The bridge cannot start; the message says what to fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingChoice:
+    """The routing the bridge runs on, and whether it is the built-in example."""
+
+    path: Path
+    config: RoutingConfig
+    is_example: bool
+
+
+def choose_routing(settings: Settings) -> RoutingChoice:
+    """The configured routing file; the built-in example when the default path has none."""
+    path = settings.routing_file
+    if not path.exists():
+        if path != DEFAULT_ROUTING_FILE:
+            raise StartupError(f"BRIDGE_ROUTING_FILE={path}: no such file. Point it at your routing YAML.")
+        return RoutingChoice(EXAMPLE_ROUTING_PATH, load_routing(EXAMPLE_ROUTING_PATH), is_example=True)
+    return RoutingChoice(path, load_routing(path), is_example=False)
+
+
+def directory_from(config: RoutingConfig) -> Directory:
+    """The relay's view of the routing file's departments."""
+    departments = tuple(
+        Department(
+            key=DepartmentKey(d.key),
+            name=d.name,
+            home=Address(SLACK, d.slack_channel) if d.slack_channel else Address(DESK, d.key),
+            sign_with_officer_name=d.sign_with_officer_name,
+        )
+        for d in config.departments
+    )
+    return Directory(departments=departments, fallback=DepartmentKey(config.fallback))
+
+
+class SqliteLock:
+    """Holds an exclusive lock beside the SQLite file: SQLite serves one bridge process."""
+
+    def __init__(self, database_url: str) -> None:
+        database = make_url(database_url).database
+        self._path = Path(f"{database}.lock") if database and database != ":memory:" else None
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock or explain why this process cannot start."""
+        if self._path is None:
+            return
+        self._file = self._path.open("w")
+        try:
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            self._file = None
+            raise StartupError(
+                f"another civic-bridge process is running on this SQLite database ({self._path.with_suffix('')}). "
+                "SQLite serves one process; to run several, set BRIDGE_DATABASE_URL to a PostgreSQL database."
+            ) from None
+
+    def release(self) -> None:
+        """Let another process take over."""
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+class App:
+    """The running bridge. ``async with App(settings=…) as app:`` starts it; leaving stops it."""
+
+    def __init__(self, *, settings: Settings) -> None:
+        self.settings = settings
+        self.metrics = Metrics()
+        self.store: Store | None = None
+        self.relay: Relay | None = None
+        self.adapters: list[Adapter] = []
+        self.port: int | None = None
+        self._started: list[Adapter] = []
+        self._worker: DeliveryWorker | None = None
+        self._runner: web.AppRunner | None = None
+        self._lock: SqliteLock | None = None
+
+    async def __aenter__(self) -> Self:
+        try:
+            await self._start()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
+    ) -> None:
+        await self._stop()
+
+    async def _start(self) -> None:
+        settings = self.settings
+        routing = choose_routing(settings)
+        if routing.is_example:
+            log.warning(
+                "no routing file at %s: using the built-in example routing (%s), every department on the web desk",
+                settings.routing_file,
+                routing.path,
+            )
+        if settings.database_url.startswith("sqlite"):
+            self._lock = SqliteLock(settings.database_url)
+            self._lock.acquire()
+        store = self.store = Store.open(settings.database_url)
+        try:
+            await migrate.upgrade(store.engine)
+        except (OSError, ConnectionError) as error:
+            raise StartupError(f"BRIDGE_DATABASE_URL: cannot reach the database ({error}).") from error
+        log.info("database ready at schema %s", migrate.head_revision())
+        directory = directory_from(routing.config)
+        relay = self.relay = Relay(
+            store=store,
+            directory=directory,
+            router=Router(routing.config),
+            # The worker is created just below; the relay rings it after each commit.
+            on_queued=lambda: self._worker.wake() if self._worker else None,
+            observer=self.metrics,
+            limits=Limits(max_message_chars=settings.max_message_chars),
+        )
+        self.adapters = build_adapters(settings, directory=directory, store=store)
+        by_platform = {adapter.platform: adapter for adapter in self.adapters}
+        health = HealthCheck(
+            store=store,
+            adapters=by_platform,
+            metrics=self.metrics,
+            stuck_after=settings.stuck_after_seconds,
+            schema=lambda: migrate.current_revision(store.engine),
+        )
+        web_app = build_web_app(health=health, metrics=self.metrics, max_body=settings.max_file_bytes + 1024 * 1024)
+        for adapter in self.adapters:
+            if isinstance(adapter, WebMounted):
+                adapter.mount(web_app)
+        self._runner = web.AppRunner(web_app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
+        try:
+            await site.start()
+        except OSError as error:
+            raise StartupError(
+                f"BRIDGE_HTTP_HOST/BRIDGE_HTTP_PORT: cannot listen on {settings.http_host}:{settings.http_port} "
+                f"({error.strerror}). Choose a free port."
+            ) from error
+        self.port = _bound_port(self._runner)
+        for adapter in self.adapters:
+            await adapter.start(relay)
+            self._started.append(adapter)
+        self._worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, observer=self.metrics)
+        await self._worker.__aenter__()
+        log.info(
+            "civic-bridge is up on http://%s:%s (platforms: %s)",
+            settings.http_host,
+            self.port,
+            ", ".join(a.platform for a in self.adapters) or "none",
+        )
+
+    async def _stop(self) -> None:
+        try:
+            if self._worker is not None:
+                await self._worker.__aexit__(None, None, None)
+                self._worker = None
+        finally:
+            for adapter in reversed(self._started):
+                try:
+                    await adapter.stop()
+                except Exception:
+                    log.exception("stopping the %s adapter failed", adapter.platform)
+            self._started.clear()
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+            if self.store is not None:
+                await self.store.close()
+                self.store = None
+            if self._lock is not None:
+                self._lock.release()
+                self._lock = None
+
+
+def _bound_port(runner: web.AppRunner) -> int | None:
+    with contextlib.suppress(IndexError, TypeError):
+        return int(runner.addresses[0][1])
+    return None

@@ -1,0 +1,104 @@
+"""The bridge's HTTP server: /healthz, /metrics, and the routes adapters mount (webhooks, web chat, desk)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bot.metrics import Metrics
+from bot.model import Platform
+from bot.ports import Adapter
+from bot.storage.store import OutboxStats, Store
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """What /healthz reports; ``degraded`` never changes the status code."""
+
+    status: str
+    database: str
+    schema: str | None
+    adapters: Mapping[str, str]
+    outbox_depth: int
+    outbox_oldest_pending_seconds: float | None
+    outbox_failed: int
+
+    def as_json(self) -> dict[str, Any]:
+        """The JSON body."""
+        return {
+            "status": self.status,
+            "database": self.database,
+            "schema": self.schema,
+            "adapters": dict(self.adapters),
+            "outbox": {
+                "depth": self.outbox_depth,
+                "oldest_pending_seconds": self.outbox_oldest_pending_seconds,
+                "failed": self.outbox_failed,
+            },
+        }
+
+
+class HealthCheck:
+    """Computes health from the store and adapters, and refreshes the outbox gauges."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        adapters: Mapping[Platform, Adapter],
+        metrics: Metrics,
+        stuck_after: float,
+        schema: Callable[[], Awaitable[str | None]],
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._metrics = metrics
+        self._stuck_after = stuck_after
+        self._schema = schema
+
+    async def check(self) -> Health:
+        """Read the database and adapters once."""
+        try:
+            stats = await self._store.outbox_stats()
+            schema = await self._schema()
+            database = "up"
+        except Exception as error:  # noqa: BLE001  # any database failure is reported, not raised
+            stats, schema, database = OutboxStats(0, None, 0), None, f"down: {type(error).__name__}"
+        oldest = (self._store.now() - stats.oldest_pending_at).total_seconds() if stats.oldest_pending_at else None
+        stuck = oldest is not None and oldest > self._stuck_after
+        adapters = {str(name): adapter.health() for name, adapter in self._adapters.items()}
+        degraded = stuck or database != "up" or any(state != "up" for state in adapters.values())
+        self._metrics.outbox_depth.set(stats.depth)
+        self._metrics.outbox_oldest_age.set(oldest or 0.0)
+        self._metrics.outbox_failed.set(stats.failed)
+        self._metrics.outbox_stuck.set(1 if stuck else 0)
+        return Health(
+            status="degraded" if degraded else "ok",
+            database=database,
+            schema=schema,
+            adapters=adapters,
+            outbox_depth=stats.depth,
+            outbox_oldest_pending_seconds=round(oldest, 3) if oldest is not None else None,
+            outbox_failed=stats.failed,
+        )
+
+
+def build_web_app(*, health: HealthCheck, metrics: Metrics, max_body: int) -> web.Application:
+    """The aiohttp application with the bridge's own routes; adapters mount theirs after."""
+    app = web.Application(client_max_size=max_body)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        report = await health.check()
+        return web.json_response(report.as_json(), dumps=json.dumps)
+
+    async def metrics_page(_request: web.Request) -> web.Response:
+        await health.check()
+        return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics_page)
+    return app

@@ -1,0 +1,231 @@
+"""The ``routes`` command: check a routing file, explain one routing decision, test a CSV of cases."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from config.routing_file import RoutingConfig, RoutingFileError, load_routing
+from routing.router import Decision, Router
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+
+#: Longest citizen text shown in a line of the ``routes test`` report.
+_SHOWN_TEXT = 70
+
+_REQUIRED_COLUMNS = ("text", "department")
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    *,
+    default_routing: Callable[[], Path],
+) -> None:
+    """Add ``routes check|explain|test``; each sets ``func(args) -> exit code`` on the namespace."""
+    routes = subparsers.add_parser("routes", help="check, explain and test the routing file")
+    commands = routes.add_subparsers(dest="routes_command", metavar="{check,explain,test}", required=True)
+    routing_help = "the routing file (default: BRIDGE_ROUTING_FILE, else config/routing.yaml or the built-in example)"
+
+    check = commands.add_parser("check", help="validate a routing file and list every problem")
+    check.add_argument("--routing", type=Path, help=routing_help)
+    check.set_defaults(func=lambda args: check_routing(_routing_path(args, default_routing)))
+
+    explain = commands.add_parser("explain", help="show where a message would be routed, and why")
+    explain.add_argument("--routing", type=Path, help=routing_help)
+    explain.add_argument("--json", action="store_true", help="print one JSON object")
+    explain.add_argument("--language", help="the citizen's language code, such as en or pl (default: English)")
+    explain.add_argument("text", metavar="TEXT", help="the citizen's first message")
+    explain.set_defaults(
+        func=lambda args: explain_text(
+            _routing_path(args, default_routing),
+            args.text,
+            as_json=args.json,
+            language=args.language,
+        ),
+    )
+
+    test = commands.add_parser("test", help="route a CSV of text,department cases and count the results")
+    test.add_argument("--routing", type=Path, help=routing_help)
+    test.add_argument("cases", metavar="CASES.csv", type=Path, help="a CSV file with columns text,department")
+    test.set_defaults(func=lambda args: run_cases(_routing_path(args, default_routing), args.cases))
+
+
+def _routing_path(args: argparse.Namespace, default_routing: Callable[[], Path]) -> Path:
+    routing: Path | None = args.routing
+    return routing if routing is not None else default_routing()
+
+
+def _say(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _load(path: Path) -> RoutingConfig | None:
+    """Load the routing file, or print every problem and return None."""
+    try:
+        return load_routing(path)
+    except RoutingFileError as error:
+        for problem in error.problems:
+            _say(str(problem))
+        return None
+
+
+def check_routing(path: Path) -> int:
+    """Validate a routing file: 0 with a summary, or 1 with every problem as ``FILE:LINE: message``."""
+    config = _load(path)
+    if config is None:
+        return 1
+    _say(f"{path}: OK, {len(config.departments)} departments, fallback {config.fallback}")
+    return 0
+
+
+def explain_text(path: Path, text: str, *, as_json: bool = False, language: str | None = None) -> int:
+    """Print where ``text`` would be routed, the confidence and the reason."""
+    config = _load(path)
+    if config is None:
+        return 1
+    decision = Router(config).route(text, language=language)
+    names = {dept.key: dept.name for dept in config.departments}
+    if as_json:
+        _say(
+            json.dumps(
+                {
+                    "department": decision.department,
+                    "department_name": names.get(decision.department or ""),
+                    "confidence": decision.confidence,
+                    "reason": decision.reason,
+                    "candidates": list(decision.candidates),
+                },
+                ensure_ascii=False,
+            ),
+        )
+        return 0
+    if decision.department is None:
+        offered = ", ".join(f"{key} ({names[key]})" for key in decision.candidates)
+        _say(f"department: unsure, the citizen chooses among {offered} or Other ({config.fallback})")
+    else:
+        _say(f"department: {decision.department} ({names[decision.department]})")
+    _say(f"confidence: {decision.confidence:.2f}")
+    _say(f"reason: {decision.reason}")
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Case:
+    line: int
+    text: str
+    department: str
+
+
+class _CasesError(Exception):
+    """A cases file that cannot be used; the message names the file, line and fix."""
+
+
+def _read_cases(path: Path, known: Sequence[str]) -> list[_Case]:
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as file:
+            reader = csv.DictReader(file)
+            columns = reader.fieldnames or []
+            missing = [column for column in _REQUIRED_COLUMNS if column not in columns]
+            if missing:
+                found = ", ".join(columns) if columns else "nothing"
+                msg = (
+                    f"{path}:1: the header must name the columns text,department; "
+                    f"missing {', '.join(missing)} (found: {found})"
+                )
+                raise _CasesError(msg)
+            rows = [(reader.line_num, row) for row in reader]
+    except OSError as error:
+        msg = f"{path}: cannot read the cases file: {error.strerror or error}"
+        raise _CasesError(msg) from error
+    except (UnicodeDecodeError, csv.Error) as error:
+        msg = f"{path}: not a UTF-8 CSV file ({error}): save it as CSV UTF-8"
+        raise _CasesError(msg) from error
+
+    cases: list[_Case] = []
+    problems: list[str] = []
+    for line, row in rows:
+        text = (row.get("text") or "").strip()
+        department = (row.get("department") or "").strip()
+        if not text:
+            problems.append(f"{path}:{line}: the text is empty: write the citizen's message or remove the row")
+        elif department not in known:
+            problems.append(
+                f"{path}:{line}: department {department!r} is not in the routing file; use one of: {', '.join(known)}",
+            )
+        else:
+            cases.append(_Case(line, text, department))
+    if problems:
+        raise _CasesError("\n".join(problems))
+    if not cases:
+        msg = f"{path}: no cases below the header: add rows of text,department"
+        raise _CasesError(msg)
+    return cases
+
+
+def _shorten(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _SHOWN_TEXT else flat[: _SHOWN_TEXT - 1] + "…"
+
+
+def run_cases(path: Path, cases_path: Path) -> int:
+    """Route every case, list the misses, print a per-department table and the summary line.
+
+    Exit 0 when the cases ran (whatever the score), 1 when the routing or cases file is unusable.
+    """
+    config = _load(path)
+    if config is None:
+        return 1
+    try:
+        cases = _read_cases(cases_path, config.department_keys)
+    except _CasesError as error:
+        _say(str(error))
+        return 1
+
+    router = Router(config)
+    outcomes: Counter[tuple[str, str]] = Counter()
+    for case in cases:
+        decision = router.route(case.text)
+        outcome = _outcome(case, decision)
+        outcomes[case.department, outcome] += 1
+        if outcome != "expected":
+            got = (
+                f"asked citizen ({', '.join(decision.candidates)})"
+                if decision.department is None
+                else f"routed to {decision.department}"
+            )
+            _say(f"{cases_path}:{case.line}: expected {case.department}, {got}: {_shorten(case.text)}")
+
+    _print_table(config, outcomes)
+    total = len(cases)
+    expected = sum(count for (_, outcome), count in outcomes.items() if outcome == "expected")
+    asked = sum(count for (_, outcome), count in outcomes.items() if outcome == "asked")
+    misrouted = sum(count for (_, outcome), count in outcomes.items() if outcome == "misrouted")
+    # Rounded down, so 89.9% never shows as 90%.
+    percent = expected * 100 // total
+    _say(f"routed as expected: {expected}/{total} ({percent}%), asked citizen: {asked}, misrouted: {misrouted}")
+    return 0
+
+
+def _outcome(case: _Case, decision: Decision) -> str:
+    if decision.department is None:
+        return "asked"
+    return "expected" if decision.department == case.department else "misrouted"
+
+
+def _print_table(config: RoutingConfig, outcomes: Counter[tuple[str, str]]) -> None:
+    width = max(len("department"), *(len(key) for key in config.department_keys))
+    _say()
+    _say(f"{'department':<{width}}  {'cases':>5}  {'expected':>8}  {'asked':>5}  {'misrouted':>9}")
+    for key in config.department_keys:
+        expected, asked, misrouted = (outcomes[key, outcome] for outcome in ("expected", "asked", "misrouted"))
+        cases = expected + asked + misrouted
+        if cases:
+            _say(f"{key:<{width}}  {cases:>5}  {expected:>8}  {asked:>5}  {misrouted:>9}")
+    _say()
