@@ -32,7 +32,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _start(tmp_path: Path, port: int, **extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(  # noqa: S603  # our own command, fixed arguments
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,
         env=_env(tmp_path, BRIDGE_HTTP_PORT=str(port), **extra),
@@ -46,13 +46,26 @@ def _healthz(port: int, deadline: float = 30.0) -> dict[str, object]:
     end = time.monotonic() + deadline
     while True:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310  # loopback
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                 assert response.status == 200
                 return dict(json.load(response))
         except OSError:
             if time.monotonic() > end:
                 raise
             time.sleep(0.1)
+
+
+def _civic(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run one ``civic-bridge`` command to completion in ``tmp_path``."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -98,30 +111,14 @@ def test_second_process_on_one_sqlite_file_is_refused(
     running: tuple[subprocess.Popen[str], int], tmp_path: Path
 ) -> None:
     """A second bridge on the same SQLite file stops with a message pointing at PostgreSQL."""
-    second = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=_env(tmp_path, BRIDGE_HTTP_PORT=str(_free_port())),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    second = _civic(tmp_path, "run", BRIDGE_HTTP_PORT=str(_free_port()))
     assert second.returncode == 2
     assert "PostgreSQL" in second.stderr
 
 
 def test_malformed_setting_names_the_variable(tmp_path: Path) -> None:
     """A bad value is one line naming the BRIDGE_ variable, not a traceback."""
-    result = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=_env(tmp_path, BRIDGE_HTTP_PORT="eighty"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _civic(tmp_path, "run", BRIDGE_HTTP_PORT="eighty")
     assert result.returncode == 2
     assert "BRIDGE_HTTP_PORT" in result.stderr
     assert "Traceback" not in result.stderr
@@ -129,41 +126,21 @@ def test_malformed_setting_names_the_variable(tmp_path: Path) -> None:
 
 def test_missing_routing_file_named_explicitly_is_an_error(tmp_path: Path) -> None:
     """Pointing BRIDGE_ROUTING_FILE at a missing file stops with the variable named."""
-    result = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "run"],
-        cwd=tmp_path,
-        env=_env(tmp_path, BRIDGE_ROUTING_FILE="nowhere.yaml"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = _civic(tmp_path, "run", BRIDGE_ROUTING_FILE="nowhere.yaml")
     assert result.returncode == 2
     assert "BRIDGE_ROUTING_FILE" in result.stderr
 
 
 def test_db_upgrade_then_check_reports_ok(tmp_path: Path) -> None:
     """``db upgrade`` migrates a new database and ``db check`` then finds it sound."""
-    env = _env(tmp_path)
-    upgrade = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-    )
-    check = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "db", "check"], cwd=tmp_path, env=env, capture_output=True, text=True, check=False
-    )
+    upgrade = _civic(tmp_path, "db", "upgrade")
+    check = _civic(tmp_path, "db", "check")
     assert (upgrade.returncode, check.returncode) == (0, 0)
     assert check.stdout.startswith("ok")
 
 
 def test_db_check_on_an_empty_database_says_to_upgrade(tmp_path: Path) -> None:
     """``db check`` on a database that was never migrated fails and names the fix."""
-    result = subprocess.run(  # noqa: S603  # our own command, fixed arguments
-        [sys.executable, "-m", "bot", "db", "check"],
-        cwd=tmp_path,
-        env=_env(tmp_path),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _civic(tmp_path, "db", "check")
     assert result.returncode == 1
     assert "civic-bridge db upgrade" in result.stdout
