@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = None
     discord_api_url: str = "https://discord.com/api/v10"
     discord_gateway_url: str = "wss://gateway.discord.gg"
+    #: A guild channel id where public posts get a short invitation to write to the bot by DM (nothing stored).
+    discord_helpdesk_channel: int | None = None
 
     #: Largest file relayed in either direction, in bytes.
     max_file_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
