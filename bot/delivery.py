@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Protocol, Self
 
-from bot.model import Delivery, FileData, Outgoing, Platform, Sent
+from bot.model import Delivery, DeliveryId, FileData, Outgoing, Platform, Sent
 from bot.ports import Adapter, DeliveryError
 from bot.storage.store import Store, Tx
 
@@ -67,6 +67,7 @@ class DeliveryWorker:
         lease: timedelta = timedelta(seconds=120),
         idle_poll: float = 1.0,
         observer: DeliveryObserver | None = None,
+        grace: float = 10.0,
     ) -> None:
         self._store = store
         self._adapters = adapters
@@ -76,8 +77,11 @@ class DeliveryWorker:
         self._lease = lease
         self._idle_poll = idle_poll
         self._observer: DeliveryObserver = observer or _Silent()
+        self._grace = grace
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._in_flight: set[DeliveryId] = set()
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
@@ -88,21 +92,33 @@ class DeliveryWorker:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
-        if self._task is not None:
+        """Stop claiming; let sends under way finish for ``grace`` seconds, then release the rest."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        self._wake.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=self._grace)
+        if not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
+        self._task = None
+        if self._in_flight:
+            # Claimed but unfinished: due again at once, for this or another process.
+            await self._store.release(tuple(self._in_flight))
+            self._in_flight.clear()
 
     async def drain_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
         claimed = await self._store.claim_due(limit=self._batch, lease=self._lease)
         if claimed:
+            self._in_flight.update(d.id for d in claimed)
             await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
         return len(claimed)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 if await self.drain_once():
                     continue
@@ -123,6 +139,10 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def _deliver(self, delivery: Delivery) -> None:
+        await self._attempt(delivery)
+        self._in_flight.discard(delivery.id)
+
+    async def _attempt(self, delivery: Delivery) -> None:
         platform = delivery.target.platform
         adapter = self._adapters.get(platform)
         if adapter is None:

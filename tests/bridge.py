@@ -71,6 +71,7 @@ async def build_bridge(
         directory=directory,
         router=KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
+        on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
     worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, backoff=backoff)
     started: list[Adapter] = []

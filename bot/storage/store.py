@@ -194,6 +194,14 @@ class Store:
 
         await self.atomic(failed)
 
+    async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
+        """Give claimed deliveries back: due now, their attempt not counted (a shutdown, not a failure)."""
+
+        async def give_back(tx: Tx) -> None:
+            await tx.release(delivery_ids)
+
+        await self.atomic(give_back)
+
     async def outbox_stats(self) -> OutboxStats:
         """Depth and age of the outbox, for /healthz and /metrics."""
 
@@ -615,6 +623,14 @@ class Tx:
         if sent_id is not None:
             values["sent_id"] = sent_id
         await self._c.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
+        """See ``Store.release``."""
+        await self._c.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state == DeliveryState.PENDING.value)
+            .values(next_attempt_at=self.now, attempts=deliveries.c.attempts - 1, updated_at=self.now)
+        )
 
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.http import HealthCheck, build_web_app
@@ -16,7 +17,7 @@ from tests.fakes import FakeClock
 
 
 @pytest.fixture
-async def client(bridge: Bridge, store: Store) -> AsyncIterator[TestClient[object, object]]:
+async def client(bridge: Bridge, store: Store) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     """An HTTP client on the bridge's health and metrics routes, stuck limit 60 s."""
     metrics = Metrics()
     health = HealthCheck(
@@ -30,7 +31,7 @@ async def client(bridge: Bridge, store: Store) -> AsyncIterator[TestClient[objec
         yield test_client
 
 
-async def test_healthz_reports_database_adapters_and_outbox(client: TestClient[object, object]) -> None:
+async def test_healthz_reports_database_adapters_and_outbox(client: TestClient[web.Request, web.Application]) -> None:
     """A healthy bridge answers 200 with the database, each adapter and the outbox in the body."""
     response = await client.get("/healthz")
     body = await response.json()
@@ -41,7 +42,7 @@ async def test_healthz_reports_database_adapters_and_outbox(client: TestClient[o
 
 
 async def test_stuck_outbox_is_degraded_but_still_200(
-    client: TestClient[object, object], bridge: Bridge, clock: FakeClock
+    client: TestClient[web.Request, web.Application], bridge: Bridge, clock: FakeClock
 ) -> None:
     """A delivery pending past the stuck limit makes the body say degraded; the status stays 200."""
     await bridge.telegram.receive(user=111, text="pothole")
@@ -54,7 +55,7 @@ async def test_stuck_outbox_is_degraded_but_still_200(
     assert body["outbox"]["oldest_pending_seconds"] == 120
 
 
-async def test_metrics_expose_outbox_depth(client: TestClient[object, object], bridge: Bridge) -> None:
+async def test_metrics_expose_outbox_depth(client: TestClient[web.Request, web.Application], bridge: Bridge) -> None:
     """/metrics shows the outbox depth in Prometheus text format."""
     await bridge.telegram.receive(user=111, text="pothole")
     text = await (await client.get("/metrics")).text()

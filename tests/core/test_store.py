@@ -36,9 +36,7 @@ def _reply(text: str) -> CitizenReply:
 async def _open_case(store: Store, chat: Address = CHAT) -> int:
     async def work(tx: Tx) -> int:
         citizen = await tx.citizen(SENDER)
-        case = await tx.create_case(
-            citizen=citizen, chat=chat, department=None, status=CaseStatus.OPEN, previous=None
-        )
+        case = await tx.create_case(citizen=citizen, chat=chat, department=None, status=CaseStatus.OPEN, previous=None)
         return case.id
 
     return await store.atomic(work)
@@ -220,3 +218,12 @@ async def test_sent_deliveries_are_marked_sent(store: Store) -> None:
         return row.state, row.sent_id
 
     assert await store.read(read) == (DeliveryState.SENT, "platform-77")
+
+
+async def test_released_claims_are_due_again_at_once(store: Store) -> None:
+    """A claim given back at shutdown is claimable immediately, its attempt not counted."""
+    await _enqueue(store, "lane-a", "a1")
+    [first] = await store.claim_due(limit=10, lease=timedelta(seconds=60))
+    await store.release((first.id,))
+    [again] = await store.claim_due(limit=10, lease=timedelta(seconds=60))
+    assert (again.id, again.attempts) == (first.id, 1)
