@@ -178,6 +178,8 @@ class DeliveryWorker:
             wait = max(wait, retry_after)
         at = self._store.now() + timedelta(seconds=wait)
         log.info("delivery %s: %s; retrying in %.1fs", delivery.id, reason, wait)
+        if retry_after is not None:
+            await self._store.pause(delivery.target, until=self._store.now() + timedelta(seconds=retry_after))
         await self._store.retry_later(delivery.id, at=at, error=reason)
 
     async def _files(self, delivery: Delivery) -> tuple[FileData, ...]:

@@ -58,7 +58,7 @@ from bot.model import (
     ThreadPost,
 )
 from bot.storage.codec import attachments_from_json, attachments_to_json, body_from_json, body_to_json
-from bot.storage.tables import blobs, cases, citizens, deliveries, inbound_events, messages
+from bot.storage.tables import blobs, cases, citizens, deliveries, inbound_events, messages, target_pauses
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -66,6 +66,11 @@ Clock = Callable[[], datetime]
 #: Reference alphabet: Crockford's base32, no I, L, O, U to misread.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ATOMIC_TRIES = 8
+
+
+def pause_key(target: Address) -> str:
+    """What a rate-limit pause applies to: one chat or channel of one platform."""
+    return f"{target.platform}:{target.chat}"
 
 
 def utc_now() -> datetime:
@@ -193,6 +198,14 @@ class Store:
             await tx.set_delivery(delivery_id, state=DeliveryState.FAILED, last_error=error)
 
         await self.atomic(failed)
+
+    async def pause(self, target: Address, *, until: datetime) -> None:
+        """A platform asked us to wait: no process sends to this chat or channel before ``until``."""
+
+        async def hold(tx: Tx) -> None:
+            await tx.pause(target, until)
+
+        await self.atomic(hold)
 
     async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
         """Give claimed deliveries back: due now, their attempt not counted (a shutdown, not a failure)."""
@@ -539,12 +552,17 @@ class Tx:
             earlier.c.state == DeliveryState.PENDING.value,
             earlier.c.id < deliveries.c.id,
         )
+        paused = exists().where(
+            target_pauses.c.target == deliveries.c.target_platform + ":" + deliveries.c.target_chat,
+            target_pauses.c.until > self.now,
+        )
         query = (
             select(deliveries)
             .where(
                 deliveries.c.state == DeliveryState.PENDING.value,
                 deliveries.c.next_attempt_at <= self.now,
                 ~blocked,
+                ~paused,
             )
             .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
             .limit(limit)
@@ -623,6 +641,21 @@ class Tx:
         if sent_id is not None:
             values["sent_id"] = sent_id
         await self._c.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+
+    async def pause(self, target: Address, until: datetime) -> None:
+        """Hold every delivery to ``target``'s chat or channel until ``until`` (the later pause wins)."""
+        key = pause_key(target)
+        if self._c.dialect.name == "postgresql":
+            statement: Any = pg_insert(target_pauses).values(target=key, until=until)
+            statement = statement.on_conflict_do_update(
+                index_elements=["target"], set_={"until": func.greatest(target_pauses.c.until, until)}
+            )
+        else:
+            statement = sqlite_insert(target_pauses).values(target=key, until=until)
+            statement = statement.on_conflict_do_update(
+                index_elements=["target"], set_={"until": func.max(target_pauses.c.until, statement.excluded.until)}
+            )
+        await self._c.execute(statement)
 
     async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
         """See ``Store.release``."""

@@ -166,6 +166,15 @@ deliveries = Table(
     ),
 )
 
+# A platform said "slow down" (429 Retry-After) for one chat or channel: every process holds
+# deliveries to it until ``until``, so the rate limit is shared across processes.
+target_pauses = Table(
+    "target_pauses",
+    metadata,
+    Column("target", String(200), primary_key=True),
+    Column("until", UTCDateTime(), nullable=False),
+)
+
 blobs = Table(
     "blobs",
     metadata,

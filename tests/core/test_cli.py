@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.storage import migrate
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -87,7 +89,7 @@ def test_run_without_platforms_answers_healthz(running: tuple[subprocess.Popen[s
     _process, port = running
     body = _healthz(port)
     assert body["database"] == "up"
-    assert body["schema"] == "0001"
+    assert body["schema"] == migrate.head_revision()
 
 
 def test_ctrl_c_stops_the_bridge_cleanly(running: tuple[subprocess.Popen[str], int]) -> None:

@@ -385,3 +385,17 @@ async def test_staff_file_reaches_the_citizen(bridge: Bridge) -> None:
     await bridge.slack.reply(bridge.slack.threads[0], "please fill this in", files=[form])
     await bridge.settle()
     assert bridge.telegram.sent[-1].files == (form,)
+
+
+async def test_retry_after_holds_other_cases_in_the_same_channel(bridge: Bridge) -> None:
+    """A 429 for one channel holds every delivery to that channel, whichever case it belongs to."""
+    await bridge.telegram.receive(user=111, text="pothole")
+    bridge.slack.fail_next(DeliveryError("429", retry_after=30))
+    await bridge.settle()
+    await bridge.telegram.receive(user=222, text="road")
+    await bridge.settle()
+    assert len(bridge.slack.threads) == 0
+    assert isinstance(bridge.clock, FakeClock)
+    bridge.clock.advance(31)
+    await bridge.settle()
+    assert len(bridge.slack.threads) == 2
