@@ -10,8 +10,11 @@ from config.settings import Settings
 
 def build_adapters(settings: Settings, *, directory: Directory, store: Store) -> list[Adapter]:
     """Every adapter this configuration enables, citizen platforms first."""
-    del directory, store  # used by the platform branches below as they are added
     adapters: list[Adapter] = []
+    if settings.discord_token is not None:
+        from adapters.discord import from_settings as discord_adapter  # noqa: PLC0415  # imported only when enabled
+
+        adapters.append(discord_adapter(settings, directory=directory, store=store))
     if settings.telegram_token is None and settings.slack_bot_token is None:
         return adapters
     return adapters

@@ -61,3 +61,19 @@ class WebMounted(Protocol):
 
     def mount(self, app: web.Application) -> None:
         """Add this adapter's routes; called once, before the server starts."""
+
+
+@runtime_checkable
+class ExclusiveIntake(Protocol):
+    """An adapter whose intake allows one consumer at a time (long polling, a gateway, Socket Mode).
+
+    ``start`` makes it ready to send; the app calls ``start_intake`` only in the
+    process that holds the platform's lease (see ``bot.leadership``), and
+    ``stop_intake`` when that process loses or leaves it.
+    """
+
+    async def start_intake(self) -> None:
+        """Begin receiving events."""
+
+    async def stop_intake(self) -> None:
+        """Stop receiving events; sending keeps working."""

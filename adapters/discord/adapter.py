@@ -1,0 +1,455 @@
+"""The Discord adapter: a discord.py ``Client`` that takes citizens' direct messages and answers them.
+
+Citizens write to the bot by DM; each DM channel is a citizen chat. Guild messages are
+ignored, except in an optional help-desk channel where a public message gets a short
+invitation to write by DM (nothing is stored). Outbound replies are escaped, split at
+2,000 characters and sent with no mentions allowed and a nonce, so a retried delivery
+does not post twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+import discord.gateway
+import discord.http
+import yarl
+
+from adapters.discord.render import (
+    FILE_TOO_LARGE,
+    HELPDESK_INVITATION,
+    LABEL_LIMIT,
+    MAX_BUTTONS,
+    MAX_FILES,
+    MENU_PREFIX,
+    command_of,
+    nonce,
+    render,
+    size_text,
+    split,
+)
+from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
+from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
+from bot.ports import DeliveryError, InboundSink
+
+log = logging.getLogger(__name__)
+
+#: Discord's error code for "Cannot send messages to this user" (DMs closed, blocked, no shared server).
+CANNOT_MESSAGE_USER = 50007
+#: Discord's error code for "Request entity too large" (an attachment over the upload limit).
+ENTITY_TOO_LARGE = 40005
+#: How often a failing ``sink.accept`` is tried before the event is given up (Discord does not redeliver).
+ACCEPT_ATTEMPTS = 6
+
+
+def intents(*, helpdesk: bool) -> discord.Intents:
+    """The gateway intents the bridge needs: DMs only; guild messages only for the help-desk channel.
+
+    The privileged message-content intent is not needed: Discord always sends the content of
+    DMs to the bot, and the help-desk invitation does not read what was posted.
+    """
+    chosen = discord.Intents.none()
+    chosen.dm_messages = True
+    chosen.guild_messages = helpdesk
+    return chosen
+
+
+class _ChatLocks:
+    """One lock per chat, so a citizen's messages reach the relay in the order they were written."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._holders: dict[int, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        self._holders[chat] = self._holders.get(chat, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._holders[chat] -= 1
+            if not self._holders[chat]:
+                del self._holders[chat], self._locks[chat]
+
+
+class DiscordAdapter:
+    """Citizens on Discord, by direct message.
+
+    ``api_url`` and ``gateway_url`` replace discord.py's class-level ``Route.BASE`` and
+    ``DiscordWebSocket.DEFAULT_GATEWAY`` when the adapter starts: discord.py offers no
+    per-client setting, so they hold for the whole process (one Discord bot per process).
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        api_url: str,
+        gateway_url: str,
+        max_file_bytes: int,
+        helpdesk_channel: int | None = None,
+        send_timeout: float = 60.0,
+        accept_backoff: float = 1.0,
+    ) -> None:
+        self._token = token
+        self._api_url = api_url.rstrip("/")
+        self._gateway_url = gateway_url
+        self._max_file_bytes = max_file_bytes
+        self._helpdesk = helpdesk_channel
+        self._send_timeout = send_timeout
+        self._accept_backoff = accept_backoff
+        self._client: discord.Client | None = None
+        self._sink: InboundSink | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._state = "down: not started"
+        self._logged_in = False
+        self._locks = _ChatLocks()
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    @property
+    def platform(self) -> Platform:
+        """Discord."""
+        return DISCORD
+
+    def health(self) -> str:
+        """``up`` once the gateway said READY (or RESUMED), ``connecting`` meanwhile, ``down: …`` if it gave up."""
+        return self._state
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, sink: InboundSink) -> None:
+        """Log in and connect in the background; ``health`` says when the gateway is ready."""
+        discord.http.Route.BASE = self._api_url
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self._gateway_url)
+        self._sink = sink
+        self._state = "connecting"
+        self._task = asyncio.create_task(self._run(), name="discord-gateway")
+
+    async def stop(self) -> None:
+        """Disconnect, let events being handled finish (briefly), and stop."""
+        if self._client is not None:
+            await self._client.close()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._inflight:
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=5.0)
+            for leftover in pending:
+                leftover.cancel()
+        self._state = "down: stopped"
+        self._logged_in = False
+
+    async def _run(self) -> None:
+        backoff = 1.0
+        while True:
+            client = self._new_client()
+            self._client = client
+            try:
+                await client.login(self._token)
+                self._logged_in = True
+                await client.connect(reconnect=True)
+            except discord.LoginFailure:
+                self._state = "down: Discord rejected the token; check BRIDGE_DISCORD_TOKEN"
+                log.error("discord: the bot token was rejected; set a valid BRIDGE_DISCORD_TOKEN")  # noqa: TRY400  # the traceback says nothing more
+                return
+            except discord.PrivilegedIntentsRequired:
+                self._state = "down: Discord refused the gateway intents"
+                log.error("discord: the gateway refused our intents (see docs/discord.md)")  # noqa: TRY400  # as above
+                return
+            except (OSError, aiohttp.ClientError, discord.DiscordException, TimeoutError) as error:
+                log.warning("discord: connection failed (%s); retrying in %.0fs", type(error).__name__, backoff)
+            else:
+                return
+            self._state = "connecting"
+            self._logged_in = False
+            await client.close()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 60.0)
+
+    def _new_client(self) -> discord.Client:
+        client = discord.Client(
+            intents=intents(helpdesk=self._helpdesk is not None),
+            max_ratelimit_timeout=30.0,  # longer waits surface as RateLimited: the outbox retries later
+            max_messages=None,  # no message cache: edits arrive as raw events
+            chunk_guilds_at_startup=False,
+            member_cache_flags=discord.MemberCacheFlags.none(),
+        )
+        handlers: dict[str, Callable[..., Awaitable[None]]] = {
+            "on_connect": self._on_connected,
+            "on_resumed": self._on_connected,
+            "on_disconnect": self._on_disconnect,
+            "on_message": self._on_message,
+            "on_raw_message_edit": self._on_raw_edit,
+            "on_interaction": self._on_interaction,
+        }
+        for name, handler in handlers.items():
+            setattr(client, name, handler)
+        return client
+
+    async def _on_connected(self) -> None:
+        self._state = "up"
+        log.info("discord: gateway ready")
+
+    async def _on_disconnect(self) -> None:
+        if self._state == "up":
+            self._state = "connecting"
+            log.info("discord: gateway disconnected; reconnecting")
+
+    # --- inbound -------------------------------------------------------------------------------
+
+    def _is_own_or_bot(self, user: discord.abc.User) -> bool:
+        me = self._client.user if self._client is not None else None
+        return user.bot or (me is not None and user.id == me.id)
+
+    async def _on_message(self, message: discord.Message) -> None:
+        if self._is_own_or_bot(message.author):
+            return
+        if message.type not in {discord.MessageType.default, discord.MessageType.reply}:
+            return
+        if not isinstance(message.channel, discord.DMChannel):
+            if self._helpdesk is not None and message.channel.id == self._helpdesk:
+                await self._tracked(self._invite(message))
+            return
+        await self._tracked(self._intake(message))
+
+    async def _intake(self, message: discord.Message) -> None:
+        chat = message.channel.id
+        async with self._locks.hold(chat):
+            too_large = next((a for a in message.attachments if a.size > self._max_file_bytes), None)
+            if too_large is not None:
+                await self._tell_too_large(message, too_large)
+                return
+            command = command_of(message.content) if not message.attachments else None
+            sender = _sender(message.author)
+            address = Address(DISCORD, str(chat))
+
+            async def build() -> InboundEvent:
+                if command is not None:
+                    return CitizenCommand(str(message.id), sender, address, command)
+                files = tuple([await _download(attachment) for attachment in message.attachments])
+                return CitizenMessage(
+                    event_id=str(message.id),
+                    sender=sender,
+                    chat=address,
+                    text=message.content,
+                    files=files,
+                    source_id=str(message.id),
+                )
+
+            await self._accept(build, f"message {message.id}")
+
+    async def _on_raw_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        data: dict[str, Any] = dict(payload.data)
+        edited_at = data.get("edited_timestamp")
+        message = payload.message
+        if not edited_at or "content" not in data or "author" not in data:
+            return  # link previews and other non-edits also arrive as MESSAGE_UPDATE
+        if data.get("guild_id") is not None or self._is_own_or_bot(message.author):
+            return
+        await self._tracked(self._edit(message, str(edited_at)))
+
+    async def _edit(self, message: discord.Message, edited_at: str) -> None:
+        chat = message.channel.id
+        async with self._locks.hold(chat):
+            event = CitizenMessage(
+                event_id=f"edit:{message.id}:{edited_at}",
+                sender=_sender(message.author),
+                chat=Address(DISCORD, str(chat)),
+                text=message.content,
+                source_id=str(message.id),
+                edited=True,
+            )
+
+            async def build() -> InboundEvent:
+                return event
+
+            await self._accept(build, f"edit of message {message.id}")
+
+    async def _on_interaction(self, interaction: discord.Interaction) -> None:
+        if interaction.type is not discord.InteractionType.component or interaction.guild_id is not None:
+            return
+        data: dict[str, Any] = dict(interaction.data or {})
+        custom_id = str(data.get("custom_id", ""))
+        if not custom_id.startswith(MENU_PREFIX) or interaction.channel_id is None:
+            return
+        await self._tracked(self._menu_choice(interaction, custom_id.removeprefix(MENU_PREFIX)))
+
+    async def _menu_choice(self, interaction: discord.Interaction, choice: str) -> None:
+        assert interaction.channel_id is not None  # noqa: S101  # checked by the caller
+        chat = interaction.channel_id
+        language = str(interaction.locale.value).split("-")[0] if interaction.locale else None
+        event = MenuChoice(
+            event_id=f"ix:{interaction.id}",
+            sender=_sender(interaction.user, language),
+            chat=Address(DISCORD, str(chat)),
+            choice=choice,
+        )
+
+        async def build() -> InboundEvent:
+            return event
+
+        async with self._locks.hold(chat):
+            await self._accept(build, f"interaction {interaction.id}")
+        try:
+            await interaction.response.defer()
+        except (discord.HTTPException, discord.InteractionResponded, aiohttp.ClientError, OSError) as error:
+            # a replayed interaction was answered the first time; Discord then says so
+            log.info("discord: could not acknowledge interaction %s: %s", interaction.id, type(error).__name__)
+
+    async def _accept(self, build: Callable[[], Awaitable[InboundEvent]], what: str) -> None:
+        """Hand one event to the relay, trying again for a while: Discord will not send it twice."""
+        assert self._sink is not None  # noqa: S101  # events arrive only after start
+        delay = self._accept_backoff
+        for attempt in range(1, ACCEPT_ATTEMPTS + 1):
+            try:
+                await self._sink.accept(await build())
+            except Exception:
+                if attempt == ACCEPT_ATTEMPTS:
+                    log.exception("discord: giving up on %s after %d attempts", what, attempt)
+                    return
+                log.warning("discord: %s could not be taken in (attempt %d); retrying", what, attempt, exc_info=True)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+            else:
+                return
+
+    async def _tracked(self, work: Awaitable[None]) -> None:
+        """Run ``work`` so that ``stop`` can wait for it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+        try:
+            await work
+        finally:
+            if task is not None:
+                self._inflight.discard(task)
+
+    async def _invite(self, message: discord.Message) -> None:
+        """Answer a public help-desk post with an invitation to write by DM; nothing is stored."""
+        try:
+            await message.channel.send(
+                HELPDESK_INVITATION,
+                reference=message.to_reference(fail_if_not_exists=False),
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=nonce(f"helpdesk:{message.id}", 0),
+            )
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("discord: could not answer help-desk message %s: %s", message.id, type(error).__name__)
+
+    async def _tell_too_large(self, message: discord.Message, attachment: discord.Attachment) -> None:
+        text = FILE_TOO_LARGE.format(
+            name=attachment.filename, size=size_text(attachment.size), limit=size_text(self._max_file_bytes)
+        )
+        try:
+            await message.channel.send(
+                render(CitizenReply(ReplyKind.SYSTEM, text, "")),
+                allowed_mentions=discord.AllowedMentions.none(),
+                nonce=nonce(f"too-large:{message.id}", 0),
+            )
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.warning("discord: could not tell %s a file was too large: %s", message.channel.id, type(error).__name__)
+
+    # --- outbound ------------------------------------------------------------------------------
+
+    async def send(self, out: Outgoing) -> Sent:
+        """Send a reply to a citizen's DM channel; raises ``DeliveryError`` as the contract says."""
+        body = out.body
+        if not isinstance(body, CitizenReply):
+            raise DeliveryError("Discord only carries replies to citizens", permanent=True)
+        client = self._client
+        if client is None or not self._logged_in:
+            raise DeliveryError("not connected to Discord yet")
+        channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                last = await self._send_parts(channel, body, out)
+        except discord.RateLimited as error:
+            raise DeliveryError("Discord rate limit", retry_after=error.retry_after) from error
+        except discord.HTTPException as error:
+            raise _delivery_error(error) from error
+        except (aiohttp.ClientError, OSError) as error:
+            raise DeliveryError(f"network error talking to Discord: {type(error).__name__}") from error
+        except TimeoutError as error:
+            raise DeliveryError(f"Discord did not answer within {self._send_timeout:.0f}s") from error
+        return Sent(message_id=str(last.id))
+
+    async def _send_parts(
+        self, channel: discord.PartialMessageable, body: CitizenReply, out: Outgoing
+    ) -> discord.Message:
+        parts = split(render(body))
+        batches = [out.files[i : i + MAX_FILES] for i in range(0, len(out.files), MAX_FILES)]
+        view = _menu_view(body)
+        last: discord.Message | None = None
+        count = max(len(parts), len(batches))
+        for index in range(count):
+            content = parts[index] if index < len(parts) else None
+            files = batches[index - (count - len(batches))] if index >= count - len(batches) else ()
+            kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
+            if out.idempotency_key:
+                kwargs["nonce"] = nonce(out.idempotency_key, index)
+            if files:
+                kwargs["files"] = [discord.File(io.BytesIO(f.data), filename=f.name) for f in files]
+            if view is not None and index == count - 1:
+                kwargs["view"] = view
+            last = await channel.send(content or None, **kwargs)
+        assert last is not None  # noqa: S101  # split always yields a part
+        return last
+
+
+def _sender(user: discord.abc.User, language: str | None = None) -> Sender:
+    return Sender(DISCORD, str(user.id), user.display_name, language)
+
+
+async def _download(attachment: discord.Attachment) -> FileData:
+    data = await attachment.read()
+    return FileData(attachment.filename, attachment.content_type or "application/octet-stream", data)
+
+
+def _menu_view(body: CitizenReply) -> discord.ui.View | None:
+    """Buttons for a menu, or None (plain text with numbers) when Discord could not show them all."""
+    if body.kind is not ReplyKind.MENU or not body.options or len(body.options) > MAX_BUTTONS:
+        return None
+    view = discord.ui.View(timeout=None)
+    for option in body.options:
+        view.add_item(
+            discord.ui.Button(
+                label=option.label[:LABEL_LIMIT],
+                custom_id=f"{MENU_PREFIX}{option.key}",
+                style=discord.ButtonStyle.primary,
+            )
+        )
+    view.stop()  # presses are handled in on_interaction, not by a view kept in memory per menu
+    return view
+
+
+def _delivery_error(error: discord.HTTPException) -> DeliveryError:
+    """How a failed Discord request counts for the outbox."""
+    status, code = error.status, error.code
+    if status == 429:  # noqa: PLR2004  # HTTP status
+        return DeliveryError("Discord rate limit", retry_after=_retry_after(error))
+    if status == 403 and code == CANNOT_MESSAGE_USER:  # noqa: PLR2004  # HTTP status
+        return DeliveryError("the citizen does not accept direct messages from the bot (Discord 50007)", permanent=True)
+    if status == 413 or code == ENTITY_TOO_LARGE:  # noqa: PLR2004  # HTTP status
+        return DeliveryError("a file is larger than Discord accepts", permanent=True)
+    if status >= 500 or status in {401, 408}:  # noqa: PLR2004  # HTTP statuses: server trouble, token, timeout
+        return DeliveryError(f"Discord answered {status}")
+    return DeliveryError(f"Discord refused the message ({status}, code {code})", permanent=True)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    header = error.response.headers.get("Retry-After") if error.response is not None else None
+    try:
+        return max(0.0, float(header)) if header is not None else 5.0
+    except ValueError:
+        return 5.0
