@@ -45,6 +45,7 @@ async def engines() -> AsyncIterator[tuple[AsyncEngine, AsyncEngine]]:
 
 @contextlib.asynccontextmanager
 async def holding(lease: PostgresLease | LocalLease, name: str, intake: Intake) -> AsyncIterator[asyncio.Task[None]]:
+    """Run ``lease.hold`` in the background for the block; cancel it afterwards."""
     task = asyncio.create_task(lease.hold(name, start=intake.start, stop=intake.stop))
     try:
         yield task
