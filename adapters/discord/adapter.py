@@ -84,6 +84,9 @@ class _ChatLocks:
 class DiscordAdapter:
     """Citizens on Discord, by direct message.
 
+    ``start`` logs in over REST (sending works from every process); ``start_intake``
+    connects the gateway, which only the process holding the intake lease should do.
+
     ``api_url`` and ``gateway_url`` replace discord.py's class-level ``Route.BASE`` and
     ``DiscordWebSocket.DEFAULT_GATEWAY`` when the adapter starts: discord.py offers no
     per-client setting, so they hold for the whole process (one Discord bot per process).
@@ -109,9 +112,11 @@ class DiscordAdapter:
         self._accept_backoff = accept_backoff
         self._client: discord.Client | None = None
         self._sink: InboundSink | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._state = "down: not started"
-        self._logged_in = False
+        self._login_task: asyncio.Task[None] | None = None
+        self._gateway_task: asyncio.Task[None] | None = None
+        self._logged_in = asyncio.Event()
+        self._gateway_ready = False
+        self._down: str | None = "down: not started"
         self._locks = _ChatLocks()
         self._inflight: set[asyncio.Task[Any]] = set()
 
@@ -121,61 +126,105 @@ class DiscordAdapter:
         return DISCORD
 
     def health(self) -> str:
-        """``up`` once the gateway said READY (or RESUMED), ``connecting`` meanwhile, ``down: …`` if it gave up."""
-        return self._state
+        """``up`` when sending works and, if this process runs the intake, the gateway said READY.
+
+        ``connecting`` meanwhile; ``down: …`` when Discord refused the token or the intents.
+        """
+        if self._down is not None:
+            return self._down
+        if not self._logged_in.is_set():
+            return "connecting"
+        if self._gateway_task is not None and not self._gateway_ready:
+            return "connecting"
+        return "up"
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, sink: InboundSink) -> None:
-        """Log in and connect in the background; ``health`` says when the gateway is ready."""
+        """Log in over REST in the background, so that sending works; intake waits for ``start_intake``."""
         discord.http.Route.BASE = self._api_url
         discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self._gateway_url)
         self._sink = sink
-        self._state = "connecting"
-        self._task = asyncio.create_task(self._run(), name="discord-gateway")
+        self._down = None
+        self._login_task = asyncio.create_task(self._login(), name="discord-login")
 
-    async def stop(self) -> None:
-        """Disconnect, let events being handled finish (briefly), and stop."""
-        if self._client is not None:
-            await self._client.close()
-        task, self._task = self._task, None
+    async def start_intake(self) -> None:
+        """Connect to the gateway and take in DMs (only one process at a time should: see ``bot.leadership``)."""
+        if self._gateway_task is None:
+            self._gateway_task = asyncio.create_task(self._connect(), name="discord-gateway")
+
+    async def stop_intake(self) -> None:
+        """Leave the gateway; sending keeps working."""
+        task, self._gateway_task = self._gateway_task, None
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        client = self._client
+        if client is not None and client.ws is not None:
+            await client.ws.close(code=1000)
+        self._gateway_ready = False
+
+    async def stop(self) -> None:
+        """Leave the gateway, let events being handled finish (briefly), and log out."""
+        await self.stop_intake()
+        task, self._login_task = self._login_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._client is not None:
+            await self._client.close()
         if self._inflight:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=5.0)
             for leftover in pending:
                 leftover.cancel()
-        self._state = "down: stopped"
-        self._logged_in = False
+        self._logged_in.clear()
+        self._down = "down: stopped"
 
-    async def _run(self) -> None:
+    async def _login(self) -> None:
         backoff = 1.0
         while True:
             client = self._new_client()
             self._client = client
             try:
                 await client.login(self._token)
-                self._logged_in = True
-                await client.connect(reconnect=True)
             except discord.LoginFailure:
-                self._state = "down: Discord rejected the token; check BRIDGE_DISCORD_TOKEN"
+                self._down = "down: Discord rejected the token; check BRIDGE_DISCORD_TOKEN"
                 log.error("discord: the bot token was rejected; set a valid BRIDGE_DISCORD_TOKEN")  # noqa: TRY400  # the traceback says nothing more
                 return
+            except (OSError, aiohttp.ClientError, discord.DiscordException, TimeoutError) as error:
+                log.warning("discord: login failed (%s); retrying in %.0fs", type(error).__name__, backoff)
+                await client.close()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
+            else:
+                self._logged_in.set()
+                return
+
+    async def _connect(self) -> None:
+        await self._logged_in.wait()
+        backoff = 1.0
+        while True:
+            client = self._client
+            assert client is not None  # noqa: S101  # set before logging in
+            try:
+                await client.connect(reconnect=True)
             except discord.PrivilegedIntentsRequired:
-                self._state = "down: Discord refused the gateway intents"
+                self._down = "down: Discord refused the gateway intents"
                 log.error("discord: the gateway refused our intents (see docs/discord.md)")  # noqa: TRY400  # as above
                 return
             except (OSError, aiohttp.ClientError, discord.DiscordException, TimeoutError) as error:
-                log.warning("discord: connection failed (%s); retrying in %.0fs", type(error).__name__, backoff)
+                self._gateway_ready = False
+                if client.is_closed():  # discord.py gives up on close codes it cannot recover from
+                    self._down = f"down: Discord closed the gateway ({type(error).__name__})"
+                    log.error("discord: the gateway connection cannot be resumed: %s", error)  # noqa: TRY400  # as above
+                    return
+                log.warning("discord: gateway failed (%s); reconnecting in %.0fs", type(error).__name__, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 60.0)
             else:
-                return
-            self._state = "connecting"
-            self._logged_in = False
-            await client.close()
-            await asyncio.sleep(backoff)
-            backoff = min(backoff * 2, 60.0)
+                return  # the client was closed
 
     def _new_client(self) -> discord.Client:
         client = discord.Client(
@@ -198,12 +247,12 @@ class DiscordAdapter:
         return client
 
     async def _on_connected(self) -> None:
-        self._state = "up"
+        self._gateway_ready = True
         log.info("discord: gateway ready")
 
     async def _on_disconnect(self) -> None:
-        if self._state == "up":
-            self._state = "connecting"
+        if self._gateway_ready:
+            self._gateway_ready = False
             log.info("discord: gateway disconnected; reconnecting")
 
     # --- inbound -------------------------------------------------------------------------------
@@ -368,7 +417,7 @@ class DiscordAdapter:
         if not isinstance(body, CitizenReply):
             raise DeliveryError("Discord only carries replies to citizens", permanent=True)
         client = self._client
-        if client is None or not self._logged_in:
+        if client is None or not self._logged_in.is_set():
             raise DeliveryError("not connected to Discord yet")
         channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
         try:

@@ -60,6 +60,7 @@ async def running(
     """The bridge with the real Discord adapter connected to the emulator and a background delivery worker."""
     adapter = adapter_for(emulator, helpdesk_channel=helpdesk_channel)
     async with build_bridge(store, clock, adapters=[adapter]) as bridge:
+        await adapter.start_intake()
         await eventually(lambda: adapter.health() == "up", what="the Discord gateway to be ready")
         async with bridge.worker:
             yield bridge
@@ -311,6 +312,7 @@ async def test_gateway_identifies_with_dm_intent_only(discord_emulator: DiscordE
     adapter = adapter_for(discord_emulator)
     await adapter.start(_NoEvents())
     try:
+        await adapter.start_intake()
         await eventually(lambda: adapter.health() == "up", what="the gateway")
         [identify] = discord_emulator.identifies
         assert identify["intents"] == 1 << 12  # DIRECT_MESSAGES
@@ -318,6 +320,35 @@ async def test_gateway_identifies_with_dm_intent_only(discord_emulator: DiscordE
     finally:
         await adapter.stop()
     assert adapter.health().startswith("down")
+
+
+async def test_standby_process_sends_without_the_gateway(discord_emulator: DiscordEmulator) -> None:
+    """Without the intake lease the adapter never connects the gateway, yet replies still go out."""
+    adapter = adapter_for(discord_emulator)
+    await adapter.start(_NoEvents())
+    try:
+        await eventually(lambda: adapter.health() == "up", what="the login")
+        await adapter.send(_reply_to(discord_emulator, "Hello"))
+        assert discord_emulator.texts_to(CITIZEN) == ["Hello"]
+        assert discord_emulator.identifies == []
+    finally:
+        await adapter.stop()
+
+
+async def test_leaving_the_intake_closes_the_gateway_and_keeps_sending(discord_emulator: DiscordEmulator) -> None:
+    """``stop_intake`` (the lease moved to another process) leaves the gateway; sending keeps working."""
+    adapter = adapter_for(discord_emulator)
+    await adapter.start(_NoEvents())
+    try:
+        await adapter.start_intake()
+        await discord_emulator.wait_connected()
+        await adapter.stop_intake()
+        await eventually(lambda: not discord_emulator.connected, what="the gateway to close")
+        await adapter.send(_reply_to(discord_emulator, "Still here"))
+        assert discord_emulator.texts_to(CITIZEN) == ["Still here"]
+        assert len(discord_emulator.identifies) == 1
+    finally:
+        await adapter.stop()
 
 
 class _NoEvents:

@@ -282,6 +282,11 @@ class DiscordEmulator:
         async with asyncio.timeout(10.0):
             await self._live.wait()
 
+    @property
+    def connected(self) -> bool:
+        """Whether a client is connected to the gateway now."""
+        return self._socket is not None and not self._socket.closed
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
         """Send one DISPATCH to the connected client; returns its sequence number."""
         await self.wait_connected()
