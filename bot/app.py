@@ -6,6 +6,7 @@ adapters → delivery worker. Stop order is the reverse, in ``finally``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
@@ -21,9 +22,10 @@ from adapters.factory import build_adapters
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
+from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
-from bot.model import DESK, SLACK, Address, DepartmentKey
-from bot.ports import Adapter, WebMounted
+from bot.model import DESK, SLACK, Address, DepartmentKey, Platform
+from bot.ports import Adapter, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
@@ -113,6 +115,8 @@ class App:
         self.adapters: list[Adapter] = []
         self.port: int | None = None
         self._started: list[Adapter] = []
+        self._intakes: list[asyncio.Task[None]] = []
+        self._lease: Lease = LocalLease()
         self._worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
@@ -139,33 +143,52 @@ class App:
                 settings.routing_file,
                 routing.path,
             )
-        if settings.database_url.startswith("sqlite"):
-            self._lock = SqliteLock(settings.database_url)
-            self._lock.acquire()
-        store = self.store = Store.open(settings.database_url)
-        try:
-            await migrate.upgrade(store.engine)
-        except (OSError, ConnectionError) as error:
-            raise StartupError(f"BRIDGE_DATABASE_URL: cannot reach the database ({error}).") from error
-        log.info("database ready at schema %s", migrate.head_revision())
+        store = await self._open_database()
         directory = directory_from(routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
             router=Router(routing.config),
-            # The worker is created just below; the relay rings it after each commit.
+            # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
         )
         self.adapters = build_adapters(settings, directory=directory, store=store)
         by_platform = {adapter.platform: adapter for adapter in self.adapters}
+        await self._serve_http(store, by_platform)
+        await self._start_adapters(relay, store)
+        self._worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, observer=self.metrics)
+        await self._worker.__aenter__()
+        log.info(
+            "civic-bridge is up on http://%s:%s (platforms: %s)",
+            settings.http_host,
+            self.port,
+            ", ".join(a.platform for a in self.adapters) or "none",
+        )
+
+    async def _open_database(self) -> Store:
+        url = self.settings.database_url
+        if url.startswith("sqlite"):
+            self._lock = SqliteLock(url)
+            self._lock.acquire()
+        store = self.store = Store.open(url)
+        try:
+            await migrate.upgrade(store.engine)
+        except (OSError, ConnectionError) as error:
+            raise StartupError(f"BRIDGE_DATABASE_URL: cannot reach the database ({error}).") from error
+        log.info("database ready at schema %s", migrate.head_revision())
+        return store
+
+    async def _serve_http(self, store: Store, by_platform: dict[Platform, Adapter]) -> None:
+        settings = self.settings
         health = HealthCheck(
             store=store,
             adapters=by_platform,
             metrics=self.metrics,
             stuck_after=settings.stuck_after_seconds,
             schema=lambda: migrate.current_revision(store.engine),
+            intake=self._intake_state,
         )
         web_app = build_web_app(health=health, metrics=self.metrics, max_body=settings.max_file_bytes + 1024 * 1024)
         for adapter in self.adapters:
@@ -182,19 +205,34 @@ class App:
                 f"({error.strerror}). Choose a free port."
             ) from error
         self.port = _bound_port(self._runner)
+
+    async def _start_adapters(self, relay: Relay, store: Store) -> None:
+        """Start every adapter; single-consumer intakes run only where this process holds their lease."""
         for adapter in self.adapters:
             await adapter.start(relay)
             self._started.append(adapter)
-        self._worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, observer=self.metrics)
-        await self._worker.__aenter__()
-        log.info(
-            "civic-bridge is up on http://%s:%s (platforms: %s)",
-            settings.http_host,
-            self.port,
-            ", ".join(a.platform for a in self.adapters) or "none",
-        )
+        if not store.is_sqlite:
+            self._lease = PostgresLease(engine=store.engine)
+        for adapter in self.adapters:
+            if isinstance(adapter, ExclusiveIntake):
+                hold = self._lease.hold(intake_lease(adapter), start=adapter.start_intake, stop=adapter.stop_intake)
+                self._intakes.append(asyncio.create_task(hold, name=f"intake-{adapter.platform}"))
+
+    def _intake_state(self) -> dict[str, str]:
+        """Which single-consumer intakes run in this process ("here") and which wait ("standby")."""
+        return {
+            str(adapter.platform): "here" if self._lease.holding(intake_lease(adapter)) else "standby"
+            for adapter in self._started
+            if isinstance(adapter, ExclusiveIntake)
+        }
 
     async def _stop(self) -> None:
+        for task in self._intakes:
+            task.cancel()
+        for task in self._intakes:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._intakes.clear()
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)
@@ -215,6 +253,11 @@ class App:
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+
+
+def intake_lease(adapter: Adapter) -> str:
+    """The lease name for one platform's single-consumer intake."""
+    return f"intake:{adapter.platform}"
 
 
 def _bound_port(runner: web.AppRunner) -> int | None:

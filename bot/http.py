@@ -23,6 +23,7 @@ class Health:
     database: str
     schema: str | None
     adapters: Mapping[str, str]
+    intake: Mapping[str, str]
     outbox_depth: int
     outbox_oldest_pending_seconds: float | None
     outbox_failed: int
@@ -34,6 +35,7 @@ class Health:
             "database": self.database,
             "schema": self.schema,
             "adapters": dict(self.adapters),
+            "intake": dict(self.intake),
             "outbox": {
                 "depth": self.outbox_depth,
                 "oldest_pending_seconds": self.outbox_oldest_pending_seconds,
@@ -53,12 +55,14 @@ class HealthCheck:
         metrics: Metrics,
         stuck_after: float,
         schema: Callable[[], Awaitable[str | None]],
+        intake: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self._store = store
         self._adapters = adapters
         self._metrics = metrics
         self._stuck_after = stuck_after
         self._schema = schema
+        self._intake = intake
 
     async def check(self) -> Health:
         """Read the database and adapters once."""
@@ -81,6 +85,7 @@ class HealthCheck:
             database=database,
             schema=schema,
             adapters=adapters,
+            intake=self._intake(),
             outbox_depth=stats.depth,
             outbox_oldest_pending_seconds=round(oldest, 3) if oldest is not None else None,
             outbox_failed=stats.failed,
