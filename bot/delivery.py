@@ -119,6 +119,8 @@ class DeliveryWorker:
 
     async def _run(self) -> None:
         while not self._stopping.is_set():
+            # Cleared before looking, so a ring during the look is not lost.
+            self._wake.clear()
             try:
                 if await self.drain_once():
                     continue
@@ -130,7 +132,6 @@ class DeliveryWorker:
                 await asyncio.sleep(self._idle_poll)
 
     async def _sleep_until_due(self) -> None:
-        self._wake.clear()
         due = await self._store.next_due_at()
         wait = self._idle_poll
         if due is not None:
