@@ -1,0 +1,295 @@
+"""The desk's HTML, rendered on the server. Every piece of text passes through ``e`` (HTML escaping)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+from adapters.web.history import CaseSummary, CaseView
+from bot.departments import Department
+from bot.model import CaseStatus, Direction, Message
+
+#: Notices a redirect may ask a page to show (only these: nothing from the URL is echoed).
+NOTICES = {
+    "reply": "Your reply was sent to the citizen.",
+    "note": "Your internal note was saved. The citizen does not see it.",
+    "close": "The case is closed. The citizen was told.",
+    "reopen": "The case is open again. The citizen was told.",
+    "claim": "You are now handling this case. The citizen was told.",
+    "transfer": "The case was transferred.",
+}
+ERRORS = {
+    "empty": "Write something before sending.",
+    "too_long": "That text is too long. Please send it in shorter parts.",
+    "not_ready": "This case is still being set up. Try again in a moment.",
+    "unknown_action": "That action is not known.",
+    "no_department": "Choose the department to transfer the case to.",
+}
+
+
+def e(text: object) -> str:
+    """Escape text for HTML content and attribute values."""
+    return escape(str(text), quote=True)
+
+
+def when(moment: datetime) -> str:
+    """A timestamp as staff read it (UTC, to the minute)."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What every desk page shows around its content."""
+
+    title: str
+    user: str | None = None
+    banner: str | None = None
+    csrf: str | None = None
+    page: str = "desk"
+    reference: str | None = None
+
+
+def layout(frame: Frame, content: str) -> str:
+    """A whole desk page."""
+    banner = f'<p class="banner" role="note">{e(frame.banner)}</p>' if frame.banner else ""
+    account = ""
+    if frame.user is not None:
+        logout = ""
+        if frame.csrf is not None:
+            logout = (
+                '<form method="post" action="/desk/logout" class="inline">'
+                f'<input type="hidden" name="csrf" value="{e(frame.csrf)}">'
+                '<button type="submit" class="link">Sign out</button></form>'
+            )
+        account = f'<p class="account">Signed in as <strong>{e(frame.user)}</strong> {logout}</p>'
+    reference = f' data-reference="{e(frame.reference)}"' if frame.reference else ""
+    return (
+        "<!doctype html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{e(frame.title)} · Civic desk</title>\n"
+        '<link rel="stylesheet" href="/static/civic.css">\n'
+        '<script src="/static/desk.js" defer></script>\n'
+        f'</head>\n<body class="desk" data-page="{e(frame.page)}"{reference}>\n'
+        '<a class="skip" href="#main">Skip to the content</a>\n'
+        '<header class="bar"><p class="brand"><a href="/desk">Civic desk</a></p>'
+        f"{account}</header>\n{banner}\n"
+        f'<main id="main" tabindex="-1">\n{content}\n</main>\n'
+        '<p id="live-note" class="visually-hidden" role="status" aria-live="polite"></p>\n'
+        "</body>\n</html>\n"
+    )
+
+
+def notice(done: str | None, error: str | None) -> str:
+    """The confirmation or error a redirect asked for."""
+    if error in ERRORS:
+        return f'<p class="notice error" role="alert">{e(ERRORS[error])}</p>'
+    if done in NOTICES:
+        return f'<p class="notice" role="status">{e(NOTICES[done])}</p>'
+    return ""
+
+
+def status_text(status: CaseStatus, *, awaiting: bool = False) -> str:
+    """A case's status as staff read it."""
+    label = {CaseStatus.OPEN: "Open", CaseStatus.PENDING: "Waiting for the citizen", CaseStatus.CLOSED: "Closed"}
+    return label[status] + (" · awaiting reply" if awaiting else "")
+
+
+def _snippet(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _case_table(caption: str, rows: Sequence[CaseSummary]) -> str:
+    body = "".join(
+        "<tr>"
+        f'<th scope="row"><a href="/desk/case/{e(s.case.reference)}">{e(s.case.reference)}</a></th>'
+        f"<td>{e(s.citizen.display_name if s.citizen else '?')}"
+        f'<span class="muted"> · {e(s.citizen.platform if s.citizen else "")}</span></td>'
+        f'<td><span class="status status-{e(s.case.status.value)}{" awaiting" if s.awaiting_reply else ""}">'
+        f"{e(status_text(s.case.status, awaiting=s.awaiting_reply))}</span></td>"
+        f"<td>{e(s.case.claimed_by or '—')}</td>"
+        f"<td>{e(when(s.case.updated_at))}</td>"
+        f"<td>{e(_snippet(s.last_text))}</td>"
+        "</tr>"
+        for s in rows
+    )
+    return (
+        f'<table class="cases"><caption>{e(caption)}</caption>'
+        '<thead><tr><th scope="col">Case</th><th scope="col">Citizen</th><th scope="col">Status</th>'
+        '<th scope="col">Handled by</th><th scope="col">Last activity</th><th scope="col">Latest message</th>'
+        f"</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def case_list(
+    frame: Frame, departments: Sequence[Department], summaries: Iterable[CaseSummary], message: str = ""
+) -> str:
+    """The desk's front page: every visible department's cases, open first, newest activity first."""
+    by_department: dict[str, list[CaseSummary]] = {d.key: [] for d in departments}
+    for summary in summaries:
+        if summary.case.department in by_department:
+            by_department[summary.case.department].append(summary)
+    sections = []
+    for department in departments:
+        rows = by_department[department.key]
+        active = [s for s in rows if s.case.status is not CaseStatus.CLOSED]
+        closed = [s for s in rows if s.case.status is CaseStatus.CLOSED]
+        parts = [
+            f'<h2 id="dept-{e(department.key)}">{e(department.name)} <span class="count">{len(active)} open</span></h2>'
+        ]
+        if active:
+            parts.append(_case_table(f"Open cases of {department.name}", active))
+        else:
+            parts.append('<p class="muted">No open cases.</p>')
+        if closed:
+            parts.append(
+                f"<details><summary>Closed cases ({len(closed)})</summary>"
+                f"{_case_table(f'Closed cases of {department.name}', closed)}</details>"
+            )
+        sections.append(f'<section aria-labelledby="dept-{e(department.key)}">{"".join(parts)}</section>')
+    if not departments:
+        sections.append(
+            '<p class="notice">No department answers on this desk for you. Departments answer here when the '
+            "routing file says <code>desk: web</code> for them, and your desk user is allowed to see them.</p>"
+        )
+    content = f'<h1>Cases</h1>{message}<div id="case-list">{"".join(sections)}</div>'
+    return layout(frame, content)
+
+
+def _message_item(message: Message) -> str:
+    labels = {
+        Direction.CITIZEN: ("citizen", message.author),
+        Direction.STAFF: ("staff", message.author),
+        Direction.NOTE: ("note", f"Internal note · {message.author}"),
+        Direction.SYSTEM: ("system", "Bridge"),
+    }
+    css, who = labels[message.direction]
+    extra = ""
+    if message.direction is Direction.STAFF:
+        extra = (
+            '<span class="delivered">delivered</span>'
+            if message.delivered_id
+            else '<span class="muted">sending…</span>'
+        )
+    files = "".join(f"<li>{e(a.name)} ({a.size} bytes)</li>" for a in message.attachments)
+    files = f'<ul class="files" aria-label="Attachments">{files}</ul>' if files else ""
+    return (
+        f'<li class="msg msg-{css}"><p class="who">{e(who)} '
+        f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
+        f'<p class="text">{e(message.text)}</p>{files}</li>'
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseForms:
+    """What the case page lets this user do."""
+
+    csrf: str
+    event_id: str
+    can_act: bool
+    departments: Sequence[Department]
+
+
+def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str) -> str:
+    """One case: its facts, the whole conversation, and the reply, note and action forms."""
+    case = view.case
+    citizen = view.citizen
+    facts = (
+        '<dl id="case-facts" class="facts">'
+        f"<dt>Department</dt><dd>{e(department.name)}</dd>"
+        f'<dt>Status</dt><dd><span class="status status-{e(case.status.value)}">'
+        f"{e(status_text(case.status))}</span></dd>"
+        f"<dt>Handled by</dt><dd>{e(case.claimed_by or 'nobody yet')}</dd>"
+        f"<dt>Citizen</dt><dd>{e(citizen.display_name if citizen else '?')} "
+        f'<span class="muted">({e(citizen.platform if citizen else "?")})</span></dd>'
+        f"<dt>Opened</dt><dd>{e(when(case.created_at))}</dd>"
+        "</dl>"
+    )
+    conversation = "".join(_message_item(m) for m in view.messages)
+    parts = [
+        '<p><a href="/desk">← All cases</a></p>',
+        f"<h1>Case {e(case.reference)}</h1>",
+        message,
+        facts,
+        '<section aria-labelledby="conversation-title"><h2 id="conversation-title">Conversation</h2>',
+        f'<ol id="conversation" class="messages">{conversation}</ol></section>',
+    ]
+    if forms.can_act:
+        parts.append(_forms(case.reference, case.status, forms))
+    else:
+        parts.append('<p class="notice">This case is handled outside the desk; you can read it only.</p>')
+    return layout(frame, "".join(parts))
+
+
+def _hidden(forms: CaseForms) -> str:
+    return (
+        f'<input type="hidden" name="csrf" value="{e(forms.csrf)}">'
+        f'<input type="hidden" name="event_id" value="{e(forms.event_id)}">'
+    )
+
+
+def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
+    action = f"/desk/case/{e(reference)}"
+    closed_hint = (
+        '<p class="hint">This case is closed: the citizen still receives your reply.</p>'
+        if status is CaseStatus.CLOSED
+        else ""
+    )
+    reply = (
+        f'<form method="post" action="{action}" class="box reply">{_hidden(forms)}'
+        '<input type="hidden" name="do" value="reply">'
+        '<label for="reply-text">Reply to the citizen</label>'
+        f'<textarea id="reply-text" name="text" rows="4" required aria-describedby="reply-hint"></textarea>'
+        '<p id="reply-hint" class="hint">Sent to the citizen, signed with the department\'s name.</p>'
+        f'{closed_hint}<button type="submit">Send reply</button></form>'
+    )
+    note = (
+        f'<form method="post" action="{action}" class="box note">{_hidden(forms)}'
+        '<input type="hidden" name="do" value="note">'
+        '<label for="note-text">Internal note</label>'
+        '<textarea id="note-text" name="text" rows="2" required aria-describedby="note-hint"></textarea>'
+        '<p id="note-hint" class="hint">Only staff see notes. The citizen never does.</p>'
+        '<button type="submit" class="secondary">Save note</button></form>'
+    )
+    toggle = (
+        '<button type="submit" name="do" value="reopen" class="secondary">Reopen case</button>'
+        if status is CaseStatus.CLOSED
+        else '<button type="submit" name="do" value="close" class="secondary">Close case</button>'
+    )
+    options = "".join(f'<option value="{e(d.key)}">{e(d.name)}</option>' for d in forms.departments)
+    actions = (
+        f'<form method="post" action="{action}" class="box actions" aria-labelledby="actions-title">{_hidden(forms)}'
+        '<h2 id="actions-title">Actions</h2>'
+        f'<div class="row"><button type="submit" name="do" value="claim" class="secondary">Claim (I handle it)</button>'
+        f"{toggle}</div>"
+        '<div class="row"><label for="transfer-to">Transfer to</label>'
+        f'<select id="transfer-to" name="department"><option value="">Choose a department…</option>{options}</select>'
+        '<button type="submit" name="do" value="transfer" class="secondary">Transfer</button></div></form>'
+    )
+    return f'<div class="work">{reply}{note}{actions}</div>'
+
+
+def login_page(frame: Frame, *, csrf: str, next_path: str, error: str | None) -> str:
+    """The desk's sign-in form."""
+    problem = f'<p class="notice error" role="alert">{e(error)}</p>' if error else ""
+    content = (
+        "<h1>Sign in to the desk</h1>"
+        f"{problem}"
+        '<form method="post" action="/desk/login" class="box login">'
+        f'<input type="hidden" name="csrf" value="{e(csrf)}">'
+        f'<input type="hidden" name="next" value="{e(next_path)}">'
+        '<label for="username">Username</label>'
+        '<input id="username" name="username" autocomplete="username" required>'
+        '<label for="password">Password</label>'
+        '<input id="password" name="password" type="password" autocomplete="current-password" required>'
+        '<button type="submit">Sign in</button></form>'
+    )
+    return layout(frame, content)
+
+
+def message_page(frame: Frame, heading: str, text: str) -> str:
+    """A page that only explains something (no users configured, not found, …)."""
+    return layout(frame, f'<h1>{e(heading)}</h1><p class="notice">{e(text)}</p>')

@@ -1,0 +1,236 @@
+/* The citizen web chat: renders the conversation (always with textContent), sends, and listens live. */
+"use strict";
+
+(function () {
+  var state = { csrf: "", seen: new Set(), openMenu: null, maxChars: 8000, caseStatus: null, source: null };
+  var list = document.getElementById("messages");
+  var form = document.getElementById("composer");
+  var input = document.getElementById("message");
+  var nameInput = document.getElementById("name");
+  var notice = document.getElementById("notice");
+  var status = document.getElementById("case-status");
+  var newCase = document.getElementById("new-case");
+  var sendButton = document.getElementById("send");
+
+  function uuid() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    var hex = Array.prototype.map.call(bytes, function (b) { return (b + 0x100).toString(16).slice(1); }).join("");
+    return hex.slice(0, 8) + "-" + hex.slice(8, 12) + "-" + hex.slice(12, 16) + "-" + hex.slice(16, 20) + "-" + hex.slice(20);
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null) { node.textContent = text; }
+    return node;
+  }
+
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+  }
+
+  function who(item) {
+    if (item.who === "citizen") { return "You"; }
+    if (item.who === "staff") { return item.signature || "Staff"; }
+    return "City contact service";
+  }
+
+  function timeOf(item) {
+    var at = item.at ? new Date(item.at) : new Date();
+    var node = el("time", "when", at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    node.dateTime = at.toISOString();
+    return node;
+  }
+
+  function renderMenu(item, li) {
+    var group = el("div", "menu");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", "Choose the office for your case");
+    item.options.forEach(function (option) {
+      var button = el("button", "secondary", option.label);
+      button.type = "button";
+      button.dataset.choice = option.key;
+      button.addEventListener("click", function () { choose(option.key, group); });
+      group.appendChild(button);
+    });
+    li.appendChild(group);
+  }
+
+  function render(item) {
+    if (state.seen.has(item.id)) { return null; }
+    state.seen.add(item.id);
+    var li = el("li", "msg msg-" + item.who);
+    li.id = "item-" + item.id;
+    var head = el("p", "who", who(item) + " ");
+    head.appendChild(timeOf(item));
+    li.appendChild(head);
+    li.appendChild(el("p", "text", item.text));
+    if (item.attachments && item.attachments.length) {
+      li.appendChild(el("p", "muted", "Attachments: " + item.attachments.join(", ")));
+    }
+    if (item.kind === "menu" && item.options && item.options.length) { renderMenu(item, li); }
+    list.appendChild(li);
+    return li;
+  }
+
+  function updateMenus() {
+    Array.prototype.forEach.call(list.querySelectorAll(".menu"), function (group) {
+      var open = group.parentNode.id === "item-" + state.openMenu;
+      Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = !open; });
+    });
+  }
+
+  function showCase(kase) {
+    if (!kase) {
+      status.textContent = "Write to us: we pass your message to the right office.";
+      newCase.hidden = true;
+      return;
+    }
+    var words = { open: "open", pending: "waiting for you to choose an office", closed: "closed" };
+    var text = "Case " + kase.reference + " · " + (words[kase.status] || kase.status);
+    if (kase.department) { text += " · " + kase.department; }
+    status.textContent = text;
+    newCase.hidden = kase.status === "closed";
+  }
+
+  function scrollToEnd() {
+    var last = list.lastElementChild;
+    if (last && last.scrollIntoView) { last.scrollIntoView({ block: "nearest" }); }
+  }
+
+  function api(path, options) {
+    options = options || {};
+    options.credentials = "same-origin";
+    options.headers = Object.assign({ "Accept": "application/json" }, options.headers || {});
+    return fetch(path, options).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { status: response.status, data: data };
+      });
+    });
+  }
+
+  function refresh() {
+    return api("/chat/history").then(function (result) {
+      if (result.status !== 200) {
+        showNotice(result.data.error || "The chat could not be loaded. Please reload the page.");
+        return;
+      }
+      var data = result.data;
+      state.csrf = data.csrf;
+      state.maxChars = data.max_chars;
+      state.openMenu = data.open_menu;
+      document.getElementById("intro").textContent = data.intro;
+      document.getElementById("privacy").textContent = data.privacy;
+      if (!nameInput.value && data.name) { nameInput.value = data.name; }
+      var added = false;
+      data.items.forEach(function (item) { if (render(item)) { added = true; } });
+      updateMenus();
+      showCase(data.case);
+      if (added) { scrollToEnd(); }
+    });
+  }
+
+  function post(path, payload, attempt) {
+    attempt = attempt || 0;
+    return api(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": state.csrf },
+      body: JSON.stringify(payload)
+    }).catch(function (error) {
+      // A lost connection: send again with the same event id; the bridge keeps only one copy.
+      if (attempt < 3) {
+        return new Promise(function (resolve) { setTimeout(resolve, 1000 * (attempt + 1)); })
+          .then(function () { return post(path, payload, attempt + 1); });
+      }
+      throw error;
+    });
+  }
+
+  function send(text) {
+    var eventId = uuid();
+    var item = { id: "c-" + eventId, who: "citizen", kind: "citizen", text: text, at: new Date().toISOString() };
+    var li = render(item);
+    li.classList.add("sending");
+    scrollToEnd();
+    sendButton.disabled = true;
+    return post("/chat/send", { event_id: eventId, text: text, name: nameInput.value })
+      .then(function (result) {
+        if (result.status === 200) {
+          li.classList.remove("sending");
+          showNotice("");
+          return refresh();
+        }
+        li.remove();
+        state.seen.delete(item.id);
+        if (!input.value) { input.value = text; }
+        showNotice(result.data.error || "Your message could not be sent. Please try again.");
+        return null;
+      })
+      .catch(function () {
+        li.classList.add("failed");
+        showNotice("Your message could not be sent: the connection was lost. Please try again.");
+      })
+      .then(function () { sendButton.disabled = false; });
+  }
+
+  function choose(key, group) {
+    Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = true; });
+    post("/chat/choose", { event_id: uuid(), choice: key, name: nameInput.value }).then(function (result) {
+      if (result.status !== 200) { showNotice(result.data.error || "Your choice could not be sent."); }
+      return refresh();
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) {
+      showNotice("Please write a message before sending.");
+      input.focus();
+      return;
+    }
+    if (text.length > state.maxChars) {
+      showNotice("Your message is too long (" + text.length + " characters; the limit is " + state.maxChars + ").");
+      return;
+    }
+    input.value = "";
+    send(text);
+    input.focus();
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+
+  newCase.addEventListener("click", function () {
+    post("/chat/new", { event_id: uuid(), name: nameInput.value }).then(function (result) {
+      if (result.status !== 200) { showNotice(result.data.error || "Please try again."); }
+      return refresh();
+    });
+  });
+
+  document.querySelector(".skip").addEventListener("click", function (event) {
+    event.preventDefault();
+    input.focus();
+  });
+
+  function listen() {
+    var source = new EventSource("/chat/events");
+    state.source = source;
+    source.onopen = function () { refresh(); };
+    source.onmessage = function (event) {
+      var data = JSON.parse(event.data);
+      if (data.type === "message" && render(data.item)) { scrollToEnd(); }
+      refresh();
+    };
+  }
+
+  refresh().then(listen);
+})();

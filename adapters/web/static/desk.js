@@ -1,0 +1,51 @@
+/* The web desk: reloads the case list or the open case's conversation when the bridge reports a change. */
+"use strict";
+
+(function () {
+  var body = document.body;
+  var page = body.dataset.page;
+  var reference = body.dataset.reference || null;
+  var note = document.getElementById("live-note");
+  var pending = null;
+
+  function replaceRegions(ids, announcement) {
+    fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.ok ? response.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        ids.forEach(function (id) {
+          var current = document.getElementById(id);
+          var next = fresh.getElementById(id);
+          if (current && next) { current.replaceWith(document.importNode(next, true)); }
+        });
+        if (note && announcement) { note.textContent = announcement; }
+      });
+  }
+
+  function changed(event) {
+    if (page === "list") {
+      return ["case-list"];
+    }
+    if (page === "case" && event.reference === reference) {
+      return ["conversation", "case-facts"];
+    }
+    return null;
+  }
+
+  function later(ids, announcement) {
+    clearTimeout(pending);
+    pending = setTimeout(function () { replaceRegions(ids, announcement); }, 150);
+  }
+
+  if (page !== "list" && page !== "case") { return; }
+  var source = new EventSource("/desk/events");
+  // What changed between rendering this page and (re)connecting was not heard: catch up once.
+  source.onopen = function () {
+    later(page === "list" ? ["case-list"] : ["conversation", "case-facts"], null);
+  };
+  source.onmessage = function (message) {
+    var ids = changed(JSON.parse(message.data));
+    if (ids) { later(ids, page === "list" ? "The case list was updated." : "New activity on this case."); }
+  };
+})();

@@ -1,0 +1,147 @@
+"""The web chat and desk in a real browser: Debian's headless Chromium, driven by Playwright."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from adapters.web.chat import WebChat
+from adapters.web.desk import WebDesk
+from adapters.web.security import RateLimiter
+from adapters.web.static_files import StaticFiles
+from adapters.web.users import DeskUsers
+from bot.storage.store import Store
+from tests.backends import open_store
+from tests.bridge import build_bridge
+from tests.web.harness import DESK_DIRECTORY
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{CHROMIUM} is missing under CI: run scripts/install-browser.sh")
+    pytest.skip(f"{CHROMIUM} is missing: run scripts/install-browser.sh to run the browser test")
+
+
+@asynccontextmanager
+async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
+    """The relay, a background worker and the web adapters on a real server at a free 127.0.0.1 port."""
+    chat = WebChat(
+        store=store,
+        directory=DESK_DIRECTORY,
+        max_message_chars=8000,
+        limiter=RateLimiter(limit=10, window=60.0),
+        static=StaticFiles.load(),
+    )
+    desk = WebDesk(
+        store=store,
+        directory=DESK_DIRECTORY,
+        users=DeskUsers(path=tmp_path / "desk-users.json"),
+        loopback=True,
+        max_message_chars=8000,
+        login_limiter=RateLimiter(limit=5, window=60.0),
+    )
+    app = web.Application()
+    chat.mount(app)
+    desk.mount(app)
+    async with build_bridge(store, store.now, adapters=[chat, desk], directory=DESK_DIRECTORY) as bridge:
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        try:
+            async with bridge.worker:
+                yield f"http://127.0.0.1:{port}"
+        finally:
+            await runner.cleanup()
+
+
+@asynccontextmanager
+async def chromium() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless; never a downloaded browser."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def _case_reference(citizen: Page) -> str:
+    await expect(citizen.locator("#case-status")).to_contain_text("Case CB-")
+    status = await citizen.locator("#case-status").text_content()
+    assert status is not None
+    return status.split()[1]
+
+
+async def test_citizen_and_desk_talk_live_in_a_real_browser(tmp_path: Path) -> None:
+    """The citizen writes, the open desk sees the case, replies, and the chat shows the reply without reloading."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        citizen = await (await browser.new_context()).new_page()
+        desk = await (await browser.new_context()).new_page()
+        await desk.goto(f"{base}/desk")
+        await expect(desk.get_by_role("heading", name="Cases")).to_be_visible()
+        await citizen.goto(f"{base}/")
+        await citizen.evaluate("window.notReloaded = true")
+
+        await citizen.get_by_label("Your name").fill("Ada")
+        await citizen.get_by_label("Your message").fill("There is a pothole on Mill Lane <script>x()</script>")
+        await citizen.get_by_role("button", name="Send").click()
+        reference = await _case_reference(citizen)
+        await expect(citizen.locator(".msg-bridge").last).to_contain_text(reference)
+
+        link = desk.get_by_role("link", name=reference)
+        await expect(link).to_be_visible()  # arrived on the open list without a reload
+        await link.click()
+        await expect(desk.locator(".msg-citizen .text")).to_have_text(
+            "There is a pothole on Mill Lane <script>x()</script>"
+        )
+        await desk.get_by_label("Reply to the citizen").fill("We will fix it on Monday. <b>Thanks</b>")
+        await desk.get_by_role("button", name="Send reply").click()
+        await expect(desk.get_by_role("status").filter(has_text="reply was sent")).to_be_visible()
+
+        reply = citizen.locator(".msg-staff")
+        await expect(reply.locator(".text")).to_have_text("We will fix it on Monday. <b>Thanks</b>")
+        await expect(reply.locator(".who")).to_contain_text("Roads & Transport")
+        assert await citizen.evaluate("window.notReloaded") is True
+        await expect(desk.locator(".msg-staff .delivered")).to_be_visible()
+
+
+async def test_chat_works_with_the_keyboard_alone(tmp_path: Path) -> None:
+    """A citizen can reach the message box, write and send using only the keyboard."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        citizen = await (await browser.new_context()).new_page()
+        await citizen.goto(f"{base}/")
+        await expect(citizen.locator("#intro")).not_to_be_empty()
+        await citizen.keyboard.press("Tab")  # the skip link
+        await citizen.keyboard.press("Enter")
+        await expect(citizen.get_by_label("Your message")).to_be_focused()
+        await citizen.keyboard.type("My bin was not collected")
+        await citizen.keyboard.press("Control+Enter")
+        reference = await _case_reference(citizen)
+        await expect(citizen.locator("#case-status")).to_contain_text("Waste & Recycling")
+        assert reference.startswith("CB-")
