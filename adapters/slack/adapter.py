@@ -266,6 +266,8 @@ class SlackAdapter:
             await self._accept(StaffAction(event_id, thread, words.user, author, command.action, department))
             return
         files = tuple([f for f in [await self._download(words, file) for file in words.files] if f is not None])
+        if not text.strip() and not files:
+            return  # only files that could not be passed on (staff were told): nothing for the citizen
         await self._accept(StaffMessage(event_id, thread, words.user, author, text, files=files, source_id=words.ts))
 
     async def _accept(self, event: StaffMessage | StaffAction | StaffEdit) -> None:

@@ -569,6 +569,19 @@ async def test_oversized_staff_file_is_not_relayed_and_staff_are_told(
         assert world.slack.downloads == []
 
 
+async def test_message_with_only_an_oversized_file_sends_the_citizen_nothing(
+    sqlite_store: Store, clock: FakeClock, slack: SlackEmulator
+) -> None:
+    """A file too large, sent without words, leaves the citizen without an empty signed message."""
+    async with slack_world(sqlite_store, clock, slack, max_file_bytes=10) as world:
+        root = await world.open_case()
+        hosted = world.slack.host_file("big.bin", b"x" * 11)
+        await world.send(world.slack.staff_message("C0WASTE", "", thread_ts=root.ts, files=[hosted]))
+        await world.thread_line(root, "too large to pass on")
+        await world.idle()
+        assert [r.kind for r in world.replies()] == [ReplyKind.ACK]
+
+
 async def test_citizen_file_is_uploaded_into_the_thread(world: World) -> None:
     """A citizen's photo appears in the case's thread through files_upload_v2."""
     root = await world.open_case()
