@@ -188,17 +188,18 @@ def test_shared_cases_misroute_at_most_five_percent(shared_summary: tuple[int, i
     assert misrouted * 100 <= 5 * total
 
 
-def test_shared_cases_route_at_least_eighty_percent_as_expected(shared_summary: tuple[int, int, int, int]) -> None:
-    """On the shared data at least 80% of cases are routed as expected (today's level: a regression guard)."""
+def test_shared_cases_route_at_least_eighty_five_percent_as_expected(
+    shared_summary: tuple[int, int, int, int],
+) -> None:
+    """On the shared data at least 85% of cases are routed as expected (today's level: a regression guard)."""
     expected, total, _, _ = shared_summary
-    assert expected * 100 >= 80 * total
+    assert expected * 100 >= 85 * total
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="aim not met: 14 of the 90 shared cases hold no keyword and at most one word in common with "
-    "their department's keywords/examples (lamp, kerb, sofa, oak, fountain...); reaching 90% needs more "
-    "keywords/examples in routing.yaml or word knowledge a pure-Python word matcher does not have",
+    reason="aim not met: 77/90 (85%) with GloVe 50-d word vectors; the rest need meaning 50-d vectors do not "
+    "hold (roadworks~road 0.05, kerb~pavement 0.29, kebab~food 0.18) or are keyword ties (rent vs direct debit)",
 )
 def test_shared_cases_route_at_least_ninety_percent_as_expected(shared_summary: tuple[int, int, int, int]) -> None:
     """The aim: on the shared data at least 90% of cases are routed as expected."""
