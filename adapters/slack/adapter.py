@@ -1,8 +1,9 @@
 """The Slack adapter: department threads over slack-bolt (intake) and slack-sdk's AsyncWebClient (sending).
 
 Intake arrives over the Events API at ``POST /slack/events`` (signature checked on
-the raw body first) or over Socket Mode; either way bolt dispatches to the
-listeners here, which hand the relay a normalised event and only then acknowledge.
+the raw body first) or over Socket Mode (``start_intake``, in the one process that
+holds the intake lease); either way bolt dispatches to the listeners here, which
+hand the relay a normalised event and only then acknowledge.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class SlackAdapter:
         return SLACK
 
     def health(self) -> str:
-        """``up`` once Slack knows our token (and the socket is connected, in Socket Mode)."""
+        """``up`` once Slack knows our token (and the socket is connected, where this process runs Socket Mode)."""
         if self._auth_problem is not None:
             return f"down: {self._auth_problem}"
         if self._socket is not None:
@@ -122,7 +123,7 @@ class SlackAdapter:
         app.router.add_post(ACTIONS_PATH, self._receive_http)
 
     async def start(self, sink: InboundSink) -> None:
-        """Open the Web API client, learn who we are, and connect Socket Mode if configured."""
+        """Open the Web API client and learn who we are; Socket Mode waits for ``start_intake``."""
         self._sink = sink
         self._session = aiohttp.ClientSession()
         self._client = AsyncWebClient(
@@ -134,15 +135,17 @@ class SlackAdapter:
         )
         self._bolt = self._build_bolt(self._client)
         await self._identify()
-        if self._app_token is not None:
-            self._socket = AsyncSocketModeHandler(
-                self._bolt, self._app_token.get_secret_value(), web_client=self._client
-            )
-            connect = self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
-            self._connecting = asyncio.create_task(connect, name="slack-socket-mode")
 
-    async def stop(self) -> None:
-        """Disconnect Socket Mode and close the HTTP session."""
+    async def start_intake(self) -> None:
+        """Connect Socket Mode (when an app token is set); the app calls this in the process holding the lease."""
+        if self._app_token is None or self._bolt is None or self._socket is not None:
+            return
+        self._socket = AsyncSocketModeHandler(self._bolt, self._app_token.get_secret_value(), web_client=self._client)
+        connect = self._socket.connect_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
+        self._connecting = asyncio.create_task(connect, name="slack-socket-mode")
+
+    async def stop_intake(self) -> None:
+        """Disconnect Socket Mode; sending (and the HTTP endpoint) keep working."""
         if self._connecting is not None:
             self._connecting.cancel()
             await asyncio.gather(self._connecting, return_exceptions=True)
@@ -150,6 +153,10 @@ class SlackAdapter:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]  # bolt leaves it unannotated
             self._socket = None
+
+    async def stop(self) -> None:
+        """Disconnect Socket Mode and close the HTTP session."""
+        await self.stop_intake()
         if self._session is not None:
             await self._session.close()
             self._session = None

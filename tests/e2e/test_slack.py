@@ -186,6 +186,7 @@ async def slack_world(
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
         async with build_bridge(store, clock, adapters=[adapter]) as bridge, bridge.worker:
+            await adapter.start_intake()  # as the app does in the process holding the intake lease
             yield World(bridge, slack, adapter, url, clock)
     finally:
         await runner.cleanup()
@@ -660,6 +661,22 @@ async def test_socket_mode_button_press_is_acknowledged_and_acted_on(
         await eventually(lambda: envelope in world.slack.acks, what="the ack")
         world.bridge.worker.wake()
         await world.reply_with("has been closed")
+
+
+async def test_socket_mode_connects_only_in_the_process_running_the_intake(
+    sqlite_store: Store, clock: FakeClock, slack: SlackEmulator
+) -> None:
+    """start() only prepares sending; start_intake() opens the socket and stop_intake() closes it."""
+    adapter = SlackAdapter(
+        bot_token=SecretStr(BOT_TOKEN), directory=DIRECTORY, api_url=slack.api_url, app_token=SecretStr(APP_TOKEN)
+    )
+    async with build_bridge(sqlite_store, clock, adapters=[adapter]):
+        assert slack.called("apps.connections.open") == 0
+        await adapter.start_intake()
+        await eventually(lambda: adapter.health() == "up" and bool(slack.sockets), what="the socket")
+        await adapter.stop_intake()
+        await eventually(lambda: not slack.sockets, what="the socket to close")
+        assert adapter.health() == "up"
 
 
 async def test_event_is_not_acknowledged_when_it_cannot_be_stored(world: World) -> None:
