@@ -15,6 +15,10 @@ def build_adapters(settings: Settings, *, directory: Directory, store: Store) ->
     from adapters.web import from_settings as web_adapters  # noqa: PLC0415  # imported only where it is wired
 
     adapters.extend(web_adapters(settings, directory=directory, store=store))
+    if settings.telegram_token is not None:
+        from adapters.telegram import from_settings as telegram_adapter  # noqa: PLC0415  # imported only when enabled
+
+        adapters.append(telegram_adapter(settings, directory=directory, store=store))
     if settings.discord_token is not None:
         from adapters.discord import from_settings as discord_adapter  # noqa: PLC0415  # imported only when enabled
 

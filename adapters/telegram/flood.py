@@ -25,8 +25,7 @@ class FloodWaitError(Exception):
 class FloodControl:
     """Spaces sends out: ``per_chat_interval`` seconds apart in one chat, ``overall_rate`` a second in all.
 
-    Each send reserves the earliest slot both limits allow and sleeps until it;
-    reservations are made before sleeping, so concurrent sends queue fairly.
+    Each send reserves its slot before sleeping, so concurrent sends queue fairly.
     """
 
     def __init__(
@@ -47,15 +46,25 @@ class FloodControl:
         self._next_in_chat: dict[str, float] = {}
 
     async def wait(self, chat: str) -> None:
-        """Return when a message may go to ``chat``; raise ``FloodWaitError`` rather than wait too long."""
+        """Return when a message may go to ``chat``; raise ``FloodWaitError`` rather than wait too long.
+
+        The chat's slot is reserved first (messages to one chat keep their order);
+        the overall slot is taken once the chat is ready, so a message held back by
+        its chat's interval does not hold back other chats.
+        """
         now = self._clock()
-        slot = max(now, self._next_overall, self._next_in_chat.get(chat, now))
-        delay = slot - now
-        if delay > self._max_wait:
-            raise FloodWaitError(delay)
-        self._next_overall = slot + self._overall_interval
-        self._next_in_chat[chat] = slot + self._per_chat_interval
+        chat_slot = max(now, self._next_in_chat.get(chat, now))
+        if chat_slot - now > self._max_wait:
+            raise FloodWaitError(chat_slot - now)
+        self._next_in_chat[chat] = chat_slot + self._per_chat_interval
         if len(self._next_in_chat) > _PRUNE_AT:
             self._next_in_chat = {key: at for key, at in self._next_in_chat.items() if at > now}
-        if delay > 0:
-            await self._sleep(delay)
+        if chat_slot > now:
+            await self._sleep(chat_slot - now)
+            now = self._clock()
+        slot = max(now, self._next_overall)
+        if slot - now > self._max_wait:
+            raise FloodWaitError(slot - now)
+        self._next_overall = slot + self._overall_interval
+        if slot > now:
+            await self._sleep(slot - now)
