@@ -139,7 +139,7 @@ class WebChat:
         token = _token(request)
         if token is None:
             return _refuse(401, "Your chat session has ended. Reload the page to start again.")
-        session = _session_id(token)
+        session = session_of(token)
         state = await chat_state(self._store, session)
         case = None
         if state.case is not None:
@@ -166,7 +166,7 @@ class WebChat:
         token = _token(request)
         if token is None:
             return _refuse(401, "Your chat session has ended. Reload the page to start again.")
-        return await self._hub.stream(request, (_session_id(token),), decorate=protect)
+        return await self._hub.stream(request, (session_of(token),), decorate=protect)
 
     def _session_post(self, action: Callable[[web.Request, str, dict[str, Any]], Awaitable[web.Response]]) -> Handler:
         """Wrap a chat action: a session, a matching CSRF token, a JSON body, the rate limit."""
@@ -202,7 +202,7 @@ class WebChat:
             data = None
         if not isinstance(data, dict) or not _EVENT_ID.match(str(data.get("event_id", ""))):
             return _refuse(400, "The request was not understood.")
-        return _session_id(token), data
+        return session_of(token), data
 
     async def _send_message(self, request: web.Request, session: str, data: dict[str, Any]) -> web.Response:
         text = data.get("text")
@@ -261,7 +261,7 @@ def _token(request: web.Request) -> str | None:
     return token if token is not None and _TOKEN.match(token) else None
 
 
-def _session_id(token: str) -> str:
+def session_of(token: str) -> str:
     """The citizen's id in the store: derived from the cookie, which the store never holds."""
     return derive(token, "web-chat-session")
 

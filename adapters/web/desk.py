@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 COOKIE = "cb_desk"
 #: A desk sign-in lasts this long; then staff sign in again.
 SESSION_SECONDS = 12 * 3600
-LOCAL_USER = "Desk"
+LOCAL_USER = "Staff"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _ACTIONS = {
@@ -239,7 +239,7 @@ class WebDesk:
     def _frame(self, staff: Staff, title: str, *, page: str = "desk", reference: str | None = None) -> pages.Frame:
         return pages.Frame(
             title,
-            user=staff.name,
+            user=staff.name if staff.signed_in else None,
             banner=self._banner(),
             csrf=staff.csrf if staff.signed_in else None,
             page=page,

@@ -54,7 +54,7 @@ class Frame:
 def layout(frame: Frame, content: str) -> str:
     """A whole desk page."""
     banner = f'<p class="banner" role="note">{e(frame.banner)}</p>' if frame.banner else ""
-    account = ""
+    account = '<p class="account">Local desk · no sign-in</p>' if frame.banner else ""
     if frame.user is not None:
         logout = ""
         if frame.csrf is not None:
@@ -167,6 +167,9 @@ def _message_item(message: Message) -> str:
         Direction.SYSTEM: ("system", "Bridge"),
     }
     css, who = labels[message.direction]
+    text = message.text
+    if message.direction is Direction.NOTE and text[:5].casefold() == "note:":
+        text = text[5:].lstrip()  # the label already says it is a note
     extra = ""
     if message.direction is Direction.STAFF:
         extra = (
@@ -179,7 +182,7 @@ def _message_item(message: Message) -> str:
     return (
         f'<li class="msg msg-{css}"><p class="who">{e(who)} '
         f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
-        f'<p class="text">{e(message.text)}</p>{files}</li>'
+        f'<p class="text">{e(text)}</p>{files}</li>'
     )
 
 

@@ -13,6 +13,12 @@ from tests.web.harness import Browser, Web, running_web
 
 
 @pytest.fixture
+def backend() -> str:
+    """The HTTP tests run on SQLite; test_history.py runs the web's own queries on every backend."""
+    return "sqlite"
+
+
+@pytest.fixture
 async def web_bridge(store: Store, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Web]:
     """The relay and worker with the real web adapters, served on 127.0.0.1 (desk open: no users)."""
     async with running_web(store, clock, tmp_path) as running:

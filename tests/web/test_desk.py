@@ -107,7 +107,8 @@ async def test_note_box_stores_a_note_the_citizen_never_gets(web_bridge: Web, ci
     await staff.desk_post(reference, do="note", text="Check the photos.")
     await web_bridge.bridge.settle()
     assert len(await citizen.texts()) == before
-    assert "note: Check the photos." in await staff.desk_page(f"/desk/case/{reference}")
+    html = await staff.desk_page(f"/desk/case/{reference}")
+    assert re.search(r'class="msg msg-note">.*Check the photos\.', html)
 
 
 async def test_close_closes_the_case_and_tells_the_citizen(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
@@ -137,7 +138,7 @@ async def test_claim_shows_who_handles_the_case(web_bridge: Web, citizen: Browse
     reference = await _open_case(web_bridge, citizen)
     await staff.desk_post(reference, do="claim")
     await web_bridge.bridge.settle()
-    assert "<dt>Handled by</dt><dd>Desk</dd>" in await staff.desk_page(f"/desk/case/{reference}")
+    assert "<dt>Handled by</dt><dd>Staff</dd>" in await staff.desk_page(f"/desk/case/{reference}")
     assert "handling your case" in (await citizen.texts())[-1]
 
 
