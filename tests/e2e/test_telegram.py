@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -329,3 +330,18 @@ async def test_staff_files_go_as_photo_and_document(sqlite_store: Store, telegra
         assert text.params["text"].startswith("Here are the map and the form.")
         assert (photo.method, photo.files["photo"]) == ("sendPhoto", ("map.png", b"PNGDATA"))
         assert (document.method, document.files["document"]) == ("sendDocument", ("form.pdf", b"PDFDATA"))
+
+
+async def test_logs_hold_neither_token_nor_message_text(
+    sqlite_store: Store, telegram: TelegramEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """At the default level nothing logged while relaying shows the bot token or what the citizen wrote."""
+    caplog.set_level(logging.INFO)
+    async with running(sqlite_store, telegram) as bridge:
+        await first_thread(bridge, telegram, text="my secret pothole")
+        await staff_reply(bridge, "a confidential answer")
+        await eventually(lambda: len(telegram.texts_to(CITIZEN)) == 2, what="the staff reply")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert telegram.token not in logged
+    assert "secret pothole" not in logged
+    assert "confidential" not in logged
