@@ -11,6 +11,7 @@ import contextlib
 import fcntl
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -158,7 +159,13 @@ class App:
         by_platform = {adapter.platform: adapter for adapter in self.adapters}
         await self._serve_http(store, by_platform)
         await self._start_adapters(relay, store)
-        self._worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, observer=self.metrics)
+        self._worker = DeliveryWorker(
+            store=store,
+            adapters=by_platform,
+            outcomes=relay,
+            observer=self.metrics,
+            lease=timedelta(seconds=settings.delivery_lease_seconds),
+        )
         await self._worker.__aenter__()
         log.info(
             "civic-bridge is up on http://%s:%s (platforms: %s)",

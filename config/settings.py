@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=8000, gt=0)
     #: A pending delivery older than this makes /healthz say "degraded".
     stuck_after_seconds: float = Field(default=300.0, gt=0)
+    #: How long a claimed delivery is reserved for the process sending it; after a crash it is
+    #: retried once this has passed (a clean shutdown gives its claims back at once).
+    delivery_lease_seconds: float = Field(default=60.0, gt=0)
     #: Where the web desk keeps its users (``civic-bridge desk add-user``).
     desk_users_file: Path = Path("desk-users.json")
     log_level: str = "INFO"

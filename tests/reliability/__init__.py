@@ -1,0 +1,1 @@
+"""Reliability: real processes, crashes, several processes on PostgreSQL."""
