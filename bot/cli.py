@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import routes_cli
+from bot import desk_cli, routes_cli
 from bot.app import App, StartupError, choose_routing
 from bot.storage import migrate
 from bot.storage.store import Store
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="database migrations and checks")
     db.add_argument("db_command", choices=["upgrade", "check"])
     db.set_defaults(func=cmd_db)
+    desk_cli.register(commands)
     return parser
 
 
