@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from bot.model import FileData, PostKind
 from bot.storage.store import Store, utc_now
 from tests.backends import open_store
 from tests.bridge import Bridge, build_bridge
-from tests.emulators.telegram import BLOCKED, TelegramEmulator, too_many_requests
+from tests.emulators.telegram import BLOCKED, SERVER_ERROR, TelegramEmulator, too_many_requests
 from tests.waiting import eventually
 
 CITIZEN = 111
@@ -68,6 +68,15 @@ async def first_thread(
     await eventually(lambda: len(telegram.texts_to(CITIZEN)) == 1, what="the acknowledgement")
     await eventually(lambda: len(bridge.slack.threads) == 1, what="the thread")
     return update
+
+
+def outbox_empty(store: Store) -> Callable[[], Awaitable[bool]]:
+    """A condition for ``eventually``: nothing pending in the outbox."""
+
+    async def empty() -> bool:
+        return (await store.outbox_stats()).depth == 0
+
+    return empty
 
 
 async def staff_reply(bridge: Bridge, text: str, **options: Any) -> None:
@@ -301,6 +310,7 @@ async def test_flood_429_then_success_delivers_once(sqlite_store: Store, telegra
     async with running(sqlite_store, telegram):
         telegram.push_message(user=CITIZEN, text="pothole on Mill Lane")
         await eventually(lambda: len(telegram.texts_to(CITIZEN)) == 2, what="the retried acknowledgement")
+        await eventually(outbox_empty(sqlite_store), what="the outbox drained")
         first, second = telegram.calls_to("sendMessage")
         assert first.params == second.params
         assert len(telegram.calls_to("sendMessage")) == 2
@@ -345,3 +355,15 @@ async def test_logs_hold_neither_token_nor_message_text(
     assert telegram.token not in logged
     assert "secret pothole" not in logged
     assert "confidential" not in logged
+
+
+async def test_server_error_is_retried_until_delivered(sqlite_store: Store, telegram: TelegramEmulator) -> None:
+    """A 500 from the Bot API is transient: the outbox tries again and the citizen gets the message once."""
+    telegram.fail("sendMessage", SERVER_ERROR)
+    async with running(sqlite_store, telegram):
+        telegram.push_message(user=CITIZEN, text="pothole on Mill Lane")
+        await eventually(lambda: len(telegram.calls_to("sendMessage")) == 2, what="the retry")
+        await eventually(outbox_empty(sqlite_store), what="the outbox drained")
+        assert len(telegram.calls_to("sendMessage")) == 2
+        failed, delivered = telegram.calls_to("sendMessage")
+        assert failed.params == delivered.params
