@@ -27,6 +27,4 @@ def build_adapters(settings: Settings, *, directory: Directory, store: Store) ->
         from adapters.slack import from_settings as slack_adapter  # noqa: PLC0415  # imported only when enabled
 
         adapters.append(slack_adapter(settings, directory=directory, store=store))
-    if settings.telegram_token is None and settings.slack_bot_token is None:
-        return adapters
     return adapters
