@@ -8,10 +8,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The advisory lock key that serialises migrations across processes on PostgreSQL.
+MIGRATION_LOCK = 0x63697669632D6D67  # "civic-mg"
 
 
 def _config(connection: Connection | None = None) -> Config:
@@ -32,6 +34,9 @@ async def upgrade(engine: AsyncEngine) -> None:
     """Bring the database to the newest schema; a no-op when it is already there."""
 
     def run(connection: Connection) -> None:
+        if connection.dialect.name == "postgresql":
+            # Processes starting together migrate one after the other; the rest then find nothing to do.
+            connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         command.upgrade(_config(connection), "head")
 
     async with engine.begin() as connection:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.events import Sender
 from bot.model import (
@@ -22,7 +24,9 @@ from bot.model import (
     Sent,
     Side,
 )
+from bot.storage import migrate
 from bot.storage.store import Store, Tx
+from tests.backends import postgres_schema, postgres_url
 from tests.fakes import FakeClock
 
 CHAT = Address(TELEGRAM, "111")
@@ -227,3 +231,20 @@ async def test_released_claims_are_due_again_at_once(store: Store) -> None:
     await store.release((first.id,))
     [again] = await store.claim_due(limit=10, lease=timedelta(seconds=60))
     assert (again.id, again.attempts) == (first.id, 1)
+
+
+@pytest.mark.postgres
+async def test_processes_migrating_at_once_do_not_collide() -> None:
+    """Several processes upgrading the same new database at the same moment all succeed."""
+    url = postgres_url()
+    assert url is not None
+    async with postgres_schema(url) as schema:
+        engines = [
+            create_async_engine(url, connect_args={"server_settings": {"search_path": schema}}) for _ in range(3)
+        ]
+        try:
+            await asyncio.gather(*(migrate.upgrade(engine) for engine in engines))
+            assert await migrate.current_revision(engines[0]) == migrate.head_revision()
+        finally:
+            for engine in engines:
+                await engine.dispose()
