@@ -33,6 +33,7 @@ from bot.storage.store import Store
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import Router
+from routing.vectors import load_installed_vectors
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ class App:
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=Router(routing.config),
+            router=Router(routing.config, vectors=load_installed_vectors()),
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from config.routing_file import RoutingConfig, RoutingFileError, load_routing
 from routing.router import Decision, Router
+from routing.vectors import load_installed_vectors
 
 if TYPE_CHECKING:
     import argparse
@@ -90,7 +91,7 @@ def explain_text(path: Path, text: str, *, as_json: bool = False, language: str 
     config = _load(path)
     if config is None:
         return 1
-    decision = Router(config).route(text, language=language)
+    decision = Router(config, vectors=load_installed_vectors()).route(text, language=language)
     names = {dept.key: dept.name for dept in config.departments}
     if as_json:
         _say(
@@ -188,7 +189,7 @@ def run_cases(path: Path, cases_path: Path) -> int:
         _say(str(error))
         return 1
 
-    router = Router(config)
+    router = Router(config, vectors=load_installed_vectors())
     outcomes: Counter[tuple[str, str]] = Counter()
     for case in cases:
         decision = router.route(case.text)

