@@ -1,0 +1,95 @@
+"""The core wired for benchmarks: the real relay, router and delivery worker between two timed fake platforms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from bench.common import routed_texts, routing_config, slack_directory
+from bench.fakes import TimedPlatform
+from bot.delivery import DeliveryWorker
+from bot.departments import Directory
+from bot.events import CitizenMessage, Sender, StaffMessage
+from bot.model import SLACK, TELEGRAM, Address, Outgoing, Platform
+from bot.ports import Adapter
+from bot.relay import Relay
+from bot.storage.store import Store
+from routing.router import Router
+
+
+@dataclass
+class Core:
+    """The relay and worker, the two fakes, and first-message texts the router routes with confidence."""
+
+    relay: Relay
+    worker: DeliveryWorker
+    citizens: TimedPlatform
+    departments: TimedPlatform
+    directory: Directory
+    first_texts: list[tuple[str, str]]
+    store: Store
+
+    def citizen_message(self, citizen: int, text: str, event_id: str) -> CitizenMessage:
+        """A Telegram-like private message from citizen number ``citizen``."""
+        sender = Sender(TELEGRAM, str(citizen), f"Citizen {citizen}", "en")
+        chat = Address(TELEGRAM, str(citizen))
+        return CitizenMessage(event_id=event_id, sender=sender, chat=chat, text=text, source_id=f"src-{event_id}")
+
+    def first_text(self, citizen: int) -> str:
+        """A first message that opens a case in one of the departments (they take turns)."""
+        return self.first_texts[citizen % len(self.first_texts)][1]
+
+
+def staff_message(thread: Address, text: str, event_id: str) -> StaffMessage:
+    """An officer's reply in a case thread."""
+    return StaffMessage(
+        event_id=event_id,
+        thread=thread,
+        author_id="U0OFFICER",
+        author_name="Grace Officer",
+        text=text,
+        source_id=f"staff-{event_id}",
+    )
+
+
+@asynccontextmanager
+async def running_core(
+    store: Store,
+    *,
+    on_citizen_send: Callable[[Outgoing], None] | None = None,
+    on_department_send: Callable[[Outgoing], None] | None = None,
+    background: bool = True,
+) -> AsyncIterator[Core]:
+    """The core with the real router; the worker runs in the background unless ``background`` is False."""
+    config = routing_config()
+    router = Router(config)
+    directory = slack_directory(config)
+    citizens = TimedPlatform(TELEGRAM, on_send=on_citizen_send)
+    departments = TimedPlatform(SLACK, on_send=on_department_send)
+    adapters: dict[Platform, Adapter] = {TELEGRAM: citizens, SLACK: departments}
+    worker: DeliveryWorker | None = None
+
+    def wake() -> None:
+        if worker is not None:
+            worker.wake()
+
+    relay = Relay(store=store, directory=directory, router=router, on_queued=wake)
+    worker = DeliveryWorker(store=store, adapters=adapters, outcomes=relay, backoff=lambda _attempts: 0.5)
+    core = Core(relay, worker, citizens, departments, directory, routed_texts(router, config), store)
+    if not background:
+        yield core
+        return
+    async with worker:
+        yield core
+
+
+async def settle(core: Core, *, timeout: float = 120.0) -> None:
+    """Wait (polling with a deadline) until the outbox holds nothing pending."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (await core.store.outbox_stats()).depth:
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("the outbox did not drain")
+        core.worker.wake()
+        await asyncio.sleep(0.02)
