@@ -67,5 +67,7 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for problem in error.errors():
             name = "BRIDGE_" + "_".join(str(part) for part in problem["loc"]).upper()
-            lines.append(f"{name}: {problem['msg']} (got {problem.get('input')!r}); fix it in the environment or .env")
+            secret = any(word in name for word in ("TOKEN", "SECRET", "PASSWORD"))
+            shown = "" if secret else f" (got {problem.get('input')!r})"
+            lines.append(f"{name}: {problem['msg']}{shown}; fix it in the environment or .env")
         raise SettingsError("\n".join(lines)) from None

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
+
+import pytest
 
 from bot.events import CitizenCommandKind, StaffActionKind
 from bot.model import CaseStatus, FileData, PostKind, ReplyKind
@@ -399,3 +402,15 @@ async def test_retry_after_holds_other_cases_in_the_same_channel(bridge: Bridge)
     bridge.clock.advance(31)
     await bridge.settle()
     assert len(bridge.slack.threads) == 2
+
+
+async def test_logs_hold_no_message_text(bridge: Bridge, caplog: pytest.LogCaptureFixture) -> None:
+    """At the default level nothing the citizen or staff wrote appears in the logs, even when sends fail."""
+    with caplog.at_level(logging.INFO):
+        await bridge.telegram.receive(user=111, text="my secret pothole on Privet Drive")
+        bridge.telegram.fail_next(DeliveryError("HTTP 500"), DeliveryError("blocked", permanent=True))
+        await bridge.settle()
+        await bridge.slack.reply(bridge.slack.threads[0], "confidential answer for Privet Drive")
+        await bridge.settle()
+    assert caplog.records, "the failing sends should have been logged"
+    assert "Privet" not in caplog.text
