@@ -372,25 +372,18 @@ class Relay:
             return
         department = self._directory[case.department]
         text = event.text.strip()
-        if text.casefold().startswith(NOTE_PREFIX):
-            await tx.add_message(
-                case_id=case.id,
-                direction=Direction.NOTE,
-                author=event.author_name,
-                text=text,
-                source=event.thread,
-                source_id=event.source_id,
-            )
-            return
+        note = text.casefold().startswith(NOTE_PREFIX)
         message = await tx.add_message(
             case_id=case.id,
-            direction=Direction.STAFF,
+            direction=Direction.NOTE if note else Direction.STAFF,
             author=event.author_name,
             text=text,
             attachments=attachments,
             source=event.thread,
             source_id=event.source_id,
         )
+        if note:  # internal: stored for the desk and the record, never sent to the citizen
+            return
         signature = department.name
         if department.sign_with_officer_name and event.author_name:
             signature = f"{event.author_name.split()[0]}, {department.name}"
