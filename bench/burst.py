@@ -14,13 +14,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from bench.common import Options, Row, database
+from bench.common import Options, Row, database, make_router
 from bench.fakes import TimedPlatform
 from bench.platforms import TimedSlack, bridged, no_proxies
 from bot.events import CitizenMessage, Sender
 from bot.model import TELEGRAM, Address
 from config.routing_file import RoutingConfig, load_routing_text
-from routing.router import Router
 
 NAME = "4 burst drain under rate limits"
 PRODUCERS = 8
@@ -63,7 +62,7 @@ async def measure(backend: str, options: Options) -> list[Row]:
     no_proxies()
     s = size(options)
     config = routing(s.channels)
-    router = Router(config)
+    router = make_router(config)
     from bot.app import directory_from  # noqa: PLC0415  # app wiring is only needed here
 
     directory = directory_from(config)

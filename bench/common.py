@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import platform
 import secrets
@@ -29,6 +30,7 @@ from bot.storage.migrate import upgrade
 from bot.storage.store import Store
 from config.routing_file import RoutingConfig, load_routing
 from routing.router import Router
+from routing.vectors import load_installed_vectors
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SHARED_ROUTING = Path("/work/shared/data/routing/routing.yaml")
@@ -67,7 +69,7 @@ def percentile(values: Sequence[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    rank = max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered)) - 1))
     return ordered[rank]
 
 
@@ -168,6 +170,11 @@ async def database(backend: str, options: Options, *, own_database: bool = False
 def routing_config() -> RoutingConfig:
     """The shared, realistic routing file when this machine has it; the built-in example otherwise."""
     return load_routing(SHARED_ROUTING if SHARED_ROUTING.exists() else EXAMPLE_ROUTING)
+
+
+def make_router(config: RoutingConfig) -> Router:
+    """The router as the app builds it: keywords, examples and the installed word vectors (if any)."""
+    return Router(config, vectors=load_installed_vectors())
 
 
 def slack_directory(config: RoutingConfig) -> Directory:

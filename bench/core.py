@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bench.common import routed_texts, routing_config, slack_directory
+from bench.common import make_router, routed_texts, routing_config, slack_directory
 from bench.fakes import TimedPlatform
 from bot.delivery import DeliveryWorker
 from bot.departments import Directory
@@ -16,7 +16,6 @@ from bot.model import SLACK, TELEGRAM, Address, Outgoing, Platform
 from bot.ports import Adapter
 from bot.relay import Relay
 from bot.storage.store import Store
-from routing.router import Router
 
 
 @dataclass
@@ -64,7 +63,7 @@ async def running_core(
 ) -> AsyncIterator[Core]:
     """The core with the real router; the worker runs in the background unless ``background`` is False."""
     config = routing_config()
-    router = Router(config)
+    router = make_router(config)
     directory = slack_directory(config)
     citizens = TimedPlatform(TELEGRAM, on_send=on_citizen_send)
     departments = TimedPlatform(SLACK, on_send=on_department_send)

@@ -10,11 +10,10 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bench.common import Options, Row, database, routed_texts, routing_config, slack_directory, spread
+from bench.common import Options, Row, database, make_router, routed_texts, routing_config, slack_directory, spread
 from bench.platforms import TimedSlack, TimedTelegram, bridged, no_proxies
 from bot.model import TELEGRAM, Address
 from bot.storage.store import Store, Tx
-from routing.router import Router
 
 NAME = "3 end to end"
 SLACK_PER_CHANNEL = 0.8  # messages a second per channel: under Slack's ~1/s
@@ -48,7 +47,7 @@ async def measure(backend: str, options: Options) -> list[Row]:
     """Both directions on one backend."""
     no_proxies()
     config = routing_config()
-    router = Router(config)
+    router = make_router(config)
     directory = slack_directory(config)
     texts = routed_texts(router, config)
     channels = [d.home.chat for d in directory.departments]

@@ -15,12 +15,11 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import routing_config, slack_directory
+from bench.common import make_router, routing_config, slack_directory
 from bot.delivery import DeliveryWorker
 from bot.model import SLACK, Outgoing, Sent
 from bot.relay import Relay
 from bot.storage.store import Store
-from routing.router import Router
 
 #: Each prefilled delivery's text says where it stands in its lane.
 POSITION = re.compile(r"lane (\d+) seq (\d+)")
@@ -61,7 +60,7 @@ async def drain(url: str, out_path: Path) -> None:
     """Wait for the go line, drain the outbox with the real worker, write the record."""
     store = Store.open(url)
     config = routing_config()
-    relay = Relay(store=store, directory=slack_directory(config), router=Router(config))
+    relay = Relay(store=store, directory=slack_directory(config), router=make_router(config))
     slack = RecordingSlack()
     worker = DeliveryWorker(store=store, adapters={SLACK: slack}, outcomes=relay)  # type: ignore[dict-item]
     await store.outbox_stats()  # connect before the clock starts
