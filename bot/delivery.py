@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Protocol, Self
 
@@ -30,6 +30,9 @@ class Outcomes(Protocol):
 
     async def sent(self, delivery: Delivery, sent: Sent) -> None:
         """The platform accepted the delivery."""
+
+    async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
+        """The platform accepted these deliveries: record them in one transaction."""
 
     async def failed(self, delivery: Delivery, reason: str) -> None:
         """The delivery can never succeed."""
@@ -82,6 +85,9 @@ class DeliveryWorker:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._in_flight: set[DeliveryId] = set()
+        # Sends that finished while the previous ones were being recorded: recorded together, one transaction.
+        self._finished: list[tuple[Delivery, Sent, asyncio.Future[None]]] = []
+        self._recorder: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
@@ -171,7 +177,27 @@ class DeliveryWorker:
             await self._retry(delivery, f"{type(error).__name__}", None)
             return
         self._observer.delivered(platform)
-        await self._outcomes.sent(delivery, sent)
+        await self._record_sent(delivery, sent)
+
+    async def _record_sent(self, delivery: Delivery, sent: Sent) -> None:
+        """Return once the send is recorded; sends finishing meanwhile share the next transaction (group commit)."""
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._finished.append((delivery, sent, recorded))
+        if self._recorder is None or self._recorder.done():
+            self._recorder = asyncio.create_task(self._record_finished(), name="delivery-recorder")
+        await asyncio.shield(recorded)
+
+    async def _record_finished(self) -> None:
+        while self._finished:
+            batch, self._finished = self._finished, []
+            try:
+                await self._outcomes.sent_all([(delivery, sent) for delivery, sent, _ in batch])
+            except Exception as error:  # noqa: BLE001  # handed to each waiting send, as if it had recorded alone
+                for *_, recorded in batch:
+                    recorded.set_exception(error)
+            else:
+                for *_, recorded in batch:
+                    recorded.set_result(None)
 
     async def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
         wait = self._backoff(delivery.attempts)

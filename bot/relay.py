@@ -8,7 +8,7 @@ worker, which reports back through ``sent`` and ``failed``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -485,19 +485,27 @@ class Relay:
 
     async def sent(self, delivery: Delivery, sent: Sent) -> None:
         """Record a send; a staff reply that reached the citizen gets a receipt in its thread."""
+        await self.sent_all([(delivery, sent)])
+
+    async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
+        """Record several sends in one transaction (the worker groups those that finish together)."""
 
         async def work(tx: Tx) -> None:
-            await tx.complete(delivery, sent)
-            body = delivery.body
-            if not (isinstance(body, CitizenReply) and body.kind is ReplyKind.STAFF and delivery.case_id):
-                return
-            case = await tx.case(delivery.case_id)
-            message = await tx.message(delivery.message_id) if delivery.message_id else None
-            if case is not None and message is not None and message.source_id is not None:
-                await self._post(tx, case, PostKind.RECEIPT, text="delivered", author="bridge", about=message.source_id)
+            for delivery, sent in results:
+                await self._record_sent(tx, delivery, sent)
 
         await self._store.atomic(work)
         self._on_queued()
+
+    async def _record_sent(self, tx: Tx, delivery: Delivery, sent: Sent) -> None:
+        await tx.complete(delivery, sent)
+        body = delivery.body
+        if not (isinstance(body, CitizenReply) and body.kind is ReplyKind.STAFF and delivery.case_id):
+            return
+        case = await tx.case(delivery.case_id)
+        message = await tx.message(delivery.message_id) if delivery.message_id else None
+        if case is not None and message is not None and message.source_id is not None:
+            await self._post(tx, case, PostKind.RECEIPT, text="delivered", author="bridge", about=message.source_id)
 
     async def failed(self, delivery: Delivery, reason: str) -> None:
         """Record a permanent failure; staff are told in the case's thread."""
