@@ -200,9 +200,9 @@ class DeliveryWorker:
                     recorded.set_result(None)
 
     async def _retry(self, delivery: Delivery, reason: str, retry_after: float | None) -> None:
-        wait = self._backoff(delivery.attempts)
-        if retry_after is not None:
-            wait = max(wait, retry_after)
+        # A platform that names its wait (429 Retry-After) is rate-limiting the channel, not failing this
+        # message: try again exactly then (the channel is paused until then for every process).
+        wait = retry_after if retry_after is not None else self._backoff(delivery.attempts)
         at = self._store.now() + timedelta(seconds=wait)
         log.info("delivery %s: %s; retrying in %.1fs", delivery.id, reason, wait)
         if retry_after is not None:
