@@ -58,7 +58,7 @@ async def paced(
     return planned
 
 
-async def wait_for(arrived: dict[int, float], count: int, timeout: float = 60.0) -> None:
+async def wait_for(arrived: dict[int, float], count: int, timeout: float = 300.0) -> None:
     """Poll with a deadline until ``count`` tagged sends arrived."""
     deadline = time.perf_counter() + timeout
     while len(arrived) < count:
