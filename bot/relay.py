@@ -105,6 +105,11 @@ class Limits:
     max_message_chars: int = 8000
 
 
+def _as_citizen(case: Case, sender: Sender) -> Citizen:
+    """The case's citizen as the platform describes them in this event (no database read)."""
+    return Citizen(case.citizen_id, sender.platform, sender.user_id, sender.display_name, sender.language)
+
+
 def _origin(event: InboundEvent) -> Platform:
     """The platform an event came from: its event ids are unique there."""
     if isinstance(event, CitizenMessage | CitizenCommand | MenuChoice):
@@ -183,8 +188,8 @@ class Relay:
     # --- citizens ------------------------------------------------------------------------
 
     async def _citizen_message(self, tx: Tx, event: CitizenMessage, attachments: tuple[Attachment, ...]) -> None:
-        citizen = await tx.citizen(event.sender)
-        case = await tx.active_case(event.chat)
+        # Touching the active case also locks its row: concurrent messages of one case queue in order.
+        case = await tx.touch_active_case(event.chat)
         text = event.text.strip()
         if len(text) > self._limits.max_message_chars:
             reply = texts.TOO_LONG.format(length=len(text), limit=self._limits.max_message_chars)
@@ -195,6 +200,10 @@ class Relay:
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
+        if case is None or case.status is CaseStatus.PENDING:
+            citizen = await tx.citizen(event.sender)  # stored (or renamed) when a case starts
+        else:
+            citizen = _as_citizen(case, event.sender)  # the case's citizen, as they call themselves now
         if case is not None and case.status is CaseStatus.PENDING:
             if await self._menu_answer(tx, event.sender, event.chat, case, text):
                 return
@@ -208,7 +217,6 @@ class Relay:
         await self._post(
             tx, case, PostKind.CITIZEN, text=message.text, author=citizen.display_name, citizen=citizen, message=message
         )
-        await tx.touch_case(case.id)
 
     async def _open_case(
         self, tx: Tx, citizen: Citizen, event: CitizenMessage, text: str, attachments: tuple[Attachment, ...]
@@ -367,7 +375,7 @@ class Relay:
     # --- staff -----------------------------------------------------------------------------
 
     async def _staff_message(self, tx: Tx, event: StaffMessage, attachments: tuple[Attachment, ...]) -> None:
-        case = await tx.case_by_thread(event.thread)
+        case = await tx.touch_case_by_thread(event.thread)
         if case is None or case.department is None:
             return
         department = self._directory[case.department]
@@ -396,7 +404,6 @@ class Relay:
             body=body,
             message_id=message.id,
         )
-        await tx.touch_case(case.id)
 
     async def _staff_action(self, tx: Tx, event: StaffAction) -> None:
         case = await tx.case_by_thread(event.thread)

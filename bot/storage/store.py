@@ -8,6 +8,7 @@ of one event, or ten first messages at once, end in one row).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -99,9 +100,10 @@ class Store:
         self._engine = engine
         self._clock = clock
         self._sqlite = engine.dialect.name == "sqlite"
-        # One writer at a time inside this process: SQLite allows no more, and waiting
-        # on an asyncio lock is cheaper than on SQLite's busy timeout.
-        self._write_lock = asyncio.Lock()
+        # SQLite: one writer at a time inside this process (SQLite allows no more, and waiting on
+        # an asyncio lock is cheaper than on its busy timeout). PostgreSQL: writers run side by
+        # side; a case's writers queue on its row lock (``touch_active_case``, ``touch_case_by_thread``).
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self._sqlite else None
 
     @classmethod
     def open(cls, url: str, *, clock: Clock = utc_now) -> Store:
@@ -155,7 +157,10 @@ class Store:
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        async with self._write_lock, self._engine.connect() as plain:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_lock is not None:
+                await stack.enter_async_context(self._write_lock)
+            plain = await stack.enter_async_context(self._engine.connect())
             connection = await plain.execution_options(civic_write=True) if self._sqlite else plain
             async with connection.begin():
                 yield connection
@@ -254,6 +259,11 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql(mode)
 
 
+# Built once: the hot inserts only bind new values.
+_INSERT_MESSAGE = insert(messages)
+_INSERT_DELIVERY = insert(deliveries)
+
+
 class Tx:
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 
@@ -327,6 +337,32 @@ class Tx:
                 cases.c.status != CaseStatus.CLOSED.value,
             )
         )
+
+    async def touch_active_case(self, chat: Address) -> Case | None:
+        """The chat's open or pending case, marked as active now and locked until this transaction ends."""
+        return await self._touch(
+            and_(
+                cases.c.chat_platform == chat.platform,
+                cases.c.chat_id == chat.chat,
+                cases.c.status != CaseStatus.CLOSED.value,
+            )
+        )
+
+    async def touch_case_by_thread(self, thread: Address) -> Case | None:
+        """The case whose thread this is, marked as active now and locked until this transaction ends."""
+        return await self._touch(
+            and_(
+                cases.c.thread_platform == thread.platform,
+                cases.c.thread_chat == thread.chat,
+                cases.c.thread_id == thread.thread,
+            )
+        )
+
+    async def _touch(self, where: ColumnElement[bool]) -> Case | None:
+        # One statement finds, touches and (on PostgreSQL) row-locks the case.
+        statement = update(cases).where(where).values(updated_at=self.now).returning(*cases.c)
+        row = (await self._c.execute(statement)).first()
+        return None if row is None else _case(row)
 
     async def case(self, case_id: CaseId) -> Case | None:
         """The case with this id."""
@@ -430,10 +466,6 @@ class Tx:
         )
         return replace(case, updated_at=self.now)
 
-    async def touch_case(self, case_id: CaseId) -> None:
-        """Mark new activity on a case (the desk sorts by it)."""
-        await self._c.execute(update(cases).where(cases.c.id == case_id).values(updated_at=self.now))
-
     async def _one_case(self, where: ColumnElement[bool]) -> Case | None:
         row = (await self._c.execute(select(cases).where(where).limit(1))).first()
         return None if row is None else _case(row)
@@ -453,16 +485,18 @@ class Tx:
     ) -> Message:
         """Store one message of a case."""
         result = await self._c.execute(
-            insert(messages).values(
-                case_id=case_id,
-                direction=direction.value,
-                author=author,
-                text=text,
-                attachments=attachments_to_json(attachments),
-                source_platform=source.platform if source else None,
-                source_id=source_id,
-                created_at=self.now,
-            )
+            _INSERT_MESSAGE,
+            {
+                "case_id": case_id,
+                "direction": direction.value,
+                "author": author,
+                "text": text,
+                "attachments": attachments_to_json(attachments),
+                "source_platform": source.platform if source else None,
+                "source_id": source_id,
+                "delivered_id": None,
+                "created_at": self.now,
+            },
         )
         message_id = MessageId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
         return Message(message_id, case_id, direction, author, text, attachments, source_id, None, self.now)
@@ -520,22 +554,25 @@ class Tx:
     ) -> DeliveryId:
         """Add one delivery to the outbox, due now, behind its lane's earlier rows."""
         result = await self._c.execute(
-            insert(deliveries).values(
-                case_id=case_id,
-                message_id=message_id,
-                side=side.value,
-                lane=lane,
-                target_platform=target.platform,
-                target_chat=target.chat,
-                target_thread=target.thread,
-                in_case_thread=in_case_thread,
-                body=body_to_json(body),
-                state=DeliveryState.PENDING.value,
-                attempts=0,
-                next_attempt_at=self.now,
-                created_at=self.now,
-                updated_at=self.now,
-            )
+            _INSERT_DELIVERY,
+            {
+                "case_id": case_id,
+                "message_id": message_id,
+                "side": side.value,
+                "lane": lane,
+                "target_platform": target.platform,
+                "target_chat": target.chat,
+                "target_thread": target.thread,
+                "in_case_thread": in_case_thread,
+                "body": body_to_json(body),
+                "state": DeliveryState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": self.now,
+                "last_error": None,
+                "sent_id": None,
+                "created_at": self.now,
+                "updated_at": self.now,
+            },
         )
         return DeliveryId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
 
