@@ -498,21 +498,26 @@ class Relay:
         """Record several sends in one transaction (the worker groups those that finish together)."""
 
         async def work(tx: Tx) -> None:
-            for delivery, sent in results:
-                await self._record_sent(tx, delivery, sent)
+            await tx.complete_all(results)
+            for delivery, _sent in results:
+                await self._receipt(tx, delivery)
 
         await self._store.atomic(work)
         self._on_queued()
 
-    async def _record_sent(self, tx: Tx, delivery: Delivery, sent: Sent) -> None:
-        await tx.complete(delivery, sent)
+    async def _receipt(self, tx: Tx, delivery: Delivery) -> None:
+        """A staff reply the citizen now has: mark it delivered in its thread."""
         body = delivery.body
-        if not (isinstance(body, CitizenReply) and body.kind is ReplyKind.STAFF and delivery.case_id):
+        if not (isinstance(body, CitizenReply) and body.kind is ReplyKind.STAFF and delivery.message_id):
             return
-        case = await tx.case(delivery.case_id)
-        message = await tx.message(delivery.message_id) if delivery.message_id else None
-        if case is not None and message is not None and message.source_id is not None:
-            await self._post(tx, case, PostKind.RECEIPT, text="delivered", author="bridge", about=message.source_id)
+        context = await tx.receipt_context(delivery.message_id)
+        if context is None:
+            return
+        case, citizen, source = context
+        if source is not None:
+            await self._post(
+                tx, case, PostKind.RECEIPT, text="delivered", author="bridge", citizen=citizen, about=source
+            )
 
     async def failed(self, delivery: Delivery, reason: str) -> None:
         """Record a permanent failure; staff are told in the case's thread."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -21,6 +21,7 @@ from sqlalchemy import (
     Connection,
     Row,
     and_,
+    bindparam,
     event,
     exists,
     func,
@@ -511,6 +512,33 @@ class Tx:
         row = (await self._c.execute(select(messages).where(messages.c.id == message_id))).first()
         return None if row is None else _message(row)
 
+    async def receipt_context(self, message_id: MessageId) -> tuple[Case, Citizen, str | None] | None:
+        """For a delivered staff reply: its case, the case's citizen and the reply's platform id (one query)."""
+        query = (
+            select(
+                cases,
+                citizens.c.platform.label("citizen_platform"),
+                citizens.c.user_id.label("citizen_user"),
+                citizens.c.display_name.label("citizen_name"),
+                citizens.c.language.label("citizen_language"),
+                messages.c.source_id.label("message_source"),
+            )
+            .select_from(messages.join(cases, cases.c.id == messages.c.case_id))
+            .join(citizens, citizens.c.id == cases.c.citizen_id)
+            .where(messages.c.id == message_id)
+        )
+        row = (await self._c.execute(query)).first()
+        if row is None:
+            return None
+        citizen = Citizen(
+            CitizenId(row.citizen_id),
+            Platform(row.citizen_platform),
+            row.citizen_user,
+            row.citizen_name,
+            row.citizen_language,
+        )
+        return _case(row), citizen, row.message_source
+
     async def message_by_source(self, platform: Platform, source_id: str) -> Message | None:
         """The stored message that came from this platform message id."""
         query = (
@@ -639,9 +667,31 @@ class Tx:
             for row in await self._c.execute(query)
         }
 
+    async def complete_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
+        """Record several sends: one statement for the outbox rows, one for the delivered ids."""
+        await self._c.execute(
+            update(deliveries)
+            .where(deliveries.c.id == bindparam("delivery_id"))
+            .values(state=DeliveryState.SENT.value, sent_id=bindparam("sent_id"), last_error=None, updated_at=self.now),
+            [{"delivery_id": d.id, "sent_id": sent.message_id} for d, sent in results],
+        )
+        delivered = [{"message": d.message_id, "delivered": sent.message_id} for d, sent in results if d.message_id]
+        if delivered:
+            await self._c.execute(
+                update(messages)
+                .where(messages.c.id == bindparam("message"))
+                .values(delivered_id=bindparam("delivered")),
+                delivered,
+            )
+        for delivery, sent in results:
+            await self._record_thread(delivery, sent)
+
     async def complete(self, delivery: Delivery, sent: Sent) -> None:
         """See ``Store.complete``."""
-        await self.set_delivery(delivery.id, state=DeliveryState.SENT, sent_id=sent.message_id, last_error=None)
+        await self.complete_all([(delivery, sent)])
+
+    async def _record_thread(self, delivery: Delivery, sent: Sent) -> None:
+        """A delivered thread root makes its platform thread the case's thread."""
         body = delivery.body
         if isinstance(body, ThreadPost) and body.kind is PostKind.ROOT and delivery.case_id is not None:
             thread = sent.thread or sent.message_id
@@ -654,10 +704,6 @@ class Tx:
                     thread_id=thread,
                     root_id=sent.message_id,
                 )
-            )
-        if delivery.message_id is not None:
-            await self._c.execute(
-                update(messages).where(messages.c.id == delivery.message_id).values(delivered_id=sent.message_id)
             )
 
     async def set_delivery(
