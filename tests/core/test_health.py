@@ -72,4 +72,3 @@ async def test_metrics_count_messages_and_routing() -> None:
     assert 'bridge_messages_in_total{platform="telegram"} 1.0' in text
     assert 'bridge_routing_decisions_total{department="roads"} 1.0' in text
     assert 'bridge_delivery_failures_total{kind="permanent",platform="slack"} 1.0' in text
-
