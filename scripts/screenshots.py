@@ -23,18 +23,8 @@ sys.path.insert(0, str(ROOT))
 from bot.app import App  # noqa: E402  # after the repository root is importable
 from config.routing_file import EXAMPLE_ROUTING_PATH  # noqa: E402  # same
 from config.settings import load_settings  # noqa: E402  # same
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  # same
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 OUT = ROOT / "docs" / "screenshots"
 
 
@@ -64,7 +54,7 @@ async def main() -> None:
         )
         async with App(settings=settings) as app, async_playwright() as playwright:
             base = f"http://127.0.0.1:{app.port}"
-            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             others = await (await browser.new_context()).new_page()
             await others.goto(f"{base}/")
             await _write(others, "My bin was not collected this week", "Tom")

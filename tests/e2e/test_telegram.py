@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,26 +13,11 @@ from adapters.telegram import FloodControl, TelegramAdapter
 from bot import texts
 from bot.model import FileData, PostKind
 from bot.storage.store import Store, utc_now
-from tests.backends import open_store
 from tests.bridge import Bridge, build_bridge
 from tests.emulators.telegram import BLOCKED, SERVER_ERROR, TelegramEmulator, too_many_requests
 from tests.waiting import eventually
 
 CITIZEN = 111
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramEmulator]:
-    """The Bot API emulator on a free loopback port."""
-    async with TelegramEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A SQLite store on the real clock (retries after 429 fall due in real time)."""
-    async with open_store("sqlite", tmp_path, clock=utc_now) as store:
-        yield store
 
 
 def make_adapter(telegram: TelegramEmulator, **options: Any) -> TelegramAdapter:

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.telegram import FloodControl, TelegramAdapter
 from bot.storage.store import Store, utc_now
-from tests.backends import open_store
 from tests.bridge import Bridge, build_bridge
 from tests.emulators.telegram import TelegramEmulator
 from tests.waiting import eventually
 
 SECRET = "s3cret_webhook-token"  # noqa: S105  # a made-up secret for the test
 PUBLIC_URL = "https://bridge.example.gov/telegram/webhook"
-
-
-@pytest.fixture
-async def telegram() -> AsyncIterator[TelegramEmulator]:
-    """The Bot API emulator on a free loopback port."""
-    async with TelegramEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
-async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A migrated SQLite store."""
-    async with open_store("sqlite", tmp_path, clock=utc_now) as store:
-        yield store
 
 
 @asynccontextmanager

@@ -19,19 +19,8 @@ from adapters.web.users import DeskUsers
 from bot.storage.store import Store
 from tests.backends import open_store
 from tests.bridge import build_bridge
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 from tests.web.harness import DESK_DIRECTORY
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = pytest.mark.browser
 
