@@ -186,7 +186,8 @@ class ThreadPost:
 
     ``text`` is the plain text as the citizen or bridge wrote it: the adapter
     escapes it for its platform. ``about`` names the platform message a
-    RECEIPT or ROOT_UPDATE refers to.
+    RECEIPT refers to. A ROOT_UPDATE with ``text`` says the thread is no longer
+    where the case is handled (it was transferred): show the text, offer no actions.
     """
 
     kind: PostKind

@@ -464,6 +464,10 @@ class Relay:
             await self._system(tx, case, texts.TRANSFER_SAME.format(department=current.name))
             return
         await self._system(tx, case, texts.TRANSFERRED_STAFF.format(department=target.name, actor=event.actor_name))
+        # The old root stops offering actions: its thread no longer leads to the case.
+        await self._post(
+            tx, case, PostKind.ROOT_UPDATE, text=texts.TRANSFERRED_ROOT.format(department=target.name), author="bridge"
+        )
         case = await tx.save_case(replace(case, department=target.key, claimed_by=None))
         citizen = await tx.citizen_by_id(case.citizen_id)
         assert citizen is not None  # noqa: S101  # a case's citizen row is never deleted

@@ -432,7 +432,7 @@ class SlackAdapter:
             channel=out.target.chat,
             ts=root,
             text=render.escape(f"{card.reference} · {card.department_name} · {card.status.value}"),
-            blocks=render.refresh_blocks(blocks, card, self._directory),
+            blocks=render.refresh_blocks(blocks, card, self._directory, moved=body.text),
         )
         return Sent(message_id=root)
 

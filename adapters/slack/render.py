@@ -226,8 +226,17 @@ def message_blocks(text: str) -> list[dict[str, Any]]:
     ]
 
 
-def refresh_blocks(blocks: Iterable[Mapping[str, Any]], card: CaseCard, directory: Directory) -> list[dict[str, Any]]:
-    """The root's existing blocks with a fresh status line and controls (the rest kept as posted)."""
+def refresh_blocks(
+    blocks: Iterable[Mapping[str, Any]], card: CaseCard, directory: Directory, *, moved: str = ""
+) -> list[dict[str, Any]]:
+    """The root's existing blocks with a fresh status line and controls (the rest kept as posted).
+
+    ``moved`` (the case was transferred away) replaces the status line and removes the controls.
+    """
+    if moved:
+        line = {"type": "context", "block_id": STATUS_BLOCK, "elements": [{"type": "mrkdwn", "text": escape(moved)}]}
+        kept = [line if block.get("block_id") == STATUS_BLOCK else dict(block) for block in blocks]
+        return [block for block in kept if block.get("block_id") != ACTIONS_BLOCK]
     fresh = {STATUS_BLOCK: status_block(card), ACTIONS_BLOCK: actions_block(card, directory)}
     kept = [fresh.get(str(block.get("block_id")), dict(block)) for block in blocks]
     for block_id, block in fresh.items():

@@ -245,6 +245,7 @@ async def test_transfer_opens_a_thread_in_the_new_department_with_history(bridge
     assert new.posts[-1].text == "yes it is"
     assert "Housing" in old.posts[-1].text
     assert "Housing" in bridge.telegram.texts(111)[-1]
+    assert any(update.text.startswith("Transferred to Housing") for update in bridge.slack.updates)
 
 
 async def test_transfer_to_unknown_department_is_refused_in_the_thread(bridge: Bridge) -> None:

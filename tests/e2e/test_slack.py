@@ -348,6 +348,19 @@ async def test_transfer_menu_moves_case_to_another_departments_channel(world: Wo
     await world.thread_line(root, "transferred to Roads &amp; Transport by Grace Officer")
 
 
+async def test_transferred_root_says_where_the_case_went_and_offers_no_actions(world: World) -> None:
+    """After a transfer the old root names the new department and its buttons are gone."""
+    root = await world.open_case()
+    await world.send(world.slack.button(root, "case_transfer", selected="roads"), interactive=True)
+    await world.reply_with("passed to Roads & Transport")
+    await eventually(
+        lambda: any("Transferred to Roads" in texts_of(u.blocks) for u in world.slack.updates), what="the old root"
+    )
+    old = next(u for u in world.slack.updates if "Transferred to Roads" in texts_of(u.blocks))
+    assert old.ts == root.ts
+    assert not any(block.get("block_id") == "case_actions" for block in old.blocks or [])
+
+
 async def test_bang_close_closes_the_case_and_is_not_relayed(world: World) -> None:
     """!close in the thread closes the case; the command itself never reaches the citizen."""
     root = await world.open_case()
