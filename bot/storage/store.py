@@ -2,7 +2,8 @@
 
 Writes happen in ``Store.atomic``: one transaction, retried when a unique
 constraint shows that another writer got there first (so concurrent copies
-of one event, or ten first messages at once, end in one row).
+of one event, or ten first messages at once, end in one row). On a SQLite file
+each transaction runs whole on one database thread (``SqliteThread``).
 """
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    CursorResult,
+    Dialect,
+    Engine,
+    Executable,
     Row,
     and_,
     bindparam,
+    create_engine,
     event,
     exists,
     func,
@@ -101,17 +108,25 @@ class Store:
         self._engine = engine
         self._clock = clock
         self._sqlite = engine.dialect.name == "sqlite"
-        # SQLite: one writer at a time inside this process (SQLite allows no more, and waiting on
-        # an asyncio lock is cheaper than on its busy timeout). PostgreSQL: writers run side by
-        # side; a case's writers queue on its row lock (``touch_active_case``, ``touch_case_by_thread``).
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self._sqlite else None
+        # A SQLite file: every transaction runs whole on one database thread, which also makes
+        # this process's writers take turns (SQLite allows one writer; a queue is cheaper than its
+        # busy timeout). An in-memory database keeps the async engine, behind an asyncio lock.
+        # PostgreSQL: writers run side by side; a case's writers queue on its row lock
+        # (``touch_active_case``, ``touch_case_by_thread``).
+        database = engine.url.database if self._sqlite else None
+        self._thread = (
+            SqliteThread(engine.url.set(drivername="sqlite+pysqlite").render_as_string(hide_password=False))
+            if database and database != ":memory:"
+            else None
+        )
+        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self._sqlite and self._thread is None else None
 
     @classmethod
     def open(cls, url: str, *, clock: Clock = utc_now) -> Store:
         """Create the engine for ``url`` (SQLite gets WAL and immediate write transactions)."""
         if url.startswith("sqlite"):
             engine = create_async_engine(url, connect_args={"timeout": 30})
-            _tune_sqlite(engine)
+            _tune_sqlite(engine.sync_engine)
         else:
             engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
         return cls(engine=engine, clock=clock)
@@ -131,13 +146,20 @@ class Store:
         return self._clock()
 
     async def close(self) -> None:
-        """Release every pooled connection."""
+        """Release every pooled connection (and the SQLite thread's)."""
+        if self._thread is not None:
+            await self._thread.close()
         await self._engine.dispose()
 
     async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run ``work`` in one write transaction, again if a unique constraint lost a race."""
+        """Run ``work`` in one write transaction, again if a unique constraint lost a race.
+
+        On a SQLite file ``work`` runs on the database thread and may await only the ``Tx``.
+        """
         for attempt in range(_ATOMIC_TRIES):
             try:
+                if self._thread is not None:
+                    return await self._thread.run(work, self._clock(), write=True)
                 async with self._write() as connection:
                     return await work(Tx(connection, self._clock()))
             except IntegrityError:
@@ -152,7 +174,9 @@ class Store:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run ``work`` in a read-only transaction."""
+        """Run ``work`` in a read-only transaction (on a SQLite file, on the database thread)."""
+        if self._thread is not None:
+            return await self._thread.run(work, self._clock(), write=False)
         async with self._engine.connect() as connection:
             return await work(Tx(connection, self._clock()))
 
@@ -243,8 +267,8 @@ def _is_retryable(error: OperationalError) -> bool:
     return "locked" in text or "deadlock" in text or "busy" in text
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: object) -> None:  # noqa: ANN401  # the DBAPI connection is untyped
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
@@ -253,11 +277,91 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def on_begin(connection: Connection) -> None:
         # Writers take the lock up front, so two processes never deadlock upgrading a read lock.
         mode = "BEGIN IMMEDIATE" if connection.get_execution_options().get("civic_write") else "BEGIN"
         connection.exec_driver_sql(mode)
+
+
+class Executor(Protocol):
+    """What a ``Tx`` runs its statements on: an ``AsyncConnection``, or the SQLite thread's connection."""
+
+    @property
+    def dialect(self) -> Dialect:
+        """The database dialect."""
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:  # noqa: ANN401  # one dict or a list of them, as SQLAlchemy takes
+        """Run one statement."""
+
+
+class _Direct:
+    """A synchronous connection behind ``Executor``'s async ``execute``, which never suspends."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    @property
+    def dialect(self) -> Dialect:
+        return self._connection.dialect
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Any]:  # noqa: ANN401  # as Executor
+        return self._connection.execute(statement, parameters)
+
+
+class SqliteThread:
+    """One thread owning one SQLite connection; a whole transaction is one hop to it.
+
+    Through aiosqlite every statement is a hop to its thread and back (about 0.4 ms
+    here); here a ``Store.atomic`` work function runs to completion on this thread,
+    its ``await tx.…`` calls returning at once. Transactions therefore take turns,
+    which is also SQLite's single-writer rule.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        _tune_sqlite(self._engine)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._connection: Connection | None = None
+
+    async def run(self, work: Callable[[Tx], Awaitable[T]], now: datetime, *, write: bool) -> T:
+        """Run ``work`` in one transaction on the database thread (BEGIN IMMEDIATE if ``write``)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._transaction, work, now, write)
+
+    def _transaction(self, work: Callable[[Tx], Awaitable[T]], now: datetime, write: bool) -> T:
+        if self._connection is None or self._connection.closed or self._connection.invalidated:
+            self._connection = self._engine.connect()
+        connection = self._connection
+        connection.execution_options(civic_write=write)  # in place: read by ``on_begin``
+        with connection.begin():
+            return _complete(work(Tx(_Direct(connection), now)))
+
+    async def close(self) -> None:
+        """Close the connection and stop the thread."""
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._close)
+        self._executor.shutdown(wait=True)
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self._engine.dispose()
+
+
+def _complete(step: Awaitable[T]) -> T:
+    """Drive a coroutine that never suspends (it awaits only ``_Direct``) and return its result."""
+    coroutine: Coroutine[Any, Any, T] = step  # type: ignore[assignment]  # work functions are coroutine functions
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]  # the coroutine's return value
+    coroutine.close()
+    raise RuntimeError(
+        "a Store.atomic/Store.read work function awaited something other than its Tx; on SQLite it runs "
+        "on the database thread and may only await the Tx's queries (do other waiting before or after)"
+    )
 
 
 # Built once: the hot inserts only bind new values.
@@ -268,12 +372,12 @@ _INSERT_DELIVERY = insert(deliveries)
 class Tx:
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 
-    def __init__(self, connection: AsyncConnection, now: datetime) -> None:
+    def __init__(self, connection: Executor, now: datetime) -> None:
         self._c = connection
         self.now = now
 
     @property
-    def connection(self) -> AsyncConnection:
+    def connection(self) -> Executor:
         """The transaction's connection, for read queries a caller composes from ``bot.storage.tables``."""
         return self._c
 
