@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -77,11 +78,15 @@ async def running_core(
     relay = Relay(store=store, directory=directory, router=router, on_queued=wake)
     worker = DeliveryWorker(store=store, adapters=adapters, outcomes=relay, backoff=lambda _attempts: 0.5)
     core = Core(relay, worker, citizens, departments, directory, routed_texts(router, config), store)
-    if not background:
-        yield core
-        return
-    async with worker:
-        yield core
+    gc.freeze()  # as ``App`` does once it is up (the router's vectors would make each full collection pause ~60 ms)
+    try:
+        if not background:
+            yield core
+            return
+        async with worker:
+            yield core
+    finally:
+        gc.unfreeze()
 
 
 async def settle(core: Core, *, timeout: float = 120.0) -> None:
