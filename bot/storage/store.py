@@ -714,62 +714,59 @@ class Tx:
         return [_delivery(row) for row in await self._c.execute(query)]
 
     async def claim_due(self, *, limit: int, lease: timedelta, skip_locked: bool) -> list[Delivery]:
-        """See ``Store.claim_due``."""
+        """See ``Store.claim_due``: one statement picks the due rows, pushes their lease, returns them with threads."""
+        due = deliveries.alias("due")
         earlier = deliveries.alias("earlier")
         blocked = exists().where(
-            earlier.c.lane == deliveries.c.lane,
+            earlier.c.lane == due.c.lane,
             earlier.c.state == DeliveryState.PENDING.value,
-            earlier.c.id < deliveries.c.id,
+            earlier.c.id < due.c.id,
         )
         paused = exists().where(
-            target_pauses.c.target == deliveries.c.target_platform + ":" + deliveries.c.target_chat,
+            target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
             target_pauses.c.until > self.now,
         )
-        query = (
-            select(deliveries)
+        pick = (
+            select(due.c.id)
             .where(
-                deliveries.c.state == DeliveryState.PENDING.value,
-                deliveries.c.next_attempt_at <= self.now,
+                due.c.state == DeliveryState.PENDING.value,
+                due.c.next_attempt_at <= self.now,
                 ~blocked,
                 ~paused,
             )
-            .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+            .order_by(due.c.next_attempt_at, due.c.id)
             .limit(limit)
         )
         if skip_locked:
-            query = query.with_for_update(skip_locked=True, of=deliveries)
-        rows = list(await self._c.execute(query))
-        if not rows:
-            return []
-        ids = [row.id for row in rows]
-        await self._c.execute(
+            pick = pick.with_for_update(skip_locked=True, of=due)
+
+        def thread(column: ColumnElement[Any], name: str) -> Any:  # noqa: ANN401  # a labelled scalar subquery
+            return select(column).where(cases.c.id == deliveries.c.case_id).scalar_subquery().label(name)
+
+        statement = (
             update(deliveries)
-            .where(deliveries.c.id.in_(ids))
+            .where(deliveries.c.id.in_(pick.scalar_subquery()))
             .values(next_attempt_at=self.now + lease, attempts=deliveries.c.attempts + 1, updated_at=self.now)
+            .returning(
+                *deliveries.c,
+                thread(cases.c.thread_platform, "case_thread_platform"),
+                thread(cases.c.thread_chat, "case_thread_chat"),
+                thread(cases.c.thread_id, "case_thread_id"),
+            )
         )
-        threads = await self._threads({CaseId(row.case_id) for row in rows if row.in_case_thread and row.case_id})
         claimed = []
-        for row in rows:
+        for row in sorted(await self._c.execute(statement), key=lambda row: row.id):
+            # ``attempts`` already counts this claim; ``next_attempt_at`` is the lease's end.
             delivery = _delivery(row)
             if delivery.in_case_thread and delivery.case_id is not None:
-                thread = threads.get(delivery.case_id)
-                target = thread if thread is not None else Address(delivery.target.platform, delivery.target.chat)
-                delivery = _with_target(delivery, target, attempts=delivery.attempts + 1)
-            else:
-                delivery = _with_target(delivery, delivery.target, attempts=delivery.attempts + 1)
+                target = (
+                    Address(Platform(row.case_thread_platform), row.case_thread_chat, row.case_thread_id)
+                    if row.case_thread_id is not None
+                    else Address(delivery.target.platform, delivery.target.chat)
+                )
+                delivery = replace(delivery, target=target)
             claimed.append(delivery)
         return claimed
-
-    async def _threads(self, case_ids: set[CaseId]) -> dict[CaseId, Address]:
-        if not case_ids:
-            return {}
-        query = select(cases.c.id, cases.c.thread_platform, cases.c.thread_chat, cases.c.thread_id).where(
-            cases.c.id.in_(case_ids), cases.c.thread_id.is_not(None)
-        )
-        return {
-            CaseId(row.id): Address(Platform(row.thread_platform), row.thread_chat, row.thread_id)
-            for row in await self._c.execute(query)
-        }
 
     async def complete_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
         """Record several sends: one statement for the outbox rows, one for the delivered ids."""
@@ -937,7 +934,3 @@ def _delivery(row: Row[Any]) -> Delivery:
         sent_id=row.sent_id,
         created_at=row.created_at,
     )
-
-
-def _with_target(delivery: Delivery, target: Address, *, attempts: int) -> Delivery:
-    return replace(delivery, target=target, attempts=attempts)
