@@ -364,9 +364,104 @@ def _complete(step: Awaitable[T]) -> T:
     )
 
 
-# Built once: the hot inserts only bind new values.
+# Built once: the hot statements only bind new values (building and cache-keying a statement on
+# every call cost more Python time than running it).
 _INSERT_MESSAGE = insert(messages)
 _INSERT_DELIVERY = insert(deliveries)
+_CLAIM_EVENT = {
+    "postgresql": pg_insert(inbound_events).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(inbound_events).on_conflict_do_nothing(),
+}
+
+
+def _touch_case(where: ColumnElement[bool]) -> Any:  # noqa: ANN401  # an UPDATE … RETURNING
+    # One statement finds, touches and (on PostgreSQL) row-locks the case.
+    return update(cases).where(where).values(updated_at=bindparam("p_now")).returning(*cases.c)
+
+
+_TOUCH_ACTIVE_CASE = _touch_case(
+    and_(
+        cases.c.chat_platform == bindparam("p_platform"),
+        cases.c.chat_id == bindparam("p_chat"),
+        cases.c.status != CaseStatus.CLOSED.value,
+    )
+)
+_TOUCH_CASE_BY_THREAD = _touch_case(
+    and_(
+        cases.c.thread_platform == bindparam("p_platform"),
+        cases.c.thread_chat == bindparam("p_chat"),
+        cases.c.thread_id == bindparam("p_thread"),
+    )
+)
+_RECEIPT_CONTEXT = (
+    select(
+        cases,
+        citizens.c.platform.label("citizen_platform"),
+        citizens.c.user_id.label("citizen_user"),
+        citizens.c.display_name.label("citizen_name"),
+        citizens.c.language.label("citizen_language"),
+        messages.c.source_id.label("message_source"),
+    )
+    .select_from(messages.join(cases, cases.c.id == messages.c.case_id))
+    .join(citizens, citizens.c.id == cases.c.citizen_id)
+    .where(messages.c.id == bindparam("p_message"))
+)
+_COMPLETE_DELIVERY = (
+    update(deliveries)
+    .where(deliveries.c.id == bindparam("p_delivery"))
+    .values(state=DeliveryState.SENT.value, sent_id=bindparam("p_sent"), last_error=None, updated_at=bindparam("p_now"))
+)
+_MARK_DELIVERED = (
+    update(messages).where(messages.c.id == bindparam("p_message")).values(delivered_id=bindparam("p_delivered"))
+)
+
+
+def _claim_due_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPDATE … RETURNING
+    """Pick the due rows (the oldest pending of each lane, not paused), push their lease, return them with threads."""
+    due = deliveries.alias("due")
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(
+        earlier.c.lane == due.c.lane,
+        earlier.c.state == DeliveryState.PENDING.value,
+        earlier.c.id < due.c.id,
+    )
+    paused = exists().where(
+        target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
+        target_pauses.c.until > bindparam("p_now"),
+    )
+    pick = (
+        select(due.c.id)
+        .where(
+            due.c.state == DeliveryState.PENDING.value,
+            due.c.next_attempt_at <= bindparam("p_now"),
+            ~blocked,
+            ~paused,
+        )
+        .order_by(due.c.next_attempt_at, due.c.id)
+        .limit(bindparam("p_limit"))
+    )
+    if skip_locked:
+        pick = pick.with_for_update(skip_locked=True, of=due)
+
+    def thread(column: ColumnElement[Any], name: str) -> Any:  # noqa: ANN401  # a labelled scalar subquery
+        return select(column).where(cases.c.id == deliveries.c.case_id).scalar_subquery().label(name)
+
+    return (
+        update(deliveries)
+        .where(deliveries.c.id.in_(pick.scalar_subquery()))
+        .values(
+            next_attempt_at=bindparam("p_lease_end"), attempts=deliveries.c.attempts + 1, updated_at=bindparam("p_now")
+        )
+        .returning(
+            *deliveries.c,
+            thread(cases.c.thread_platform, "case_thread_platform"),
+            thread(cases.c.thread_chat, "case_thread_chat"),
+            thread(cases.c.thread_id, "case_thread_id"),
+        )
+    )
+
+
+_CLAIM_DUE = {skip: _claim_due_statement(skip_locked=skip) for skip in (False, True)}
 
 
 class Tx:
@@ -386,11 +481,7 @@ class Tx:
     async def claim_event(self, platform: Platform, event_id: str) -> bool:
         """Record an inbound event; False when it was processed before."""
         values = {"platform": platform, "event_id": event_id, "received_at": self.now}
-        if self._c.dialect.name == "postgresql":
-            statement: Any = pg_insert(inbound_events).values(values).on_conflict_do_nothing()
-        else:
-            statement = sqlite_insert(inbound_events).values(values).on_conflict_do_nothing()
-        result = await self._c.execute(statement)
+        result = await self._c.execute(_CLAIM_EVENT[self._c.dialect.name], values)
         return bool(result.rowcount == 1)
 
     # --- citizens --------------------------------------------------------------------
@@ -445,28 +536,15 @@ class Tx:
 
     async def touch_active_case(self, chat: Address) -> Case | None:
         """The chat's open or pending case, marked as active now and locked until this transaction ends."""
-        return await self._touch(
-            and_(
-                cases.c.chat_platform == chat.platform,
-                cases.c.chat_id == chat.chat,
-                cases.c.status != CaseStatus.CLOSED.value,
-            )
-        )
+        return await self._touch(_TOUCH_ACTIVE_CASE, {"p_platform": chat.platform, "p_chat": chat.chat})
 
     async def touch_case_by_thread(self, thread: Address) -> Case | None:
         """The case whose thread this is, marked as active now and locked until this transaction ends."""
-        return await self._touch(
-            and_(
-                cases.c.thread_platform == thread.platform,
-                cases.c.thread_chat == thread.chat,
-                cases.c.thread_id == thread.thread,
-            )
-        )
+        where = {"p_platform": thread.platform, "p_chat": thread.chat, "p_thread": thread.thread}
+        return await self._touch(_TOUCH_CASE_BY_THREAD, where)
 
-    async def _touch(self, where: ColumnElement[bool]) -> Case | None:
-        # One statement finds, touches and (on PostgreSQL) row-locks the case.
-        statement = update(cases).where(where).values(updated_at=self.now).returning(*cases.c)
-        row = (await self._c.execute(statement)).first()
+    async def _touch(self, statement: Any, where: dict[str, Any]) -> Case | None:  # noqa: ANN401  # a prebuilt UPDATE
+        row = (await self._c.execute(statement, {**where, "p_now": self.now})).first()
         return None if row is None else _case(row)
 
     async def case(self, case_id: CaseId) -> Case | None:
@@ -618,20 +696,7 @@ class Tx:
 
     async def receipt_context(self, message_id: MessageId) -> tuple[Case, Citizen, str | None] | None:
         """For a delivered staff reply: its case, the case's citizen and the reply's platform id (one query)."""
-        query = (
-            select(
-                cases,
-                citizens.c.platform.label("citizen_platform"),
-                citizens.c.user_id.label("citizen_user"),
-                citizens.c.display_name.label("citizen_name"),
-                citizens.c.language.label("citizen_language"),
-                messages.c.source_id.label("message_source"),
-            )
-            .select_from(messages.join(cases, cases.c.id == messages.c.case_id))
-            .join(citizens, citizens.c.id == cases.c.citizen_id)
-            .where(messages.c.id == message_id)
-        )
-        row = (await self._c.execute(query)).first()
+        row = (await self._c.execute(_RECEIPT_CONTEXT, {"p_message": message_id})).first()
         if row is None:
             return None
         citizen = Citizen(
@@ -714,48 +779,11 @@ class Tx:
         return [_delivery(row) for row in await self._c.execute(query)]
 
     async def claim_due(self, *, limit: int, lease: timedelta, skip_locked: bool) -> list[Delivery]:
-        """See ``Store.claim_due``: one statement picks the due rows, pushes their lease, returns them with threads."""
-        due = deliveries.alias("due")
-        earlier = deliveries.alias("earlier")
-        blocked = exists().where(
-            earlier.c.lane == due.c.lane,
-            earlier.c.state == DeliveryState.PENDING.value,
-            earlier.c.id < due.c.id,
-        )
-        paused = exists().where(
-            target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
-            target_pauses.c.until > self.now,
-        )
-        pick = (
-            select(due.c.id)
-            .where(
-                due.c.state == DeliveryState.PENDING.value,
-                due.c.next_attempt_at <= self.now,
-                ~blocked,
-                ~paused,
-            )
-            .order_by(due.c.next_attempt_at, due.c.id)
-            .limit(limit)
-        )
-        if skip_locked:
-            pick = pick.with_for_update(skip_locked=True, of=due)
-
-        def thread(column: ColumnElement[Any], name: str) -> Any:  # noqa: ANN401  # a labelled scalar subquery
-            return select(column).where(cases.c.id == deliveries.c.case_id).scalar_subquery().label(name)
-
-        statement = (
-            update(deliveries)
-            .where(deliveries.c.id.in_(pick.scalar_subquery()))
-            .values(next_attempt_at=self.now + lease, attempts=deliveries.c.attempts + 1, updated_at=self.now)
-            .returning(
-                *deliveries.c,
-                thread(cases.c.thread_platform, "case_thread_platform"),
-                thread(cases.c.thread_chat, "case_thread_chat"),
-                thread(cases.c.thread_id, "case_thread_id"),
-            )
-        )
+        """See ``Store.claim_due`` (one statement: ``_claim_due_statement``)."""
+        parameters = {"p_now": self.now, "p_lease_end": self.now + lease, "p_limit": limit}
+        statement = _CLAIM_DUE[skip_locked]
         claimed = []
-        for row in sorted(await self._c.execute(statement), key=lambda row: row.id):
+        for row in sorted(await self._c.execute(statement, parameters), key=lambda row: row.id):
             # ``attempts`` already counts this claim; ``next_attempt_at`` is the lease's end.
             delivery = _delivery(row)
             if delivery.in_case_thread and delivery.case_id is not None:
@@ -771,19 +799,12 @@ class Tx:
     async def complete_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
         """Record several sends: one statement for the outbox rows, one for the delivered ids."""
         await self._c.execute(
-            update(deliveries)
-            .where(deliveries.c.id == bindparam("delivery_id"))
-            .values(state=DeliveryState.SENT.value, sent_id=bindparam("sent_id"), last_error=None, updated_at=self.now),
-            [{"delivery_id": d.id, "sent_id": sent.message_id} for d, sent in results],
+            _COMPLETE_DELIVERY,
+            [{"p_delivery": d.id, "p_sent": sent.message_id, "p_now": self.now} for d, sent in results],
         )
-        delivered = [{"message": d.message_id, "delivered": sent.message_id} for d, sent in results if d.message_id]
+        delivered = [{"p_message": d.message_id, "p_delivered": sent.message_id} for d, sent in results if d.message_id]
         if delivered:
-            await self._c.execute(
-                update(messages)
-                .where(messages.c.id == bindparam("message"))
-                .values(delivered_id=bindparam("delivered")),
-                delivered,
-            )
+            await self._c.execute(_MARK_DELIVERED, delivered)
         for delivery, sent in results:
             await self._record_thread(delivery, sent)
 
