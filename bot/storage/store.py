@@ -34,6 +34,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -201,6 +202,10 @@ class Store:
         """
 
         async def claim(tx: Tx) -> list[Delivery]:
+            if not self._sqlite:
+                # Visible to every process at once; only a server crash could lose it, and then the
+                # rows are simply due again (a send may repeat, as at-least-once allows): no WAL flush.
+                await tx.connection.execute(_ASYNC_COMMIT)
             return await tx.claim_due(limit=limit, lease=lease, skip_locked=not self._sqlite)
 
         return await self.atomic(claim)
@@ -368,6 +373,7 @@ def _complete(step: Awaitable[T]) -> T:
 # every call cost more Python time than running it).
 _INSERT_MESSAGE = insert(messages)
 _INSERT_DELIVERY = insert(deliveries)
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 _CLAIM_EVENT = {
     "postgresql": pg_insert(inbound_events).on_conflict_do_nothing(),
     "sqlite": sqlite_insert(inbound_events).on_conflict_do_nothing(),
