@@ -28,9 +28,6 @@ def jittered_backoff(attempts: int) -> float:
 class Outcomes(Protocol):
     """Who hears how a delivery ended (the relay)."""
 
-    async def sent(self, delivery: Delivery, sent: Sent) -> None:
-        """The platform accepted the delivery."""
-
     async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
         """The platform accepted these deliveries: record them in one transaction."""
 

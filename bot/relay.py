@@ -3,7 +3,7 @@
 Every event is handled in one transaction: the event id is claimed (so a
 redelivered event changes nothing), the case is found or opened, the message
 stored and the deliveries queued. Sending happens later, in the delivery
-worker, which reports back through ``sent`` and ``failed``.
+worker, which reports back through ``sent_all`` and ``failed``.
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ def department_lane(case: Case) -> str:
 
 
 class Relay:
-    """The service at the centre. Adapters call ``accept``; the delivery worker calls ``sent``/``failed``."""
+    """The service at the centre. Adapters call ``accept``; the delivery worker calls ``sent_all``/``failed``."""
 
     def __init__(
         self,
@@ -494,12 +494,11 @@ class Relay:
 
     # --- the delivery worker reports back ----------------------------------------------
 
-    async def sent(self, delivery: Delivery, sent: Sent) -> None:
-        """Record a send; a staff reply that reached the citizen gets a receipt in its thread."""
-        await self.sent_all([(delivery, sent)])
-
     async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
-        """Record several sends in one transaction (the worker groups those that finish together)."""
+        """Record sends in one transaction (the worker groups those that finish together).
+
+        A staff reply that reached the citizen gets a receipt in its thread.
+        """
 
         async def work(tx: Tx) -> None:
             await tx.complete_all(results)

@@ -695,11 +695,6 @@ class Tx:
         query = select(messages).where(messages.c.case_id == case_id).order_by(messages.c.id)
         return [_message(row) for row in await self._c.execute(query)]
 
-    async def message(self, message_id: MessageId) -> Message | None:
-        """The message with this id."""
-        row = (await self._c.execute(select(messages).where(messages.c.id == message_id))).first()
-        return None if row is None else _message(row)
-
     async def receipt_context(self, message_id: MessageId) -> tuple[Case, Citizen, str | None] | None:
         """For a delivered staff reply: its case, the case's citizen and the reply's platform id (one query)."""
         row = (await self._c.execute(_RECEIPT_CONTEXT, {"p_message": message_id})).first()
