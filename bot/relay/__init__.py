@@ -13,7 +13,7 @@ both sides do to a case; ``effects`` is what runs once, after the commit.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffMessage
@@ -24,9 +24,16 @@ from bot.relay.citizens import OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
-from bot.storage.store import Store, Tx
+from bot.storage.store import Tx
 
 T = TypeVar("T")
+
+
+class Transactions(Protocol):
+    """What the relay needs of the store: write transactions (``Store`` is the real one)."""
+
+    async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run ``work`` in one write transaction; it may run again when a unique key lost a race."""
 
 
 def _origin(event: InboundEvent) -> Platform:
@@ -46,7 +53,7 @@ class Relay:
     def __init__(
         self,
         *,
-        store: Store,
+        store: Transactions,
         directory: Directory,
         router: RoutingPolicy,
         on_queued: Callable[[], None] = lambda: None,
@@ -116,4 +123,4 @@ class Relay:
         return result
 
 
-__all__ = ["OTHER", "Limits", "Relay", "citizen_lane", "department_lane"]
+__all__ = ["OTHER", "Limits", "Relay", "Transactions", "citizen_lane", "department_lane"]
