@@ -13,3 +13,8 @@ def is_internal_note(text: str) -> bool:
 def as_internal_note(text: str) -> str:
     """``text`` marked as an internal note (unchanged when it already is one)."""
     return text if is_internal_note(text) else f"{NOTE_PREFIX} {text}"
+
+
+def without_note_mark(text: str) -> str:
+    """A note's text without its leading ``note:`` (where a label already says it is a note)."""
+    return text.lstrip()[len(NOTE_PREFIX) :].lstrip() if is_internal_note(text) else text
