@@ -19,7 +19,7 @@ from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffMessage
 from bot.model import Delivery, Platform, Sent
 from bot.ports import RelayObserver, RoutingPolicy
-from bot.relay.casework import Casework, citizen_lane, department_lane
+from bot.relay.casework import Casework
 from bot.relay.citizens import OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
@@ -123,4 +123,4 @@ class Relay:
         return result
 
 
-__all__ = ["OTHER", "Limits", "Relay", "Transactions", "citizen_lane", "department_lane"]
+__all__ = ["OTHER", "Limits", "Relay", "Transactions"]
