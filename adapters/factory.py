@@ -1,30 +1,31 @@
-"""Builds the adapters whose settings are present. Each platform is imported only when enabled."""
+"""Builds the channels whose settings are present. Each platform is imported only when enabled."""
 
 from __future__ import annotations
 
 from bot.departments import Directory
-from bot.ports import Adapter
+from bot.ports import Channels, CitizenChannel, DepartmentChannel
 from bot.storage.store import Store
 from config.settings import Settings
 
 
-def build_adapters(settings: Settings, *, directory: Directory, store: Store) -> list[Adapter]:
-    """Every adapter this configuration enables, citizen platforms first."""
-    adapters: list[Adapter] = []
+def build_adapters(settings: Settings, *, directory: Directory, store: Store) -> Channels:
+    """Every channel this configuration enables, by side."""
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
-    from adapters.web import from_settings as web_adapters  # noqa: PLC0415  # imported only where it is wired
+    from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    adapters.extend(web_adapters(settings, directory=directory, store=store))
+    chat, desk = web_channels(settings, directory=directory, store=store)
+    citizen: list[CitizenChannel] = [chat]
+    department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:
         from adapters.telegram import from_settings as telegram_adapter  # noqa: PLC0415  # imported only when enabled
 
-        adapters.append(telegram_adapter(settings, directory=directory, store=store))
+        citizen.append(telegram_adapter(settings, directory=directory, store=store))
     if settings.discord_token is not None:
         from adapters.discord import from_settings as discord_adapter  # noqa: PLC0415  # imported only when enabled
 
-        adapters.append(discord_adapter(settings, directory=directory, store=store))
+        citizen.append(discord_adapter(settings, directory=directory, store=store))
     if settings.slack_bot_token is not None:
         from adapters.slack import from_settings as slack_adapter  # noqa: PLC0415  # imported only when enabled
 
-        adapters.append(slack_adapter(settings, directory=directory, store=store))
-    return adapters
+        department.append(slack_adapter(settings, directory=directory, store=store))
+    return Channels.of(citizen=tuple(citizen), department=tuple(department))

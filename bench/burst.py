@@ -18,7 +18,7 @@ from bench.common import Options, Row, database, make_router
 from bench.fakes import TimedPlatform
 from bench.platforms import TimedSlack, bridged, no_proxies
 from bot.events import CitizenMessage, Sender
-from bot.model import TELEGRAM, Address
+from bot.model import TELEGRAM, Address, CitizenReply
 from config.routing_file import RoutingConfig, load_routing_text
 
 NAME = "4 burst drain under rate limits"
@@ -67,7 +67,7 @@ async def measure(backend: str, options: Options) -> list[Row]:
 
     directory = directory_from(config)
     cases = s.channels * s.cases_per_channel
-    citizens = TimedPlatform(TELEGRAM)
+    citizens = TimedPlatform[CitizenReply](TELEGRAM)
     events = []
     for n in range(s.messages):
         citizen = n % cases

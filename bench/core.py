@@ -13,8 +13,8 @@ from bench.fakes import TimedPlatform
 from bot.delivery import DeliveryWorker
 from bot.departments import Directory
 from bot.events import CitizenMessage, Sender, StaffMessage
-from bot.model import SLACK, TELEGRAM, Address, Outgoing, Platform
-from bot.ports import Adapter
+from bot.model import SLACK, TELEGRAM, Address, CitizenReply, Outgoing, ThreadPost
+from bot.ports import Channels
 from bot.relay import Relay
 from bot.storage.store import Store
 
@@ -25,8 +25,8 @@ class Core:
 
     relay: Relay
     worker: DeliveryWorker
-    citizens: TimedPlatform
-    departments: TimedPlatform
+    citizens: TimedPlatform[CitizenReply]
+    departments: TimedPlatform[ThreadPost]
     directory: Directory
     first_texts: list[tuple[str, str]]
     store: Store
@@ -58,17 +58,17 @@ def staff_message(thread: Address, text: str, event_id: str) -> StaffMessage:
 async def running_core(
     store: Store,
     *,
-    on_citizen_send: Callable[[Outgoing], None] | None = None,
-    on_department_send: Callable[[Outgoing], None] | None = None,
+    on_citizen_send: Callable[[Outgoing[CitizenReply]], None] | None = None,
+    on_department_send: Callable[[Outgoing[ThreadPost]], None] | None = None,
     background: bool = True,
 ) -> AsyncIterator[Core]:
     """The core with the real router; the worker runs in the background unless ``background`` is False."""
     config = routing_config()
     router = make_router(config)
     directory = slack_directory(config)
-    citizens = TimedPlatform(TELEGRAM, on_send=on_citizen_send)
-    departments = TimedPlatform(SLACK, on_send=on_department_send)
-    adapters: dict[Platform, Adapter] = {TELEGRAM: citizens, SLACK: departments}
+    citizens = TimedPlatform[CitizenReply](TELEGRAM, on_send=on_citizen_send)
+    departments = TimedPlatform[ThreadPost](SLACK, on_send=on_department_send)
+    channels = Channels.of(citizen=(citizens,), department=(departments,))
     worker: DeliveryWorker | None = None
 
     def wake() -> None:
@@ -76,7 +76,7 @@ async def running_core(
             worker.wake()
 
     relay = Relay(store=store, directory=directory, router=router, on_queued=wake)
-    worker = DeliveryWorker(store=store, adapters=adapters, outcomes=relay, backoff=lambda _attempts: 0.5)
+    worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=lambda _attempts: 0.5)
     core = Core(relay, worker, citizens, departments, directory, routed_texts(router, config), store)
     gc.freeze()  # as ``App`` does once it is up (the router's vectors would make each full collection pause ~60 ms)
     try:

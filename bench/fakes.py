@@ -7,21 +7,22 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable
+from typing import Generic
 
-from bot.model import Outgoing, Platform, PostKind, Sent, ThreadPost
+from bot.model import BodyT, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.ports import InboundSink
 
 #: Benchmark messages carry a tag ``#<number>`` so a send can be matched with the event that caused it.
 TAG = re.compile(r"#(\d+)")
 
 
-class TimedPlatform:
-    """A platform adapter that succeeds at once, counts sends and stamps tagged ones with ``perf_counter``."""
+class TimedPlatform(Generic[BodyT]):
+    """A channel of either side that answers at once, counts sends and stamps tagged ones with ``perf_counter``."""
 
-    def __init__(self, platform: Platform, *, on_send: Callable[[Outgoing], None] | None = None) -> None:
+    def __init__(self, platform: Platform, *, on_send: Callable[[Outgoing[BodyT]], None] | None = None) -> None:
         self._platform = platform
         self._ids = itertools.count(1)
-        self._on_send = on_send
+        self._on_send: Callable[[Outgoing[BodyT]], None] | None = on_send
         self.sink: InboundSink | None = None
         self.sends = 0
         self.kinds: Counter[str] = Counter()
@@ -44,7 +45,7 @@ class TimedPlatform:
         """Nothing to close."""
         self.sink = None
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[BodyT]) -> Sent:
         """Record the send; a thread root answers with a new thread id."""
         now = time.perf_counter()
         self.sends += 1

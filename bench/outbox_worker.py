@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bench.common import make_router, routing_config, slack_directory
 from bot.delivery import DeliveryWorker
-from bot.model import SLACK, Outgoing, Sent
+from bot.model import SLACK, Outgoing, Platform, Sent, ThreadPost
+from bot.ports import Channels, InboundSink
 from bot.relay import Relay
 from bot.storage.store import Store
 
@@ -33,7 +34,7 @@ class RecordingSlack:
         self.sends: list[tuple[str, int, int, int]] = []
 
     @property
-    def platform(self) -> str:
+    def platform(self) -> Platform:
         """Slack."""
         return SLACK
 
@@ -41,13 +42,13 @@ class RecordingSlack:
         """Always up."""
         return "up"
 
-    async def start(self, sink: object) -> None:
+    async def start(self, sink: InboundSink) -> None:
         """Nothing arrives from this side."""
 
     async def stop(self) -> None:
         """Nothing to close."""
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[ThreadPost]) -> Sent:
         """Pause, then record the send."""
         await asyncio.sleep(SEND_SECONDS)
         found = POSITION.search(out.body.text)
@@ -62,7 +63,7 @@ async def drain(url: str, out_path: Path) -> None:
     config = routing_config()
     relay = Relay(store=store, directory=slack_directory(config), router=make_router(config))
     slack = RecordingSlack()
-    worker = DeliveryWorker(store=store, adapters={SLACK: slack}, outcomes=relay)  # type: ignore[dict-item]
+    worker = DeliveryWorker(store=store, channels=Channels.of(department=(slack,)), outcomes=relay)
     await store.outbox_stats()  # connect before the clock starts
     print("ready", flush=True)
     await asyncio.to_thread(sys.stdin.readline)

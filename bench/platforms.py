@@ -25,8 +25,7 @@ from adapters.telegram import from_settings as telegram_from_settings
 from bench.fakes import TAG
 from bot.delivery import DeliveryWorker
 from bot.departments import Directory
-from bot.model import Platform
-from bot.ports import Adapter, ExclusiveIntake
+from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, ExclusiveIntake
 from bot.relay import Relay
 from bot.storage.store import Store
 from config.settings import Settings
@@ -131,7 +130,7 @@ class Bridged:
     relay: Relay
     worker: DeliveryWorker
     events_url: str
-    adapters: Sequence[Adapter]
+    adapters: Sequence[Channel]
 
 
 @asynccontextmanager
@@ -142,7 +141,7 @@ async def bridged(
     router: Router,
     slack: SlackEmulator,
     telegram: TelegramEmulator | None,
-    extra: Sequence[Adapter] = (),
+    extra: Sequence[CitizenChannel] = (),
 ) -> AsyncIterator[Bridged]:
     """The real relay and worker with the real adapters (built by their ``from_settings``) on a loopback server."""
     settings = Settings(
@@ -152,10 +151,12 @@ async def bridged(
         telegram_token=SecretStr(telegram.token) if telegram else None,
         telegram_api_url=telegram.api_url if telegram else "http://127.0.0.1:9/bot",
     )
-    adapters: list[Adapter] = list(extra)
+    citizen: list[CitizenChannel] = list(extra)
     if telegram is not None:
-        adapters.append(telegram_from_settings(settings, directory=directory, store=store))
-    adapters.append(slack_from_settings(settings, directory=directory, store=store))
+        citizen.append(telegram_from_settings(settings, directory=directory, store=store))
+    department: list[DepartmentChannel] = [slack_from_settings(settings, directory=directory, store=store)]
+    channels = Channels.of(citizen=tuple(citizen), department=tuple(department))
+    adapters = list(channels)
     worker: DeliveryWorker | None = None
 
     def wake() -> None:
@@ -163,8 +164,7 @@ async def bridged(
             worker.wake()
 
     relay = Relay(store=store, directory=directory, router=router, on_queued=wake)
-    by_platform: dict[Platform, Adapter] = {a.platform: a for a in adapters}
-    worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay)
+    worker = DeliveryWorker(store=store, channels=channels, outcomes=relay)
     app = web.Application()
     for adapter in adapters:
         mount = getattr(adapter, "mount", None)

@@ -1,7 +1,7 @@
 """Wiring: builds the bridge from settings and runs it as one async context manager.
 
-Start order: database (migrated) → adapters' HTTP routes → HTTP server →
-adapters → delivery worker. Stop order is the reverse, in ``finally``.
+Start order: database (migrated) → channels' HTTP routes → HTTP server →
+channels → delivery worker. Stop order is the reverse, in ``finally``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
-from bot.model import DESK, SLACK, Address, DepartmentKey, Platform
-from bot.ports import Adapter, ExclusiveIntake, WebMounted
+from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
@@ -115,9 +115,9 @@ class App:
         self.metrics = Metrics()
         self.store: Store | None = None
         self.relay: Relay | None = None
-        self.adapters: list[Adapter] = []
+        self.channels = Channels()
         self.port: int | None = None
-        self._started: list[Adapter] = []
+        self._started: list[Channel] = []
         self._intakes: list[asyncio.Task[None]] = []
         self._lease: Lease = LocalLease()
         self._worker: DeliveryWorker | None = None
@@ -157,13 +157,12 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
         )
-        self.adapters = build_adapters(settings, directory=directory, store=store)
-        by_platform = {adapter.platform: adapter for adapter in self.adapters}
-        await self._serve_http(store, by_platform)
-        await self._start_adapters(relay, store)
+        self.channels = build_adapters(settings, directory=directory, store=store)
+        await self._serve_http(store)
+        await self._start_channels(relay, store)
         self._worker = DeliveryWorker(
             store=store,
-            adapters=by_platform,
+            channels=self.channels,
             outcomes=relay,
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
@@ -176,7 +175,7 @@ class App:
             "civic-bridge is up on http://%s:%s (platforms: %s)",
             settings.http_host,
             self.port,
-            ", ".join(a.platform for a in self.adapters) or "none",
+            ", ".join(channel.platform for channel in self.channels) or "none",
         )
 
     async def _open_database(self) -> Store:
@@ -192,20 +191,20 @@ class App:
         log.info("database ready at schema %s", migrate.head_revision())
         return store
 
-    async def _serve_http(self, store: Store, by_platform: dict[Platform, Adapter]) -> None:
+    async def _serve_http(self, store: Store) -> None:
         settings = self.settings
         health = HealthCheck(
             store=store,
-            adapters=by_platform,
+            adapters=self.channels.by_platform(),
             metrics=self.metrics,
             stuck_after=settings.stuck_after_seconds,
             schema=lambda: migrate.current_revision(store.engine),
             intake=self._intake_state,
         )
         web_app = build_web_app(health=health, metrics=self.metrics, max_body=settings.max_file_bytes + 1024 * 1024)
-        for adapter in self.adapters:
-            if isinstance(adapter, WebMounted):
-                adapter.mount(web_app)
+        for channel in self.channels:
+            if isinstance(channel, WebMounted):
+                channel.mount(web_app)
         self._runner = web.AppRunner(web_app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.http_host, settings.http_port)
@@ -218,14 +217,14 @@ class App:
             ) from error
         self.port = _bound_port(self._runner)
 
-    async def _start_adapters(self, relay: Relay, store: Store) -> None:
-        """Start every adapter; single-consumer intakes run only where this process holds their lease."""
-        for adapter in self.adapters:
-            await adapter.start(relay)
-            self._started.append(adapter)
+    async def _start_channels(self, relay: Relay, store: Store) -> None:
+        """Start every channel; single-consumer intakes run only where this process holds their lease."""
+        for channel in self.channels:
+            await channel.start(relay)
+            self._started.append(channel)
         if not store.is_sqlite:
             self._lease = PostgresLease(engine=store.engine)
-        for adapter in self.adapters:
+        for adapter in self.channels:
             if isinstance(adapter, ExclusiveIntake):
                 hold = self._lease.hold(intake_lease(adapter), start=adapter.start_intake, stop=adapter.stop_intake)
                 self._intakes.append(asyncio.create_task(hold, name=f"intake-{adapter.platform}"))
@@ -268,7 +267,7 @@ class App:
                 self._lock = None
 
 
-def intake_lease(adapter: Adapter) -> str:
+def intake_lease(adapter: Channel) -> str:
     """The lease name for one platform's single-consumer intake."""
     return f"intake:{adapter.platform}"
 

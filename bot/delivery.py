@@ -5,24 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Protocol, Self
 
-from bot.model import Delivery, DeliveryId, FileData, Outgoing, Platform, Sent
-from bot.ports import Adapter, DeliveryError
+from bot.model import CitizenReply, Delivery, DeliveryId, FileData, Outgoing, Sent, Side, ThreadPost
+from bot.ports import Channels, DeliveryError
+from bot.retry import Backoff, Delay
 from bot.storage.store import Store, Tx
 
 log = logging.getLogger(__name__)
 
-Backoff = Callable[[int], float]
-
-
-def jittered_backoff(attempts: int) -> float:
-    """Seconds to wait after the ``attempts``-th failure: doubling up to five minutes, ±20%."""
-    base = min(300.0, 2.0 ** max(0, attempts - 1))
-    return base * random.uniform(0.8, 1.2)  # noqa: S311  # jitter, not cryptography
+#: Seconds to wait after a delivery's ``attempts``-th failure: doubling up to five minutes, ±20%.
+jittered_backoff = Backoff(first=1.0, cap=300.0, jitter=0.2)
 
 
 class Outcomes(Protocol):
@@ -54,15 +49,15 @@ class _Silent:
 
 
 class DeliveryWorker:
-    """Claims due outbox rows, sends each through its platform's adapter, records the result."""
+    """Claims due outbox rows, sends each through the channel of its side and platform, records the result."""
 
     def __init__(
         self,
         *,
         store: Store,
-        adapters: Mapping[Platform, Adapter],
+        channels: Channels,
         outcomes: Outcomes,
-        backoff: Backoff = jittered_backoff,
+        backoff: Delay = jittered_backoff,
         batch: int = 64,
         lease: timedelta = timedelta(seconds=120),
         idle_poll: float = 1.0,
@@ -70,7 +65,7 @@ class DeliveryWorker:
         grace: float = 10.0,
     ) -> None:
         self._store = store
-        self._adapters = adapters
+        self._channels = channels
         self._outcomes = outcomes
         self._backoff = backoff
         self._batch = batch
@@ -148,18 +143,15 @@ class DeliveryWorker:
 
     async def _attempt(self, delivery: Delivery) -> None:
         platform = delivery.target.platform
-        adapter = self._adapters.get(platform)
-        if adapter is None:
+        send = self._sender(delivery)
+        if send is None:
             await self._retry(delivery, f"no {platform} connection is configured", None)
             return
         if delivery.in_case_thread and delivery.target.thread is None:
             await self._outcomes.failed(delivery, "the case's thread was never created")
             return
         try:
-            files = await self._files(delivery)
-            sent = await adapter.send(
-                Outgoing(target=delivery.target, body=delivery.body, files=files, idempotency_key=f"d{delivery.id}")
-            )
+            sent = await send(await self._files(delivery))
         except DeliveryError as error:
             self._observer.delivery_failed(platform, permanent=error.permanent)
             if error.permanent:
@@ -175,6 +167,20 @@ class DeliveryWorker:
             return
         self._observer.delivered(platform)
         await self._record_sent(delivery, sent)
+
+    def _sender(self, delivery: Delivery) -> Callable[[tuple[FileData, ...]], Awaitable[Sent]] | None:
+        """The send through the channel of the delivery's side on its target's platform; None if there is none."""
+        target, key = delivery.target, f"d{delivery.id}"
+        match delivery.side, delivery.body:
+            case Side.CITIZEN, CitizenReply() as reply:
+                citizen = self._channels.citizen.get(target.platform)
+                if citizen is not None:
+                    return lambda files: citizen.send(Outgoing(target, reply, files, key))
+            case Side.DEPARTMENT, ThreadPost() as post:
+                department = self._channels.department.get(target.platform)
+                if department is not None:
+                    return lambda files: department.send(Outgoing(target, post, files, key))
+        return None
 
     async def _record_sent(self, delivery: Delivery, sent: Sent) -> None:
         """Return once the send is recorded; sends finishing meanwhile share the next transaction (group commit)."""

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.metrics import Metrics
 from bot.model import Platform
-from bot.ports import Adapter
+from bot.ports import Channel
 from bot.storage.store import OutboxStats, Store
 
 
@@ -51,7 +51,7 @@ class HealthCheck:
         self,
         *,
         store: Store,
-        adapters: Mapping[Platform, Adapter],
+        adapters: Mapping[Platform, Channel],
         metrics: Metrics,
         stuck_after: float,
         schema: Callable[[], Awaitable[str | None]],

@@ -18,6 +18,8 @@ from typing import Protocol
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from bot.retry import Attempts, steady
+
 log = logging.getLogger(__name__)
 
 Hook = Callable[[], Awaitable[None]]
@@ -73,6 +75,8 @@ class PostgresLease:
 
     async def hold(self, name: str, *, start: Hook, stop: Hook) -> None:
         """Try for the lock; while held run the intake; if the connection drops, stop and try again."""
+        # A steady wait: a standby process checks once per interval, and a lost connection is retried as often.
+        attempts = Attempts(steady(self._interval))
         while True:
             try:
                 async with self._engine.connect() as plain:
@@ -83,7 +87,7 @@ class PostgresLease:
                 raise
             except Exception as error:  # noqa: BLE001  # a lost database connection: wait and try again
                 log.warning("lease %s: database connection lost (%s); trying again", name, type(error).__name__)
-            await asyncio.sleep(self._interval)
+            await attempts.back_off()
 
     async def _try_lock(self, connection: AsyncConnection, name: str) -> bool:
         return bool(await connection.scalar(select(func.pg_try_advisory_lock(lock_key(name)))))

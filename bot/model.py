@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NewType
+from typing import Generic, NewType, TypeVar
 
 CaseId = NewType("CaseId", int)
 MessageId = NewType("MessageId", int)
@@ -211,14 +211,16 @@ class CitizenReply:
 
 
 Body = ThreadPost | CitizenReply
+#: A citizen channel sends ``Outgoing[CitizenReply]``, a department channel ``Outgoing[ThreadPost]``.
+BodyT = TypeVar("BodyT", CitizenReply, ThreadPost)
 
 
 @dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One send an adapter performs: a body, where to, and the files' bytes."""
+class Outgoing(Generic[BodyT]):
+    """One send a channel performs: a body, where to, and the files' bytes."""
 
     target: Address
-    body: Body
+    body: BodyT
     files: tuple[FileData, ...] = ()
     idempotency_key: str = ""
 

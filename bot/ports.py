@@ -1,36 +1,74 @@
-"""The interfaces between the core and the platform adapters."""
+"""The interfaces the core declares: what it needs from the router and from each side's platform channels."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
 from bot.events import InboundEvent
-from bot.model import Outgoing, Platform, Sent
+from bot.model import CitizenReply, Outgoing, Platform, Sent, ThreadPost
+
+
+class RouteDecision(Protocol):
+    """Where a first message goes; ``department`` None means: ask the citizen among ``candidates``."""
+
+    @property
+    def department(self) -> str | None:
+        """The chosen department's key, or None when unsure."""
+
+    @property
+    def confidence(self) -> float:
+        """How sure the router is, from 0 to 1."""
+
+    @property
+    def reason(self) -> str:
+        """Why, in words an admin understands."""
+
+    @property
+    def candidates(self) -> tuple[str, ...]:
+        """The departments to offer when unsure, best first."""
+
+
+class RoutingPolicy(Protocol):
+    """Chooses a department for a citizen's first message (``routing.router.Router`` is the real one)."""
+
+    def route(self, text: str, *, language: str | None = None) -> RouteDecision:
+        """Decide where a first message goes."""
+
+
+class RelayObserver(Protocol):
+    """Counts what the relay did (metrics), once each transaction has committed."""
+
+    def message_in(self, platform: str) -> None:
+        """An inbound event was accepted."""
+
+    def routed(self, department: str) -> None:
+        """A case was routed to a department."""
 
 
 class InboundSink(Protocol):
-    """Where adapters hand normalised events: the relay.
+    """Where channels hand normalised events: the relay.
 
     ``accept`` returns once the event is stored (or recognised as a
-    duplicate): only then may an adapter acknowledge it to the platform.
+    duplicate): only then may a channel acknowledge it to the platform.
     """
 
     async def accept(self, event: InboundEvent) -> None:
         """Store the event and queue what it causes; a duplicate changes nothing."""
 
 
-class Adapter(Protocol):
-    """One platform connection. ``send`` raises ``DeliveryError`` on failure.
+class Channel(Protocol):
+    """One platform connection, either side. ``start`` begins intake (events go to ``sink``), ``stop`` ends it.
 
-    ``start`` begins intake (events go to ``sink``), ``stop`` ends it; ``health``
-    says how the connection stands ("up", "connecting", "down: …") for /healthz.
+    ``health`` says how the connection stands ("up", "connecting", "down: …") for /healthz.
     """
 
     @property
     def platform(self) -> Platform:
-        """The platform this adapter speaks for."""
+        """The platform this channel speaks for."""
 
     def health(self) -> str:
         """How the connection stands."""
@@ -41,8 +79,41 @@ class Adapter(Protocol):
     async def stop(self) -> None:
         """Stop intake and disconnect."""
 
-    async def send(self, out: Outgoing) -> Sent:
-        """Send one message; raise ``DeliveryError`` when it cannot be sent."""
+
+class CitizenChannel(Channel, Protocol):
+    """Where citizens write (Telegram, Discord, the web chat): it carries replies to a citizen's chat."""
+
+    async def send(self, out: Outgoing[CitizenReply]) -> Sent:
+        """Send one reply; raise ``DeliveryError`` when it cannot be sent."""
+
+
+class DepartmentChannel(Channel, Protocol):
+    """Where departments answer (Slack, the web desk): it carries posts into a case's thread."""
+
+    async def send(self, out: Outgoing[ThreadPost]) -> Sent:
+        """Send one thread post (a ROOT opens the thread); raise ``DeliveryError`` when it cannot be sent."""
+
+
+@dataclass(frozen=True, slots=True)
+class Channels:
+    """Every channel the bridge runs, by side and platform; the delivery worker sends through them."""
+
+    citizen: Mapping[Platform, CitizenChannel] = field(default_factory=dict)
+    department: Mapping[Platform, DepartmentChannel] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, citizen: tuple[CitizenChannel, ...] = (), department: tuple[DepartmentChannel, ...] = ()) -> Channels:
+        """The channels given, keyed by their platform (a later one replaces an earlier one of its platform)."""
+        return cls({c.platform: c for c in citizen}, {d.platform: d for d in department})
+
+    def __iter__(self) -> Iterator[Channel]:
+        """Citizen channels first, then department channels."""
+        yield from self.citizen.values()
+        yield from self.department.values()
+
+    def by_platform(self) -> dict[Platform, Channel]:
+        """Every channel keyed by platform (platform names differ across the sides)."""
+        return {channel.platform: channel for channel in self}
 
 
 class DeliveryError(Exception):
@@ -57,15 +128,15 @@ class DeliveryError(Exception):
 
 @runtime_checkable
 class WebMounted(Protocol):
-    """An adapter that receives over the bridge's own HTTP server (webhooks, web chat, desk)."""
+    """A channel that receives over the bridge's own HTTP server (webhooks, web chat, desk)."""
 
     def mount(self, app: web.Application) -> None:
-        """Add this adapter's routes; called once, before the server starts."""
+        """Add this channel's routes; called once, before the server starts."""
 
 
 @runtime_checkable
 class ExclusiveIntake(Protocol):
-    """An adapter whose intake allows one consumer at a time (long polling, a gateway, Socket Mode).
+    """A channel whose intake allows one consumer at a time (long polling, a gateway, Socket Mode).
 
     ``start`` makes it ready to send; the app calls ``start_intake`` only in the
     process that holds the platform's lease (see ``bot.leadership``), and

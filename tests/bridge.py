@@ -6,11 +6,12 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.delivery import Backoff, DeliveryWorker
+from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
-from bot.ports import Adapter
+from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel
 from bot.relay import Limits, Relay
+from bot.retry import Delay
 from bot.storage.store import Clock, Store
 from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
 
@@ -36,7 +37,12 @@ class Bridge:
     telegram: FakeCitizenPlatform
     slack: FakeDepartmentPlatform
     clock: Clock
-    adapters: dict[Platform, Adapter]
+    channels: Channels
+
+    @property
+    def adapters(self) -> dict[Platform, Channel]:
+        """Every channel, keyed by platform."""
+        return self.channels.by_platform()
 
     async def settle(self, *, rounds: int = 50) -> None:
         """Run the delivery worker until nothing is due now."""
@@ -51,21 +57,21 @@ async def build_bridge(
     store: Store,
     clock: Clock,
     *,
-    adapters: Sequence[Adapter] = (),
+    citizen: Sequence[CitizenChannel] = (),
+    department: Sequence[DepartmentChannel] = (),
     directory: Directory = DIRECTORY,
     max_message_chars: int = 8000,
-    backoff: Backoff = lambda _attempts: 0.0,
+    backoff: Delay = lambda _attempts: 0.0,
 ) -> AsyncIterator[Bridge]:
-    """Wire the real relay and worker to fake Telegram and Slack, or to the real ``adapters`` given.
+    """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
-    A real adapter replaces the fake of its platform. Retries are due at once unless
+    A real channel replaces the fake of its platform. Retries are due at once unless
     ``backoff`` says otherwise; the worker runs only when the test calls ``settle``
     or enters ``bridge.worker`` (``async with``) for a background worker.
     """
     telegram = FakeCitizenPlatform(TELEGRAM)
     slack = FakeDepartmentPlatform(SLACK)
-    by_platform: dict[Platform, Adapter] = {TELEGRAM: telegram, SLACK: slack}
-    by_platform.update({adapter.platform: adapter for adapter in adapters})
+    channels = Channels.of(citizen=(telegram, *citizen), department=(slack, *department))
     relay = Relay(
         store=store,
         directory=directory,
@@ -73,16 +79,16 @@ async def build_bridge(
         limits=Limits(max_message_chars=max_message_chars),
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
-    worker = DeliveryWorker(store=store, adapters=by_platform, outcomes=relay, backoff=backoff)
-    started: list[Adapter] = []
+    worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)
+    started: list[Channel] = []
     try:
-        for adapter in by_platform.values():
-            await adapter.start(relay)
-            started.append(adapter)
-        yield Bridge(store, relay, worker, telegram, slack, clock, by_platform)
+        for channel in channels:
+            await channel.start(relay)
+            started.append(channel)
+        yield Bridge(store, relay, worker, telegram, slack, clock, channels)
     finally:
-        for adapter in reversed(started):
-            await adapter.stop()
+        for channel in reversed(started):
+            await channel.stop()
 
 
 __all__ = ["DESK", "DIRECTORY", "Bridge", "build_bridge"]

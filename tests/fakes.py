@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Generic
 
 from bot.events import (
     CitizenCommand,
@@ -18,7 +19,18 @@ from bot.events import (
     StaffEdit,
     StaffMessage,
 )
-from bot.model import Address, CitizenReply, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
+from bot.model import (
+    Address,
+    BodyT,
+    CitizenReply,
+    DepartmentKey,
+    FileData,
+    Outgoing,
+    Platform,
+    PostKind,
+    Sent,
+    ThreadPost,
+)
 from bot.ports import DeliveryError, InboundSink
 
 _ids = itertools.count(1)
@@ -43,13 +55,13 @@ class FakeClock:
         self.now += timedelta(seconds=seconds)
 
 
-class _Recorder:
+class _Recorder(Generic[BodyT]):
     """Shared by both fakes: records sends, raises queued failures first."""
 
     def __init__(self, platform: str) -> None:
         self._platform = Platform(platform)
         self.sink: InboundSink | None = None
-        self.sent: list[Outgoing] = []
+        self.sent: list[Outgoing[BodyT]] = []
         self.failures: list[DeliveryError] = []
         self.attempts = 0
 
@@ -70,14 +82,14 @@ class _Recorder:
         """The next sends raise these, in order, before sends succeed again."""
         self.failures.extend(errors)
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[BodyT]) -> Sent:
         self.attempts += 1
         if self.failures:
             raise self.failures.pop(0)
         self.sent.append(out)
         return self._sent(out)
 
-    def _sent(self, out: Outgoing) -> Sent:
+    def _sent(self, out: Outgoing[BodyT]) -> Sent:
         del out
         return Sent(message_id=f"m{next_id()}")
 
@@ -86,7 +98,7 @@ class _Recorder:
         await self.sink.accept(event)  # type: ignore[arg-type]  # each caller passes an InboundEvent
 
 
-class FakeCitizenPlatform(_Recorder):
+class FakeCitizenPlatform(_Recorder[CitizenReply]):
     """A citizen platform (Telegram-like): ``receive`` is a citizen writing, ``replies`` what they read."""
 
     def sender(self, user: int | str, name: str = "Ada Citizen", language: str | None = "en") -> Sender:
@@ -132,11 +144,7 @@ class FakeCitizenPlatform(_Recorder):
 
     def replies(self, user: int | str | None = None) -> list[CitizenReply]:
         """What citizens (or one citizen) were sent, in order."""
-        return [
-            out.body
-            for out in self.sent
-            if isinstance(out.body, CitizenReply) and (user is None or out.target.chat == str(user))
-        ]
+        return [out.body for out in self.sent if user is None or out.target.chat == str(user)]
 
     def texts(self, user: int | str | None = None) -> list[str]:
         """The texts of ``replies``."""
@@ -153,7 +161,7 @@ class Thread:
     posts: list[ThreadPost] = field(default_factory=list)
 
 
-class FakeDepartmentPlatform(_Recorder):
+class FakeDepartmentPlatform(_Recorder[ThreadPost]):
     """A department platform (Slack-like): one thread per ROOT post; staff write with ``reply``."""
 
     def __init__(self, platform: str = "slack") -> None:
@@ -162,9 +170,8 @@ class FakeDepartmentPlatform(_Recorder):
         self.updates: list[ThreadPost] = []
         self.receipts: list[str] = []
 
-    def _sent(self, out: Outgoing) -> Sent:
+    def _sent(self, out: Outgoing[ThreadPost]) -> Sent:
         body = out.body
-        assert isinstance(body, ThreadPost), "department platforms only get thread posts"
         message_id = f"17000000{next_id().zfill(2)}.000100"
         if body.kind is PostKind.ROOT:
             self.threads.append(Thread(out.target.chat, message_id, body.card.reference, [body]))

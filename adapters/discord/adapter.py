@@ -38,6 +38,7 @@ from adapters.discord.render import (
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
 from bot.ports import DeliveryError, InboundSink
+from bot.retry import Attempts, Backoff
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,8 @@ CANNOT_MESSAGE_USER = 50007
 ENTITY_TOO_LARGE = 40005
 #: How often a failing ``sink.accept`` is tried before the event is given up (Discord does not redeliver).
 ACCEPT_ATTEMPTS = 6
+#: Waits between attempts to log in or to reach the gateway: 1, 2, 4 … up to a minute.
+RECONNECT_BACKOFF = Backoff(first=1.0, cap=60.0)
 
 
 def intents(*, helpdesk: bool) -> discord.Intents:
@@ -183,7 +186,7 @@ class DiscordAdapter:
         self._down = "down: stopped"
 
     async def _login(self) -> None:
-        backoff = 1.0
+        attempts = Attempts(RECONNECT_BACKOFF)
         while True:
             client = self._new_client()
             self._client = client
@@ -194,17 +197,17 @@ class DiscordAdapter:
                 log.error("discord: the bot token was rejected; set a valid BRIDGE_DISCORD_TOKEN")  # noqa: TRY400  # the traceback says nothing more
                 return
             except (OSError, aiohttp.ClientError, discord.DiscordException, TimeoutError) as error:
-                log.warning("discord: login failed (%s); retrying in %.0fs", type(error).__name__, backoff)
+                wait = attempts.failed()
+                log.warning("discord: login failed (%s); retrying in %.0fs", type(error).__name__, wait)
                 await client.close()
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                await attempts.pause(wait)
             else:
                 self._logged_in.set()
                 return
 
     async def _connect(self) -> None:
         await self._logged_in.wait()
-        backoff = 1.0
+        attempts = Attempts(RECONNECT_BACKOFF)
         while True:
             client = self._client
             assert client is not None  # noqa: S101  # set before logging in
@@ -220,9 +223,9 @@ class DiscordAdapter:
                     self._down = f"down: Discord closed the gateway ({type(error).__name__})"
                     log.error("discord: the gateway connection cannot be resumed: %s", error)  # noqa: TRY400  # as above
                     return
-                log.warning("discord: gateway failed (%s); reconnecting in %.0fs", type(error).__name__, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 60.0)
+                wait = attempts.failed()
+                log.warning("discord: gateway failed (%s); reconnecting in %.0fs", type(error).__name__, wait)
+                await attempts.pause(wait)
             else:
                 return  # the client was closed
 
@@ -359,17 +362,19 @@ class DiscordAdapter:
     async def _accept(self, build: Callable[[], Awaitable[InboundEvent]], what: str) -> None:
         """Hand one event to the relay, trying again for a while: Discord will not send it twice."""
         assert self._sink is not None  # noqa: S101  # events arrive only after start
-        delay = self._accept_backoff
-        for attempt in range(1, ACCEPT_ATTEMPTS + 1):
+        attempts = Attempts(Backoff(first=self._accept_backoff, cap=30.0))
+        while True:
             try:
                 await self._sink.accept(await build())
             except Exception:
-                if attempt == ACCEPT_ATTEMPTS:
-                    log.exception("discord: giving up on %s after %d attempts", what, attempt)
+                wait = attempts.failed()
+                if attempts.failures == ACCEPT_ATTEMPTS:
+                    log.exception("discord: giving up on %s after %d attempts", what, attempts.failures)
                     return
-                log.warning("discord: %s could not be taken in (attempt %d); retrying", what, attempt, exc_info=True)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
+                log.warning(
+                    "discord: %s could not be taken in (attempt %d); retrying", what, attempts.failures, exc_info=True
+                )
+                await attempts.pause(wait)
             else:
                 return
 
@@ -411,11 +416,9 @@ class DiscordAdapter:
 
     # --- outbound ------------------------------------------------------------------------------
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         """Send a reply to a citizen's DM channel; raises ``DeliveryError`` as the contract says."""
         body = out.body
-        if not isinstance(body, CitizenReply):
-            raise DeliveryError("Discord only carries replies to citizens", permanent=True)
         client = self._client
         if client is None or not self._logged_in.is_set():
             raise DeliveryError("not connected to Discord yet")
@@ -434,7 +437,7 @@ class DiscordAdapter:
         return Sent(message_id=str(last.id))
 
     async def _send_parts(
-        self, channel: discord.PartialMessageable, body: CitizenReply, out: Outgoing
+        self, channel: discord.PartialMessageable, body: CitizenReply, out: Outgoing[CitizenReply]
     ) -> discord.Message:
         parts = split(render(body))
         batches = [out.files[i : i + MAX_FILES] for i in range(0, len(out.files), MAX_FILES)]

@@ -354,11 +354,9 @@ class SlackAdapter:
 
     # --- sending -----------------------------------------------------------------------
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[ThreadPost]) -> Sent:
         """Post a thread root, reply, root update or receipt; Slack failures become ``DeliveryError``."""
         body = out.body
-        if not isinstance(body, ThreadPost):
-            raise DeliveryError("Slack only carries department posts", permanent=True)
         try:
             match body.kind:
                 case PostKind.ROOT:
@@ -376,7 +374,7 @@ class SlackAdapter:
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryError(f"Slack unreachable: {type(error).__name__}") from None
 
-    async def _post_root(self, out: Outgoing, body: ThreadPost) -> Sent:
+    async def _post_root(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         ts = self._posted.get(out.idempotency_key) if out.idempotency_key else None
         if ts is None:
             answer = await self._web().chat_postMessage(
@@ -392,7 +390,7 @@ class SlackAdapter:
         await self._upload(out, ts)
         return Sent(message_id=ts, thread=ts)
 
-    async def _post_reply(self, out: Outgoing, body: ThreadPost) -> Sent:
+    async def _post_reply(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         thread = out.target.thread
         if thread is None:
             raise DeliveryError("the case has no Slack thread to post into", permanent=True)
@@ -412,7 +410,7 @@ class SlackAdapter:
         await self._upload(out, thread)
         return Sent(message_id=ts)
 
-    async def _upload(self, out: Outgoing, thread: str) -> None:
+    async def _upload(self, out: Outgoing[ThreadPost], thread: str) -> None:
         if not out.files:
             return
         await self._web().files_upload_v2(
@@ -422,7 +420,7 @@ class SlackAdapter:
         )
         self._posted.pop(out.idempotency_key, None)
 
-    async def _update_root(self, out: Outgoing, body: ThreadPost) -> Sent:
+    async def _update_root(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         root = out.target.thread
         if root is None:
             raise DeliveryError("the case has no Slack thread root to update", permanent=True)
@@ -452,7 +450,7 @@ class SlackAdapter:
                 return [block for block in message["blocks"] if isinstance(block, Mapping)]
         return None
 
-    async def _receipt(self, out: Outgoing, body: ThreadPost) -> Sent:
+    async def _receipt(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         if body.about is None:
             raise DeliveryError("a receipt needs the message it is about", permanent=True)
         try:

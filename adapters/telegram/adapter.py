@@ -45,6 +45,7 @@ from adapters.telegram.intake import ALLOWED_UPDATES, COMMAND_DESCRIPTIONS, Inta
 from adapters.telegram.render import render
 from bot.model import TELEGRAM, CitizenReply, FileData, MenuOption, Outgoing, Platform, Sent
 from bot.ports import DeliveryError, InboundSink
+from bot.retry import Attempts, Backoff, Delay
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +66,8 @@ def file_url_for(api_url: str) -> str:
     return f"{base}/file/{tail}"
 
 
-def default_retry_delay(failures: int) -> float:
-    """Seconds to wait after the ``failures``-th failed attempt to reach Telegram."""
-    return float(min(60, 2 ** min(failures, 6)))
+#: Seconds to wait after the n-th failed attempt in a row to reach Telegram: 2, 4, 8 … up to a minute.
+default_retry_delay = Backoff(first=2.0, cap=60.0)
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -123,7 +123,7 @@ class TelegramAdapter:
         flood: FloodControl | None = None,
         album_window: float = 1.0,
         poll_timeout: int = 30,
-        retry_delay: Callable[[int], float] = default_retry_delay,
+        retry_delay: Delay = default_retry_delay,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("a webhook needs a secret (BRIDGE_TELEGRAM_WEBHOOK_SECRET)")
@@ -219,7 +219,7 @@ class TelegramAdapter:
     # --- intake ------------------------------------------------------------------------------------
 
     async def _run_connect(self) -> None:
-        failures = 0
+        attempts = Attempts(self._retry_delay)
         while True:
             try:
                 await self._connect()
@@ -228,10 +228,9 @@ class TelegramAdapter:
                 log.error("telegram: %s", self._down)  # noqa: TRY400  # the reason is the whole story
                 return
             except TelegramError as error:
-                failures += 1
                 self._down = f"down: {error.message}"
                 log.warning("telegram: could not connect (%s); trying again", error.message)
-                await asyncio.sleep(self._retry_delay(failures))
+                await attempts.back_off()
             else:
                 self._down = None
                 self._connected.set()
@@ -258,7 +257,7 @@ class TelegramAdapter:
         bot = self._app.bot
         done: set[int] = set()
         waiting: dict[int, asyncio.Future[None]] = {}
-        failures = 0
+        attempts = Attempts(self._retry_delay)
         webhook_removed = False
         while True:
             offset = self._offset
@@ -281,11 +280,10 @@ class TelegramAdapter:
                 log.error("telegram: %s", self._down)  # noqa: TRY400  # the reason is the whole story
                 return
             except TelegramError as error:
-                failures += 1
                 hint = " (another copy of the bot is polling, or a webhook is set)" * isinstance(error, Conflict)
                 self._down = f"down: {error.message}{hint}"
                 log.warning("telegram: getUpdates failed: %s%s", error.message, hint)
-                await asyncio.sleep(self._retry_delay(failures))
+                await attempts.back_off()
                 continue
             self._confirmed = offset
             self._down = None
@@ -296,10 +294,9 @@ class TelegramAdapter:
                 self._offset = unfinished[0] if unfinished else fetched[-1] + 1
                 done = {update_id for update_id in done if update_id >= self._offset}
             if trouble:
-                failures += 1
-                await asyncio.sleep(self._retry_delay(failures))
+                await attempts.back_off()
             else:
-                failures = 0
+                attempts.succeeded()
 
     async def _take(
         self, updates: tuple[Update, ...], done: set[int], waiting: dict[int, asyncio.Future[None]]
@@ -356,11 +353,9 @@ class TelegramAdapter:
 
     # --- sending -----------------------------------------------------------------------------------
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         """Send one reply (several messages if long, then its files); resumes where a failed try stopped."""
         body = out.body
-        if not isinstance(body, CitizenReply):
-            raise DeliveryError("Telegram only carries messages for citizens", permanent=True)
         if not self._ready:
             raise DeliveryError("not connected to Telegram yet")
         try:

@@ -12,7 +12,6 @@ from adapters.web.security import RateLimiter, is_loopback
 from adapters.web.static_files import StaticFiles
 from adapters.web.users import DeskUsers
 from bot.departments import Directory
-from bot.ports import Adapter
 from bot.storage.store import Store
 from config.settings import Settings
 
@@ -22,8 +21,8 @@ CHAT_MESSAGES_PER_MINUTE = 10
 LOGINS_PER_MINUTE = 5
 
 
-def from_settings(settings: Settings, *, directory: Directory, store: Store) -> list[Adapter]:
-    """The web chat and the web desk, configured from ``settings``; never empty."""
+def from_settings(settings: Settings, *, directory: Directory, store: Store) -> tuple[WebChat, WebDesk]:
+    """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
     chat = WebChat(
         store=store,
@@ -40,7 +39,7 @@ def from_settings(settings: Settings, *, directory: Directory, store: Store) -> 
         max_message_chars=settings.max_message_chars,
         login_limiter=RateLimiter(limit=LOGINS_PER_MINUTE, window=60.0),
     )
-    return [chat, desk]
+    return chat, desk
 
 
 __all__ = ["DeskUsers", "WebChat", "WebDesk", "from_settings"]

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
+from adapters.web.base import WebChannel
 from adapters.web.history import chat_state, citizen_item_id, reply_item
 from adapters.web.live import Hub
 from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
@@ -25,7 +26,6 @@ from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
-from bot.ports import DeliveryError, InboundSink
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,8 @@ def _refuse(status: int, message: str, **headers: str) -> web.Response:
     return _json({"error": message}, status=status, headers=headers or None)
 
 
-class WebChat:
-    """The web chat adapter: platform ``web``; ``send`` pushes to the citizen's open pages."""
+class WebChat(WebChannel):
+    """The web chat, a citizen channel: platform ``web``; ``send`` pushes to the citizen's open pages."""
 
     def __init__(
         self,
@@ -67,42 +67,26 @@ class WebChat:
         static: StaticFiles,
         hub: Hub | None = None,
     ) -> None:
+        super().__init__(hub=hub)
         self._store = store
         self._directory = directory
         self._max_chars = max_message_chars
         self._limiter = limiter
         self._static = static
-        self._hub = hub or Hub()
-        self._sink: InboundSink | None = None
 
     @property
     def platform(self) -> Platform:
         """``web``."""
         return WEB
 
-    def health(self) -> str:
-        """Up while the relay listens; the chat is served by the bridge's own HTTP server."""
-        return "up" if self._sink is not None else "down: not started"
-
-    async def start(self, sink: InboundSink) -> None:
-        """Begin accepting citizens' messages."""
-        self._sink = sink
-
-    async def stop(self) -> None:
-        """Stop accepting, and end every open live stream."""
-        self._sink = None
-        self._hub.close()
-
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         """Push a message to the citizen's open pages; if none is open, the history shows it later."""
-        if not isinstance(out.body, CitizenReply):
-            raise DeliveryError("the web chat only takes citizen replies", permanent=True)
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
         item = reply_item(item_id, out.body, self._store.now())
         self._hub.publish(out.target.chat, {"type": "message", "item": item.to_json()})
         return Sent(message_id=item_id)
 
-    def mount(self, app: web.Application) -> None:
+    def _add_routes(self, app: web.Application) -> None:
         """Add ``/``, ``/widget.js``, ``/static/…`` and ``/chat/…``."""
         app.router.add_get("/", self._page)
         app.router.add_get("/widget.js", self._widget)
@@ -112,10 +96,6 @@ class WebChat:
         app.router.add_post("/chat/send", self._session_post(self._send_message))
         app.router.add_post("/chat/choose", self._session_post(self._choose))
         app.router.add_post("/chat/new", self._session_post(self._new_case))
-        app.on_shutdown.append(self._on_shutdown)
-
-    async def _on_shutdown(self, _app: web.Application) -> None:
-        self._hub.close()
 
     # --- pages ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from adapters.web import pages
+from adapters.web.base import WebChannel
 from adapters.web.history import case_list, case_view
 from adapters.web.live import Hub
 from adapters.web.security import RateLimiter, derive, new_token, protect, same, set_cookie
@@ -27,8 +28,7 @@ from adapters.web.users import DeskUsers, UsersFileError
 from bot.departments import Department, Directory
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
-from bot.ports import DeliveryError, InboundSink
-from bot.relay import NOTE_PREFIX
+from bot.notes import as_internal_note
 from bot.storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -83,8 +83,8 @@ def _redirect(location: str) -> web.Response:
     return response
 
 
-class WebDesk:
-    """The web desk adapter: platform ``desk``, pages under ``/desk``."""
+class WebDesk(WebChannel):
+    """The web desk, a department channel: platform ``desk``, pages under ``/desk``."""
 
     def __init__(
         self,
@@ -98,47 +98,31 @@ class WebDesk:
         hub: Hub | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(hub=hub)
         self._store = store
         self._directory = directory
         self._users = users
         self._loopback = loopback
         self._max_chars = max_message_chars
         self._login_limiter = login_limiter
-        self._hub = hub or Hub()
         self._clock = clock
         self._sessions: dict[str, _Session] = {}
-        self._sink: InboundSink | None = None
 
     @property
     def platform(self) -> Platform:
         """``desk``."""
         return DESK
 
-    def health(self) -> str:
-        """Up while the relay listens; the desk is served by the bridge's own HTTP server."""
-        return "up" if self._sink is not None else "down: not started"
-
-    async def start(self, sink: InboundSink) -> None:
-        """Begin accepting staff replies and actions."""
-        self._sink = sink
-
-    async def stop(self) -> None:
-        """Stop accepting, and end every open live stream."""
-        self._sink = None
-        self._hub.close()
-
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[ThreadPost]) -> Sent:
         """Open a case's desk thread (ROOT) or tell open desk pages that a case changed."""
         body = out.body
-        if not isinstance(body, ThreadPost):
-            raise DeliveryError("the desk only takes thread posts", permanent=True)
         reference = body.card.reference
         self._hub.publish(_channel(out.target.chat), {"type": "case", "reference": reference, "kind": body.kind.value})
         if body.kind is PostKind.ROOT:
             return Sent(message_id=f"{reference}:root", thread=reference)
         return Sent(message_id=out.idempotency_key or uuid.uuid4().hex)
 
-    def mount(self, app: web.Application) -> None:
+    def _add_routes(self, app: web.Application) -> None:
         """Add the ``/desk`` pages, its sign-in and its live stream."""
         app.router.add_get("/desk", self._guarded(self._list))
         app.router.add_get("/desk/", self._guarded(self._list))
@@ -148,10 +132,6 @@ class WebDesk:
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
-        app.on_shutdown.append(self._on_shutdown)
-
-    async def _on_shutdown(self, _app: web.Application) -> None:
-        self._hub.close()
 
     # --- who is asking --------------------------------------------------------------------
 
@@ -312,8 +292,8 @@ class WebDesk:
                 return "empty"
             if len(text) > self._max_chars:
                 return "too_long"
-            if what == "note" and not text.casefold().startswith(NOTE_PREFIX):
-                text = f"{NOTE_PREFIX} {text}"
+            if what == "note":
+                text = as_internal_note(text)
             return StaffMessage(scoped, thread, actor_id, staff.name, text, source_id=event_id)
         if what not in _ACTIONS:
             return "unknown_action"

@@ -10,6 +10,7 @@ from html import escape
 from adapters.web.history import CaseSummary, CaseView
 from bot.departments import Department
 from bot.model import CaseStatus, Direction, Message
+from bot.notes import without_note_mark
 
 #: Notices a redirect may ask a page to show (only these: nothing from the URL is echoed).
 NOTICES = {
@@ -168,8 +169,8 @@ def _message_item(message: Message) -> str:
     }
     css, who = labels[message.direction]
     text = message.text
-    if message.direction is Direction.NOTE and text[:5].casefold() == "note:":
-        text = text[5:].lstrip()  # the label already says it is a note
+    if message.direction is Direction.NOTE:
+        text = without_note_mark(text)  # the label already says it is a note
     extra = ""
     if message.direction is Direction.STAFF:
         extra = (

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from bot.delivery import DeliveryWorker
-from bot.model import Outgoing, Sent
+from bot.model import CitizenReply, Outgoing, Sent
 from bot.storage.store import Store
 from tests.bridge import Bridge
 from tests.fakes import FakeCitizenPlatform
@@ -20,7 +21,7 @@ class SlowCitizenPlatform(FakeCitizenPlatform):
         self.gate = asyncio.Event()
         self.waiting = asyncio.Event()
 
-    async def send(self, out: Outgoing) -> Sent:
+    async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         self.waiting.set()
         await self.gate.wait()
         return await super().send(out)
@@ -30,7 +31,7 @@ def _worker(bridge: Bridge, citizen_side: FakeCitizenPlatform, *, grace: float) 
     """A background worker sending citizen messages through ``citizen_side``, rung by the relay."""
     worker = DeliveryWorker(
         store=bridge.store,
-        adapters={**bridge.adapters, citizen_side.platform: citizen_side},
+        channels=replace(bridge.channels, citizen={**bridge.channels.citizen, citizen_side.platform: citizen_side}),
         outcomes=bridge.relay,
         backoff=lambda _attempts: 0.0,
         grace=grace,

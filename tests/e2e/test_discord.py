@@ -59,7 +59,7 @@ async def running(
 ) -> AsyncIterator[Bridge]:
     """The bridge with the real Discord adapter connected to the emulator and a background delivery worker."""
     adapter = adapter_for(emulator, helpdesk_channel=helpdesk_channel)
-    async with build_bridge(store, clock, adapters=[adapter]) as bridge:
+    async with build_bridge(store, clock, citizen=[adapter]) as bridge:
         await adapter.start_intake()
         await eventually(lambda: adapter.health() == "up", what="the Discord gateway to be ready")
         async with bridge.worker:
@@ -358,6 +358,6 @@ class _NoEvents:
         raise AssertionError(f"no event expected, got {event!r}")
 
 
-def _reply_to(emulator: DiscordEmulator, text: str) -> Outgoing:
+def _reply_to(emulator: DiscordEmulator, text: str) -> Outgoing[CitizenReply]:
     chat = Address(DISCORD, emulator.dm_channel(CITIZEN))
     return Outgoing(target=chat, body=CitizenReply(ReplyKind.SYSTEM, text, "RB-0001"), idempotency_key="d42")

@@ -185,7 +185,7 @@ async def slack_world(
     await site.start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
-        async with build_bridge(store, clock, adapters=[adapter]) as bridge, bridge.worker:
+        async with build_bridge(store, clock, department=[adapter]) as bridge, bridge.worker:
             await adapter.start_intake()  # as the app does in the process holding the intake lease
             yield World(bridge, slack, adapter, url, clock)
     finally:
@@ -683,7 +683,7 @@ async def test_socket_mode_connects_only_in_the_process_running_the_intake(
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN), directory=DIRECTORY, api_url=slack.api_url, app_token=SecretStr(APP_TOKEN)
     )
-    async with build_bridge(sqlite_store, clock, adapters=[adapter]):
+    async with build_bridge(sqlite_store, clock, department=[adapter]):
         assert slack.called("apps.connections.open") == 0
         await adapter.start_intake()
         await eventually(lambda: adapter.health() == "up" and bool(slack.sockets), what="the socket")

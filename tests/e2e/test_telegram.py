@@ -37,7 +37,7 @@ def make_adapter(telegram: TelegramEmulator, **options: Any) -> TelegramAdapter:
 async def running(store: Store, telegram: TelegramEmulator, **options: Any) -> AsyncIterator[Bridge]:
     """The bridge with the real Telegram adapter polling the emulator and the worker running."""
     adapter = make_adapter(telegram, **options)
-    async with build_bridge(store, utc_now, adapters=[adapter]) as bridge:
+    async with build_bridge(store, utc_now, citizen=[adapter]) as bridge:
         await adapter.start_intake()  # the app does this where it holds the intake lease
         await eventually(lambda: adapter.health() == "up", what="telegram polling")
         async with bridge.worker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.telegram import FloodControl, from_settings
-from adapters.telegram.adapter import file_url_for
+from adapters.telegram.adapter import default_retry_delay, file_url_for
 from adapters.telegram.flood import FloodWaitError
 from adapters.telegram.render import render, split_text, utf16_len
 from bot.model import CitizenReply, MenuOption, ReplyKind
@@ -123,3 +123,8 @@ def test_webhook_secret_with_bad_characters_is_a_settings_error() -> None:
     )
     with pytest.raises(SettingsError, match="letters, digits"):
         from_settings(settings, directory=DIRECTORY, store=None)  # type: ignore[arg-type]  # never used
+
+
+def test_reconnect_waits_double_from_two_seconds_to_a_minute() -> None:
+    """After n failures in a row to reach Telegram the adapter waits 2^n seconds, at most a minute."""
+    assert [default_retry_delay(n) for n in range(1, 8)] == [2.0, 4.0, 8.0, 16.0, 32.0, 60.0, 60.0]

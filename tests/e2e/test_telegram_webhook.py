@@ -32,7 +32,7 @@ async def webhook_bridge(
     )
     app = web.Application()
     adapter.mount(app)
-    async with build_bridge(store, utc_now, adapters=[adapter]) as bridge, TestClient(TestServer(app)) as client:
+    async with build_bridge(store, utc_now, citizen=[adapter]) as bridge, TestClient(TestServer(app)) as client:
         await adapter.start_intake()  # a webhook needs no intake lease: this does nothing
         await eventually(lambda: adapter.health() == "up", what="the webhook registered")
         async with bridge.worker:

@@ -158,7 +158,7 @@ async def running_web(
     chat.mount(app)
     desk.mount(app)
     async with build_bridge(
-        store, clock, adapters=[chat, desk], directory=DESK_DIRECTORY, max_message_chars=max_message_chars
+        store, clock, citizen=[chat], department=[desk], directory=DESK_DIRECTORY, max_message_chars=max_message_chars
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

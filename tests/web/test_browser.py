@@ -54,7 +54,7 @@ async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
     app = web.Application()
     chat.mount(app)
     desk.mount(app)
-    async with build_bridge(store, store.now, adapters=[chat, desk], directory=DESK_DIRECTORY) as bridge:
+    async with build_bridge(store, store.now, citizen=[chat], department=[desk], directory=DESK_DIRECTORY) as bridge:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -1,0 +1,188 @@
+"""What both sides do to a case inside one transaction: open it, start and post into its thread, tell its citizen.
+
+A ``Casework`` lives for one transaction attempt: it holds the ``Tx``, the
+departments and the attempt's ``Effects``. Lanes keep order: everything said
+to one citizen chat goes out in order, and so does everything posted for one
+case on the department side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from bot import texts
+from bot.departments import Department, Directory
+from bot.model import (
+    Address,
+    Attachment,
+    Case,
+    CaseCard,
+    CaseStatus,
+    Citizen,
+    CitizenReply,
+    Direction,
+    Message,
+    PostKind,
+    ReplyKind,
+    Side,
+    ThreadPost,
+)
+from bot.relay.effects import Effects
+from bot.storage.store import Tx
+
+BRIDGE = "bridge"
+
+
+def citizen_lane(chat: Address) -> str:
+    """Everything said to one citizen chat goes out in order."""
+    return f"chat:{chat.platform}:{chat.chat}"
+
+
+def department_lane(case: Case) -> str:
+    """Everything posted for one case on the department side goes out in order."""
+    return f"case:{case.id}"
+
+
+class Casework:
+    """One transaction's work on cases; ``tx`` is there for the reads and writes each side does itself."""
+
+    def __init__(self, tx: Tx, *, directory: Directory, effects: Effects) -> None:
+        self.tx = tx
+        self.directory = directory
+        self.effects = effects
+
+    # --- the case's citizen ------------------------------------------------------------------
+
+    async def citizen_of(self, case: Case) -> Citizen:
+        """The citizen a case belongs to (their row is never deleted while the case exists)."""
+        citizen = await self.tx.citizen_by_id(case.citizen_id)
+        assert citizen is not None  # noqa: S101  # a case's citizen row is never deleted
+        return citizen
+
+    async def tell(self, chat: Address, case: Case | None, kind: ReplyKind, text: str) -> None:
+        """Queue a message from the bridge to a citizen chat."""
+        await self.tx.enqueue(
+            case_id=case.id if case else None,
+            side=Side.CITIZEN,
+            lane=citizen_lane(chat),
+            target=chat,
+            body=CitizenReply(kind, text, case.reference if case else ""),
+        )
+
+    # --- the department thread ---------------------------------------------------------------
+
+    async def start_thread(
+        self,
+        case: Case,
+        *,
+        citizen: Citizen,
+        department: Department,
+        messages: Sequence[Message],
+        previous: Case | None,
+    ) -> None:
+        """Queue the thread root (with the first message), later messages as replies, and the ack."""
+        self.effects.routed.append(department.key)
+        first, *rest = messages
+        root_text = first.text
+        if previous is not None:
+            root_text = f"{root_text}\n\n{texts.ROOT_PREVIOUS.format(reference=previous.reference)}"
+        await self.open_root(
+            case, citizen=citizen, department=department, text=root_text, attachments=first.attachments, first=first
+        )
+        for message in rest:
+            await self.post(
+                case,
+                PostKind.CITIZEN,
+                text=message.text,
+                author=citizen.display_name,
+                citizen=citizen,
+                message=message,
+            )
+        ack = texts.ACK.format(reference=case.reference, department=department.name)
+        await self.tell(case.chat, case, ReplyKind.ACK, ack)
+
+    async def open_root(
+        self,
+        case: Case,
+        *,
+        citizen: Citizen,
+        department: Department,
+        text: str,
+        attachments: tuple[Attachment, ...] = (),
+        first: Message | None = None,
+    ) -> None:
+        """Queue the root post that opens the case's thread in ``department``'s home."""
+        await self.tx.enqueue(
+            case_id=case.id,
+            side=Side.DEPARTMENT,
+            lane=department_lane(case),
+            target=department.home,
+            body=ThreadPost(PostKind.ROOT, card(case, citizen, department), text, citizen.display_name, attachments),
+            message_id=first.id if first else None,
+        )
+
+    async def post(
+        self,
+        case: Case,
+        kind: PostKind,
+        *,
+        text: str,
+        author: str,
+        citizen: Citizen | None = None,
+        message: Message | None = None,
+        about: str | None = None,
+    ) -> None:
+        """Queue a post into the case's current department thread (none while the case is pending)."""
+        if case.department is None:
+            return
+        if citizen is None:
+            citizen = await self.citizen_of(case)
+        department = self.directory[case.department]
+        attachments = message.attachments if message else ()
+        body = ThreadPost(kind, card(case, citizen, department), text, author, attachments, about)
+        await self.tx.enqueue(
+            case_id=case.id,
+            side=Side.DEPARTMENT,
+            lane=department_lane(case),
+            target=department.home,
+            body=body,
+            message_id=message.id if message else None,
+            in_case_thread=True,
+        )
+
+    async def system(self, case: Case, line: str) -> None:
+        """A line from the bridge in the case's record and its thread."""
+        await self.tx.add_message(case_id=case.id, direction=Direction.SYSTEM, author=BRIDGE, text=line)
+        await self.post(case, PostKind.SYSTEM, text=line, author=BRIDGE)
+
+    async def update_root(self, case: Case) -> None:
+        """The thread root shows the case as it stands now."""
+        await self.post(case, PostKind.ROOT_UPDATE, text="", author=BRIDGE)
+
+    async def close(self, case: Case, line: str) -> None:
+        """Close the case; its thread (if it has one) shows it and says ``line``."""
+        case = await self.tx.save_case(replace(case, status=CaseStatus.CLOSED))
+        if case.department is None:  # a pending case has no thread yet: nothing to tell staff
+            return
+        await self.update_root(case)
+        await self.system(case, line)
+
+    def department_name(self, case: Case) -> str:
+        """The name of the case's department, as the citizen reads it."""
+        department = self.directory.get(case.department) if case.department else None
+        return department.name if department else "(choosing a department)"
+
+
+def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
+    """What a department sees about a case on every post."""
+    return CaseCard(
+        reference=case.reference,
+        department_key=department.key,
+        department_name=department.name,
+        platform=citizen.platform,
+        citizen_name=citizen.display_name,
+        language=citizen.language,
+        status=case.status,
+        claimed_by=case.claimed_by,
+    )

@@ -1,0 +1,38 @@
+"""How deliveries ended, as the delivery worker reports them: receipts for staff, failures in the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot import texts
+from bot.model import CitizenReply, Delivery, DeliveryState, PostKind, ReplyKind, Sent, Side
+from bot.relay.casework import BRIDGE, Casework
+
+
+async def record_sent(work: Casework, results: Sequence[tuple[Delivery, Sent]]) -> None:
+    """Record the sends; a staff reply that reached the citizen gets a receipt in its thread."""
+    await work.tx.complete_all(results)
+    for delivery, _sent in results:
+        await _receipt(work, delivery)
+
+
+async def _receipt(work: Casework, delivery: Delivery) -> None:
+    """A staff reply the citizen now has: mark it delivered in its thread."""
+    body = delivery.body
+    if not (isinstance(body, CitizenReply) and body.kind is ReplyKind.STAFF and delivery.message_id):
+        return
+    context = await work.tx.receipt_context(delivery.message_id)
+    if context is None:
+        return
+    case, citizen, source = context
+    if source is not None:
+        await work.post(case, PostKind.RECEIPT, text="delivered", author=BRIDGE, citizen=citizen, about=source)
+
+
+async def record_failure(work: Casework, delivery: Delivery, reason: str) -> None:
+    """Record a permanent failure; staff are told in the case's thread when a citizen could not be reached."""
+    await work.tx.set_delivery(delivery.id, state=DeliveryState.FAILED, last_error=reason)
+    if delivery.side is Side.CITIZEN and delivery.case_id is not None:
+        case = await work.tx.case(delivery.case_id)
+        if case is not None and case.department is not None:
+            await work.system(case, texts.DELIVERY_FAILED.format(reason=reason))

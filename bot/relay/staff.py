@@ -1,0 +1,142 @@
+"""The staff side: replies and internal notes in a case's thread, actions on the case, edits after sending."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from bot import texts
+from bot.departments import Department, Directory
+from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
+from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, PostKind, ReplyKind, Side
+from bot.notes import is_internal_note
+from bot.relay.casework import BRIDGE, Casework, citizen_lane
+
+
+class StaffSide:
+    """Handles what staff do in a case's thread, inside the transaction the relay opened for it."""
+
+    def __init__(self, *, directory: Directory) -> None:
+        self._directory = directory
+
+    async def handle(
+        self, work: Casework, event: StaffMessage | StaffAction | StaffEdit, attachments: tuple[Attachment, ...]
+    ) -> None:
+        """Store one staff event and queue what it causes."""
+        match event:
+            case StaffMessage():
+                await self._message(work, event, attachments)
+            case StaffAction():
+                await self._action(work, event)
+            case StaffEdit():
+                await self._edit(work, event)
+
+    async def _message(self, work: Casework, event: StaffMessage, attachments: tuple[Attachment, ...]) -> None:
+        tx = work.tx
+        case = await tx.touch_case_by_thread(event.thread)
+        if case is None or case.department is None:
+            return
+        department = self._directory[case.department]
+        text = event.text.strip()
+        note = is_internal_note(text)
+        message = await tx.add_message(
+            case_id=case.id,
+            direction=Direction.NOTE if note else Direction.STAFF,
+            author=event.author_name,
+            text=text,
+            attachments=attachments,
+            source=event.thread,
+            source_id=event.source_id,
+        )
+        if note:  # internal: stored for the desk and the record, never sent to the citizen
+            return
+        signature = department.name
+        if department.sign_with_officer_name and event.author_name:
+            signature = f"{event.author_name.split()[0]}, {department.name}"
+        body = CitizenReply(ReplyKind.STAFF, text, case.reference, signature=signature, attachments=attachments)
+        await tx.enqueue(
+            case_id=case.id,
+            side=Side.CITIZEN,
+            lane=citizen_lane(case.chat),
+            target=case.chat,
+            body=body,
+            message_id=message.id,
+        )
+
+    async def _action(self, work: Casework, event: StaffAction) -> None:
+        case = await work.tx.case_by_thread(event.thread)
+        if case is None or case.department is None:
+            return
+        department = self._directory[case.department]
+        match event.action:
+            case StaffActionKind.CLOSE:
+                await self._close(work, case, department, event.actor_name)
+            case StaffActionKind.REOPEN:
+                await self._reopen(work, case, department, event.actor_name)
+            case StaffActionKind.TRANSFER:
+                await self._transfer(work, case, department, event)
+            case StaffActionKind.CLAIM:
+                await self._claim(work, case, department, event.actor_name)
+
+    async def _close(self, work: Casework, case: Case, department: Department, actor: str) -> None:
+        if case.status is CaseStatus.CLOSED:
+            await work.system(case, texts.ALREADY.format(status="closed"))
+            return
+        await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
+        reply = texts.CLOSED_CITIZEN.format(reference=case.reference, department=department.name)
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+
+    async def _reopen(self, work: Casework, case: Case, department: Department, actor: str) -> None:
+        if case.status is not CaseStatus.CLOSED:
+            await work.system(case, texts.ALREADY.format(status=case.status.value))
+            return
+        other = await work.tx.active_case(case.chat)
+        if other is not None:
+            await work.system(case, texts.REOPEN_REFUSED.format(reference=other.reference))
+            return
+        case = await work.tx.save_case(replace(case, status=CaseStatus.OPEN))
+        await work.update_root(case)
+        await work.system(case, texts.REOPENED_STAFF.format(actor=actor))
+        reply = texts.REOPENED_CITIZEN.format(reference=case.reference, department=department.name)
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+
+    async def _claim(self, work: Casework, case: Case, department: Department, actor: str) -> None:
+        case = await work.tx.save_case(replace(case, claimed_by=actor))
+        await work.update_root(case)
+        await work.system(case, texts.CLAIMED_STAFF.format(actor=actor))
+        reply = texts.CLAIMED_CITIZEN.format(
+            officer=actor.split(maxsplit=1)[0] if actor else "An officer",
+            department=department.name,
+            reference=case.reference,
+        )
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+
+    async def _transfer(self, work: Casework, case: Case, current: Department, event: StaffAction) -> None:
+        target = self._directory.find(event.department or "")
+        if target is None:
+            known = ", ".join(d.key for d in self._directory.departments)
+            await work.system(case, texts.TRANSFER_UNKNOWN.format(name=event.department or "", known=known))
+            return
+        if target.key == current.key:
+            await work.system(case, texts.TRANSFER_SAME.format(department=current.name))
+            return
+        await work.system(case, texts.TRANSFERRED_STAFF.format(department=target.name, actor=event.actor_name))
+        # The old root stops offering actions: its thread no longer leads to the case.
+        await work.post(
+            case, PostKind.ROOT_UPDATE, text=texts.TRANSFERRED_ROOT.format(department=target.name), author=BRIDGE
+        )
+        case = await work.tx.save_case(replace(case, department=target.key, claimed_by=None))
+        citizen = await work.citizen_of(case)
+        history = [m for m in await work.tx.messages(case.id) if m.direction in {Direction.CITIZEN, Direction.STAFF}]
+        transcript = "\n".join(f"{m.author}: {m.text}" for m in history)
+        root_text = f"{texts.TRANSFERRED_IN.format(department=current.name)}\n{transcript}"
+        await work.open_root(case, citizen=citizen, department=target, text=root_text)
+        reply = texts.TRANSFERRED_CITIZEN.format(reference=case.reference, department=target.name)
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+
+    async def _edit(self, work: Casework, event: StaffEdit) -> None:
+        message = await work.tx.message_by_source(event.thread.platform, event.source_id)
+        if message is None or message.direction is not Direction.STAFF:
+            return
+        case = await work.tx.case(message.case_id)
+        if case is not None:
+            await work.system(case, texts.EDIT_NOT_RELAYED)
