@@ -144,9 +144,7 @@ def choose_language(
     wanted, source = decided
     if wanted in offer:
         return LanguageChoice(language=wanted, source=source, wanted=wanted)
-    return LanguageChoice(
-        language=office, source=source, wanted=wanted, notice_in=wanted if wanted in ships else None
-    )
+    return LanguageChoice(language=office, source=source, wanted=wanted, notice_in=wanted if wanted in ships else None)
 
 
 def _folded(name: str) -> str:
