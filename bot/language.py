@@ -204,6 +204,11 @@ def language_name(code: str, *, in_language: str | None = None) -> str:
     return name or code
 
 
+def language_list(offered: Iterable[str]) -> str:
+    """The offered languages, each named in itself (``English, español, العربية``), for ``{languages}``."""
+    return ", ".join(language_name(code) for code in offered)
+
+
 def text_direction(language: str | None) -> Literal["rtl", "ltr"]:
     """Whether a language is written right to left (``ar``, ``he``, ``fa``, ``ur``…): for ``dir`` attributes."""
     code = normalize_language(language)

@@ -7,7 +7,9 @@ source (the msgids) of the catalogs in ``bot/locales`` (``pybabel extract -F bab
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 
 class Msg(str):
@@ -55,6 +57,10 @@ STATUS_LINE = Msg("{reference} · {department} · {status}")
 STATUS_OPEN = Msg("open")
 STATUS_PENDING = Msg("waiting for you to choose an office")
 STATUS_CLOSED = Msg("closed")
+#: A case status (``CaseStatus`` value) as citizens read it, e.g. for ``STATUS_LINE``'s ``{status}``.
+STATUS_WORDS: Mapping[str, Msg] = MappingProxyType(
+    {"open": STATUS_OPEN, "pending": STATUS_PENDING, "closed": STATUS_CLOSED}
+)
 STATUS_HEADER = Plural("You have {count} case:", "You have {count} cases:")
 HELP_LANGUAGE = Msg("To choose the language we write to you in, write: language followed by its name, e.g. {example}.")
 LANGUAGE_SET = Msg("From now on we will write to you in {language}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ROUTING_FILE = Path("config/routing.yaml")
@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     #: Where the web desk keeps its users (``civic-bridge desk add-user``).
     desk_users_file: Path = Path("desk-users.json")
     log_level: str = "INFO"
+
+    @field_validator("translate_url")
+    @classmethod
+    def _translate_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be the translation server's http:// or https:// address, e.g. http://127.0.0.1:5000")
+        return value or None
 
 
 class SettingsError(Exception):

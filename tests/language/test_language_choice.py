@@ -9,6 +9,7 @@ from bot.language import (
     LanguageCode,
     LanguageSource,
     choose_language,
+    language_list,
     language_name,
     parse_accept_language,
     parse_language_argument,
@@ -146,3 +147,8 @@ def test_right_to_left_languages(language: str, direction: str) -> None:
 def test_other_languages_are_left_to_right(language: str | None) -> None:
     """Everything else, and anything unknown, is left to right."""
     assert text_direction(language) == "ltr"
+
+
+def test_language_list_names_each_language_in_itself() -> None:
+    """The list a citizen chooses from names every language so its speakers recognise it."""
+    assert language_list(["en", "es", "ar"]) == "English, español, العربية"

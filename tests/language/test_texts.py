@@ -11,6 +11,7 @@ import pytest
 
 from bot import texts
 from bot.i18n import LOCALES, Catalogs
+from bot.model import CaseStatus
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +117,14 @@ def test_naive_moment_is_taken_as_utc(catalogs: Catalogs) -> None:
 def test_duration_in_citizen_language(catalogs: Catalogs) -> None:
     """A duration reads in the citizen's language, with its direction when asked."""
     assert catalogs.for_language("fr").format_timedelta(timedelta(days=3), add_direction=True) == "dans 3 jours"
+
+
+def test_case_status_reads_in_citizen_language(catalogs: Catalogs) -> None:
+    """Every case status has a citizen text, here in Ukrainian."""
+    words = {status: catalogs.for_language("uk").gettext(word) for status, word in texts.STATUS_WORDS.items()}
+    assert words == {"open": "відкрита", "pending": "очікує, поки ви виберете відділ", "closed": "закрита"}
+
+
+def test_case_statuses_all_have_words() -> None:
+    """Each CaseStatus value has a word for citizens, so a new status cannot go out untranslated."""
+    assert set(texts.STATUS_WORDS) == {status.value for status in CaseStatus}

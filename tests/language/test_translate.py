@@ -11,7 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from bot.translate import LibreTranslateClient, NoTranslation, TranslationError, translator_from_settings
-from config.settings import Settings
+from config.settings import Settings, SettingsError, load_settings
 from tests.emulators.libretranslate import API_KEY, SERVER_ERROR, SLOW_DOWN, LibreTranslateEmulator
 
 
@@ -165,3 +165,10 @@ def test_translate_settings_are_read_from_the_environment(monkeypatch: pytest.Mo
     settings = Settings(_env_file=None)
     assert isinstance(translator_from_settings(settings), LibreTranslateClient)
     assert "s3cret" not in repr(settings)
+
+
+def test_translate_url_must_be_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A translation URL that is not http(s) stops the bridge with one line naming the variable."""
+    monkeypatch.setenv("BRIDGE_TRANSLATE_URL", "127.0.0.1:5000")
+    with pytest.raises(SettingsError, match=r"BRIDGE_TRANSLATE_URL: .*http://"):
+        load_settings(_env_file=None)
