@@ -22,7 +22,7 @@ from typing import Literal
 from babel import Locale
 from babel.dates import format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+from babel.messages.pofile import PoFileError, read_po
 
 from bot.language import SOURCE_LANGUAGE, LanguageCode, normalize_language, text_direction
 from bot.texts import Plural
@@ -137,7 +137,7 @@ def compile_po(path: Path) -> gettext.GNUTranslations:
     try:
         with path.open("rb") as source:
             catalog = read_po(source, abort_invalid=True)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, PoFileError) as error:
         raise CatalogError(f"{path}: cannot read the catalog ({error}); fix it or run scripts/catalogs") from None
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)

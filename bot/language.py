@@ -124,6 +124,7 @@ def choose_language(
     the first the office offers wins, else the first listed. A language the office does not offer gives
     the office language, with ``notice_in`` set when the citizen's language is shipped (``shipped``: the
     languages with catalogs), so the relay can tell them once, in their language, why.
+    Pass ``identified`` only when the identification is confident: a two-word message proves little.
     """
     office = normalize_language(office_language) or SOURCE_LANGUAGE
     offer = {code for code in map(normalize_language, offered) if code is not None} | {office}

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot import texts
-from bot.i18n import LOCALES, Catalogs
+from bot.i18n import LOCALES, CatalogError, Catalogs
 from bot.model import CaseStatus
 
 
@@ -128,3 +128,12 @@ def test_case_status_reads_in_citizen_language(catalogs: Catalogs) -> None:
 def test_case_statuses_all_have_words() -> None:
     """Each CaseStatus value has a word for citizens, so a new status cannot go out untranslated."""
     assert set(texts.STATUS_WORDS) == {status.value for status in CaseStatus}
+
+
+def test_broken_catalog_names_its_file(tmp_path: Path) -> None:
+    """A catalog that cannot be parsed stops the start with its path, not a traceback from inside Babel."""
+    folder = tmp_path / "fr" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "messages.po").write_text("this is not a catalog\n")
+    with pytest.raises(CatalogError, match=r"fr/LC_MESSAGES/messages\.po: cannot read the catalog"):
+        Catalogs.load(directory=tmp_path)
