@@ -1,35 +1,77 @@
-"""What the bridge says to citizens and staff, in one place so it can be reviewed and translated."""
+"""What the bridge says to citizens and staff, in one place so it can be reviewed and translated.
+
+Citizen texts are ``Msg`` (a ``str``: ``.format`` works as before) or ``Plural``; both are the English
+source (the msgids) of the catalogs in ``bot/locales`` (``pybabel extract -F babel.cfg``, see README
+"Languages"). Staff texts are plain strings: staff read the office language.
+"""
 
 from __future__ import annotations
 
-GREETING = (
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+class Msg(str):
+    """A citizen text in English: the msgid its translations in ``bot/locales`` are looked up by."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Plural:
+    """A citizen text that depends on a number: English singular and plural, the msgids of ``ngettext``."""
+
+    singular: str
+    plural: str
+
+
+GREETING = Msg(
     "Hello! Write your question or report here and we will pass it to the right public office. "
     "A member of staff will answer in this chat."
 )
-PRIVACY = (
+PRIVACY = Msg(
     "Privacy: we store your messages, your display name and your platform account id so that staff can "
     "answer you. Only staff of the department handling your case can read them. Cases are kept for two "
     "years after they close and then deleted."
 )
-HELP = (
+HELP = Msg(
     "Just write your message. Commands: start (about this service), status (your cases), "
     "new (start a new case), help (this text)."
 )
-NO_CASES = "You have no cases yet. Write a message to open one."
-TOO_LONG = "Your message is too long ({length} characters; the limit is {limit}). Please send it in shorter parts."
-UNSUPPORTED = "Sorry, I can't pass this kind of message on. Please write it as text."
-MENU = "Which office should handle this? Choose one of the options, or reply with its number."
-MENU_AGAIN = "Before we pass your messages on, please choose the office that should handle them."
-MENU_STALE = "That choice is no longer open. Just write your message."
-OTHER = "Other"
-ACK = "Thank you. Your case {reference} is with {department}. Staff will answer here."
-NEW_CASE = "Your case {reference} is closed. Your next message opens a new case."
-NEW_NONE = "You have no open case. Your next message opens a new case."
-CLOSED_CITIZEN = "Your case {reference} has been closed by {department}. If you write again, a new case opens."
-REOPENED_CITIZEN = "Your case {reference} has been reopened by {department}."
-TRANSFERRED_CITIZEN = "Your case {reference} has been passed to {department}, who will answer here."
-CLAIMED_CITIZEN = "{officer} of {department} is now handling your case {reference}."
-STATUS_LINE = "{reference} · {department} · {status}"
+NO_CASES = Msg("You have no cases yet. Write a message to open one.")
+TOO_LONG = Msg("Your message is too long ({length} characters; the limit is {limit}). Please send it in shorter parts.")
+UNSUPPORTED = Msg("Sorry, I can't pass this kind of message on. Please write it as text.")
+MENU = Msg("Which office should handle this? Choose one of the options, or reply with its number.")
+MENU_AGAIN = Msg("Before we pass your messages on, please choose the office that should handle them.")
+MENU_STALE = Msg("That choice is no longer open. Just write your message.")
+OTHER = Msg("Other")
+ACK = Msg("Thank you. Your case {reference} is with {department}. Staff will answer here.")
+NEW_CASE = Msg("Your case {reference} is closed. Your next message opens a new case.")
+NEW_NONE = Msg("You have no open case. Your next message opens a new case.")
+CLOSED_CITIZEN = Msg("Your case {reference} has been closed by {department}. If you write again, a new case opens.")
+REOPENED_CITIZEN = Msg("Your case {reference} has been reopened by {department}.")
+TRANSFERRED_CITIZEN = Msg("Your case {reference} has been passed to {department}, who will answer here.")
+CLAIMED_CITIZEN = Msg("{officer} of {department} is now handling your case {reference}.")
+STATUS_LINE = Msg("{reference} · {department} · {status}")
+STATUS_OPEN = Msg("open")
+STATUS_PENDING = Msg("waiting for you to choose an office")
+STATUS_CLOSED = Msg("closed")
+#: A case status (``CaseStatus`` value) as citizens read it, e.g. for ``STATUS_LINE``'s ``{status}``.
+STATUS_WORDS: Mapping[str, Msg] = MappingProxyType(
+    {"open": STATUS_OPEN, "pending": STATUS_PENDING, "closed": STATUS_CLOSED}
+)
+STATUS_HEADER = Plural("You have {count} case:", "You have {count} cases:")
+HELP_LANGUAGE = Msg("To choose the language we write to you in, write: language followed by its name, e.g. {example}.")
+LANGUAGE_SET = Msg("From now on we will write to you in {language}.")
+LANGUAGE_CURRENT = Msg("We write to you in {language}. Languages you can choose: {languages}.")
+LANGUAGE_UNKNOWN = Msg("We do not offer that language. Languages you can choose: {languages}.")
+LANGUAGE_NOT_OFFERED = Msg(
+    "This office answers in {language}. You can keep writing in your language; our replies will be in {language}."
+)
+#: Under a staff reply that went out machine-translated: the reply as staff wrote it follows.
+ORIGINAL = Msg("Original ({language}):")
+MACHINE_TRANSLATED = Msg("Machine translation; the original follows.")
 
 ROOT_PREVIOUS = "Follows the citizen's earlier case {reference}."
 CLOSED_STAFF = "Case closed by {actor}."
@@ -49,3 +91,62 @@ EDIT_NOT_RELAYED = (
 )
 DELIVERY_FAILED = "Could not deliver to the citizen: {reason}. The message was not sent."
 EDITED = "edited: {text}"
+
+# Citizen texts the platform adapters and the web chat show (wired in by the adapters).
+COMMAND_START = Msg("About this service and your privacy")
+COMMAND_STATUS = Msg("Your cases and where they stand")
+COMMAND_NEW = Msg("Close your case; your next message opens a new one")
+COMMAND_HELP = Msg("How this chat works")
+COMMAND_LANGUAGE = Msg("Choose the language we write to you in")
+GROUP_ONLY = Msg(
+    "Hello! I only work in a private chat, so that what you tell a public office stays between you and them. "
+    "Please write to me directly{link}. I will not read or store messages in this group."
+)
+FILE_TOO_BIG = Msg(
+    "Sorry, that file is too large to pass on (the limit is {limit}). Nothing from that message was sent. "
+    "Please send a smaller file, or describe it in text."
+)
+HELPDESK_INVITATION = Msg(
+    "Hello! To keep your details private, please send me a direct message (click my name, then "
+    '"Message") and a member of staff will answer you there. Nothing you post in this channel is passed on.'
+)
+FILE_TOO_LARGE = Msg(
+    "Sorry, the file {name} is too large ({size}; the limit is {limit}). Nothing from that message was passed on: "
+    "please send a smaller file, or the text on its own."
+)
+WEB_SESSION_ENDED = Msg("Your chat session has ended. Reload the page to start again.")
+WEB_NOT_FROM_PAGE = Msg("This request did not come from the chat page. Reload the page and try again.")
+WEB_UNAVAILABLE = Msg("The chat is starting or stopping. Please try again in a moment.")
+WEB_NOT_UNDERSTOOD = Msg("The request was not understood.")
+WEB_EMPTY = Msg("Please write a message before sending.")
+WEB_CHOOSE_OFFERED = Msg("Please choose one of the offices offered.")
+WEB_TOO_FAST = Plural(
+    "You are sending messages too quickly. Please wait {count} second and send your message again.",
+    "You are sending messages too quickly. Please wait {count} seconds and send your message again.",
+)
+WEB_TITLE = Msg("Ask the city")
+WEB_HEADING = Msg("Chat with the city")
+WEB_SKIP = Msg("Skip to the message box")
+WEB_IDLE = Msg("Write to us: we pass your message to the right office.")
+WEB_NOSCRIPT = Msg("This chat needs JavaScript. Please turn it on, or contact the city by phone or post.")
+WEB_PRIVACY_SUMMARY = Msg("How we use your messages")
+WEB_CONVERSATION = Msg("Conversation")
+WEB_NAME = Msg("Your name")
+WEB_OPTIONAL = Msg("(optional)")
+WEB_MESSAGE = Msg("Your message")
+WEB_HINT = Msg("Press Ctrl+Enter or the Send button to send.")
+WEB_SEND = Msg("Send")
+WEB_NEW_CASE = Msg("Start a new case")
+WEB_LANGUAGE = Msg("Language")
+WEB_YOU = Msg("You")
+WEB_STAFF = Msg("Staff")
+WEB_SERVICE = Msg("City contact service")
+WEB_MENU_LABEL = Msg("Choose the office for your case")
+WEB_ATTACHMENTS = Msg("Attachments: {names}")
+WEB_CASE = Msg("Case {reference}")
+WEB_LOAD_FAILED = Msg("The chat could not be loaded. Please reload the page.")
+WEB_SEND_FAILED = Msg("Your message could not be sent. Please try again.")
+WEB_CONNECTION_LOST = Msg("Your message could not be sent: the connection was lost. Please try again.")
+WEB_CHOICE_FAILED = Msg("Your choice could not be sent.")
+WEB_TRY_AGAIN = Msg("Please try again.")
+WIDGET_LABEL = Msg("Chat with us")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_ROUTING_FILE = Path("config/routing.yaml")
@@ -50,9 +50,22 @@ class Settings(BaseSettings):
     #: How long a claimed delivery is reserved for the process sending it; after a crash it is
     #: retried once this has passed (a clean shutdown gives its claims back at once).
     delivery_lease_seconds: float = Field(default=60.0, gt=0)
+    #: A LibreTranslate-compatible server the office runs (``http://127.0.0.1:5000``); unset: nothing is
+    #: translated and no text leaves the office's servers.
+    translate_url: str | None = None
+    translate_api_key: SecretStr | None = None
+    #: How long one call to the translation server may take before the original goes through untranslated.
+    translate_timeout_seconds: float = Field(default=10.0, gt=0)
     #: Where the web desk keeps its users (``civic-bridge desk add-user``).
     desk_users_file: Path = Path("desk-users.json")
     log_level: str = "INFO"
+
+    @field_validator("translate_url")
+    @classmethod
+    def _translate_url_is_http(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be the translation server's http:// or https:// address, e.g. http://127.0.0.1:5000")
+        return value or None
 
 
 class SettingsError(Exception):
@@ -67,7 +80,7 @@ def load_settings(**overrides: object) -> Settings:
         lines = []
         for problem in error.errors():
             name = "BRIDGE_" + "_".join(str(part) for part in problem["loc"]).upper()
-            secret = any(word in name for word in ("TOKEN", "SECRET", "PASSWORD"))
+            secret = any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "KEY"))
             shown = "" if secret else f" (got {problem.get('input')!r})"
             lines.append(f"{name}: {problem['msg']}{shown}; fix it in the environment or .env")
         raise SettingsError("\n".join(lines)) from None
