@@ -33,8 +33,7 @@ from bot.storage import migrate
 from bot.storage.store import Store
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
-from routing.router import Router
-from routing.vectors import load_installed_vectors
+from routing.router import build_router
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,7 @@ class App:
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=Router(routing.config, vectors=load_installed_vectors()),
+            router=build_router(routing.config),
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
