@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from config.routing_file import RoutingConfig, RoutingFileError, load_routing
-from routing.router import Decision, build_router
+from routing.router import Decision, Router, build_router
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -27,8 +27,12 @@ def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     *,
     default_routing: Callable[[], Path],
+    make_router: Callable[[RoutingConfig], Router] = build_router,
 ) -> None:
-    """Add ``routes check|explain|test``; each sets ``func(args) -> exit code`` on the namespace."""
+    """Add ``routes check|explain|test``; each sets ``func(args) -> exit code`` on the namespace.
+
+    ``make_router`` builds the router from a routing file (the bridge's own by default).
+    """
     routes = subparsers.add_parser("routes", help="check, explain and test the routing file")
     commands = routes.add_subparsers(dest="routes_command", metavar="{check,explain,test}", required=True)
     routing_help = "the routing file (default: BRIDGE_ROUTING_FILE, else config/routing.yaml or the built-in example)"
@@ -40,7 +44,10 @@ def register(
     explain = commands.add_parser("explain", help="show where a message would be routed, and why")
     explain.add_argument("--routing", type=Path, help=routing_help)
     explain.add_argument("--json", action="store_true", help="print one JSON object")
-    explain.add_argument("--language", help="the citizen's language code, such as en or pl (default: English)")
+    explain.add_argument(
+        "--language",
+        help="the citizen's platform language, such as en or pl: used when the text is too short to tell",
+    )
     explain.add_argument("text", metavar="TEXT", help="the citizen's first message")
     explain.set_defaults(
         func=lambda args: explain_text(
@@ -48,6 +55,7 @@ def register(
             args.text,
             as_json=args.json,
             language=args.language,
+            make_router=make_router,
         ),
     )
 
@@ -72,6 +80,7 @@ def register(
             args.cases,
             min_expected=args.min_expected,
             max_misrouted=args.max_misrouted,
+            make_router=make_router,
         ),
     )
 
@@ -115,12 +124,19 @@ def check_routing(path: Path) -> int:
     return 0
 
 
-def explain_text(path: Path, text: str, *, as_json: bool = False, language: str | None = None) -> int:
+def explain_text(
+    path: Path,
+    text: str,
+    *,
+    as_json: bool = False,
+    language: str | None = None,
+    make_router: Callable[[RoutingConfig], Router] = build_router,
+) -> int:
     """Print where ``text`` would be routed, the confidence and the reason."""
     config = _load(path)
     if config is None:
         return 1
-    decision = build_router(config).route(text, language=language)
+    decision = make_router(config).route(text, language=language)
     names = {dept.key: dept.name for dept in config.departments}
     if as_json:
         _say(
@@ -143,7 +159,8 @@ def explain_text(path: Path, text: str, *, as_json: bool = False, language: str 
     else:
         _say(f"department: {decision.department} ({names[decision.department]})")
     _say(f"confidence: {decision.confidence:.2f}")
-    _say(f"language: {decision.language or 'too short to tell'}")
+    if decision.language is not None:
+        _say(f"language: {decision.language}")
     _say(f"reason: {decision.reason}")
     return 0
 
@@ -240,6 +257,7 @@ def run_cases(
     *,
     min_expected: float | None = None,
     max_misrouted: float | None = None,
+    make_router: Callable[[RoutingConfig], Router] = build_router,
 ) -> int:
     """Route every case, list the misses, print a per-department table and the summary line.
 
@@ -255,7 +273,7 @@ def run_cases(
         _say(str(error))
         return 1
 
-    router = build_router(config)
+    router = make_router(config)
     outcomes: Counter[tuple[str, str]] = Counter()
     for case in cases:
         decision = router.route(case.text)
