@@ -166,7 +166,9 @@ class KeywordIndex:
                 if end > len(words):
                     continue
                 ways = [
-                    self._word_matches(words[start + offset], word, last=offset == len(keyword.words) - 1, languages=languages)
+                    self._word_matches(
+                        words[start + offset], word, last=offset == len(keyword.words) - 1, languages=languages
+                    )
                     for offset, word in enumerate(keyword.words)
                 ]
                 if all(ways):
@@ -207,8 +209,7 @@ def name_positions(words: Sequence[Token], known: frozenset[str]) -> frozenset[i
     file does not know: "Council Tax" and "Street Light" stay topics.
     """
     capital = [
-        index > 0 and token.original[0].isupper() and not token.original.isupper()
-        for index, token in enumerate(words)
+        index > 0 and token.original[0].isupper() and not token.original.isupper() for index, token in enumerate(words)
     ]
     names: set[int] = set()
     start = 0

@@ -16,7 +16,8 @@ keyword, no likeness reaching ``MIN_LIKENESS``) goes to the fallback. Both
 constants were chosen on our own development cases (tests/routing/dev_cases_*.csv)
 by the rule written in README ("The routing file": how the router decides).
 
-Without an encoder (unit tests of the keyword rules), the words a message
+Without an encoder (unit tests of the keyword rules), or for a message of one
+or two words, which says too little to compare by meaning, the words a message
 shares with a department's examples are the weak evidence instead, weighted by
 how few departments use them.
 """
@@ -59,6 +60,9 @@ LIKENESS_OF = 2
 
 #: With an encoder: a department is only "claimed" by a message this alike to one of its texts.
 MIN_LIKENESS = 0.15
+
+#: With an encoder: a message of fewer words ("Hola", "bins") is too short to judge by meaning: keywords only.
+MIN_MEANING_WORDS = 3
 
 #: At most this many departments are offered to an unsure citizen (plus "Other").
 MAX_CANDIDATES = 4
@@ -155,17 +159,17 @@ class Router:
         return hint.split("-")[0].casefold() if hint else None
 
     def route(self, text: str, *, language: str | None = None) -> Decision:
-        """Decide where ``text`` goes; ``language`` is the platform's locale, used when the text is too short to tell."""
+        """Decide where ``text`` goes; ``language`` (the platform's locale) stands in when the text is too short."""
         identified = self.language_of(text, hint=language)
         words = tokens(text)
         reading = identified or self._config.office_language
         names = name_positions(words, self._keywords.known) if reading == "en" else frozenset()
         keyword_hits, ignored = self._keyword_hits(words, names, reading)
         note = f"; ignored {', '.join(ignored)} inside names" if ignored else ""
-        if self._encoder is None or self._matrix is None:
+        if self._encoder is None or self._matrix is None or len(words) < MIN_MEANING_WORDS:
             decision = self._by_shared_words(words, names, keyword_hits, note)
         else:
-            decision = self._by_meaning(text, keyword_hits, note)
+            decision = self._by_meaning(self._matrix @ self._encoder.encode([text])[0], keyword_hits, note)
         return Decision(decision.department, decision.confidence, decision.reason, decision.candidates, identified)
 
     def _keyword_hits(
@@ -190,9 +194,13 @@ class Router:
             found[hit.keyword.department].append((shown, set(range(hit.start, hit.end))))
         return found, ignored
 
-    def _by_meaning(self, text: str, keyword_hits: Mapping[str, list[tuple[str, set[int]]]], note: str) -> Decision:
-        assert self._encoder is not None and self._matrix is not None  # noqa: S101 - checked by the caller
-        similarity = self._matrix @ self._encoder.encode([text])[0]
+    def _by_meaning(
+        self,
+        similarity: NDArray[np.float32],
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        note: str,
+    ) -> Decision:
+        """Decide by likeness (``similarity``: the message's cosine to each department text) plus keywords."""
         keys = self._config.department_keys
         closest: dict[str, tuple[float, _Text]] = {}
         likeness: dict[str, float] = dict.fromkeys(keys, 0.0)
@@ -218,14 +226,24 @@ class Router:
 
         fallback = self._config.fallback
         if not keyword_hits and likeness[best_key] < MIN_LIKENESS:
-            return Decision(fallback, 0.0, f"no keyword matched and nothing is alike in meaning: fallback {fallback}; best {why(best_key)}{note}")
+            return Decision(
+                fallback,
+                0.0,
+                f"no keyword matched and nothing is alike in meaning: fallback {fallback}; best {why(best_key)}{note}",
+            )
         lead = score[best_key] - runner_up
         confidence = round(min(1.0, max(0.0, lead / (2 * UNSURE_MARGIN))) * min(1.0, score[best_key]), 2)
         if lead < UNSURE_MARGIN:
             close = tuple(key for key in ranked if score[best_key] - score[key] < UNSURE_MARGIN)[:MAX_CANDIDATES]
-            reason = f"unsure, scores within {UNSURE_MARGIN:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
+            reason = (
+                f"unsure, scores within {UNSURE_MARGIN:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
+            )
             return Decision(None, confidence, reason, close)
-        return Decision(best_key, confidence, f"{why(best_key)}; runner-up {why(ranked[1])}{note}" if len(ranked) > 1 else why(best_key) + note)
+        return Decision(
+            best_key,
+            confidence,
+            f"{why(best_key)}; runner-up {why(ranked[1])}{note}" if len(ranked) > 1 else why(best_key) + note,
+        )
 
     def _by_shared_words(
         self,
@@ -251,7 +269,9 @@ class Router:
 
         return self._decide(ranked, scores, why, note)
 
-    def _decide(self, ranked: Sequence[str], scores: Mapping[str, float], why: Callable[[str], str], note: str) -> Decision:
+    def _decide(
+        self, ranked: Sequence[str], scores: Mapping[str, float], why: Callable[[str], str], note: str
+    ) -> Decision:
         fallback = self._config.fallback
         if not ranked:
             return Decision(fallback, 0.0, f"no keyword or example matched: fallback {fallback}{note}")
@@ -286,7 +306,9 @@ class _SharedWords:
             for text in (dept.name, *dept.keywords, *dept.examples):
                 words = tokens(text)
                 names = name_positions(words, keywords.known)
-                terms.update(self._term(token) for index, token in enumerate(words) if index not in names and self._counts(token))
+                terms.update(
+                    self._term(token) for index, token in enumerate(words) if index not in names and self._counts(token)
+                )
             terms_of[dept.key] = terms
         count = len(terms_of)
         using: dict[str, list[str]] = defaultdict(list)
@@ -307,7 +329,9 @@ class _SharedWords:
     def _term(self, token: Token) -> str:
         return self._keywords.stemmers.stem(token.folded, self._keywords.office_language)
 
-    def add(self, words: Sequence[Token], skip: set[int] | frozenset[int], scores: dict[str, float]) -> dict[str, list[str]]:
+    def add(
+        self, words: Sequence[Token], skip: set[int] | frozenset[int], scores: dict[str, float]
+    ) -> dict[str, list[str]]:
         """Add each shared word's weight to its departments' scores; return the words per department."""
         words_of: dict[str, list[str]] = defaultdict(list)
         counted: set[str] = set()
