@@ -168,7 +168,7 @@ class App:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         await self._worker.__aenter__()
-        # What startup built (the router's word vectors, the wiring) lives as long as the process: out of
+        # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
         log.info(

@@ -202,7 +202,7 @@ def _read_cases(path: Path, known: Sequence[str]) -> list[_Case]:
     for line, row in rows:
         text = (row.get("text") or "").strip()
         department = (row.get("department") or "").strip()
-        if row.get(None):  # type: ignore[call-overload]  # DictReader puts extra fields under the key None
+        if row.get(None):  # DictReader puts extra fields under the key None
             problems.append(
                 f"{path}:{line}: more fields than text,department: put a text with commas in double quotes",
             )

