@@ -99,7 +99,7 @@ class LearnedExample:
 class _Text:
     department: str
     text: str
-    kind: str  # "name", "keywords", "example" or "learned example"
+    kind: str  # "name", "keyword list", "keyword", "example" or "learned example"
 
 
 class Router:
@@ -145,7 +145,7 @@ class Router:
         for dept in self._config.departments:
             texts.extend(_Text(dept.key, name, "name") for name in dict.fromkeys((dept.name, *dept.names.values())))
             if dept.keywords:
-                texts.append(_Text(dept.key, f"{dept.name}: {', '.join(dept.keywords)}", "keywords"))
+                texts.append(_Text(dept.key, f"{dept.name}: {', '.join(dept.keywords)}", "keyword list"))
             texts.extend(_Text(dept.key, keyword, "keyword") for keyword in dept.keywords)
             texts.extend(_Text(dept.key, example, "example") for example in dept.examples)
         texts.extend(_Text(example.department, example.text, "learned example") for example in self._learned)
@@ -218,7 +218,8 @@ class Router:
         def why(key: str) -> str:
             parts = []
             if keyword_hits.get(key):
-                parts.append("keywords " + ", ".join(shown for shown, _ in keyword_hits[key]))
+                bonus = KEYWORD_BONUS * len(keyword_hits[key])
+                parts.append(f"keywords {', '.join(shown for shown, _ in keyword_hits[key])} +{bonus:.2f}")
             if key in closest:
                 likeness, nearest = closest[key]
                 parts.append(f"closest {nearest.kind} {_quote(nearest.text)} ({likeness:.2f})")
