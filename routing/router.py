@@ -151,6 +151,13 @@ class Router:
         texts.extend(_Text(example.department, example.text, "learned example") for example in self._learned)
         return texts
 
+    def reloaded(self, config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
+        """A router for a changed routing file that keeps this one's loaded models (only the file is embedded again)."""
+        identifier = self._identifier
+        if identifier is not None and tuple(config.languages) != identifier.languages:
+            identifier = LanguageIdentifier(config.languages)
+        return Router(config, encoder=self._encoder, identifier=identifier, learned=learned)
+
     def language_of(self, text: str, *, hint: str | None = None) -> str | None:
         """The language identified in ``text``; ``hint`` (the platform's locale) when the text is too short."""
         identified = self._identifier.identify(text).language if self._identifier is not None else None

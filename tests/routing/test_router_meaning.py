@@ -77,3 +77,9 @@ def test_confirmed_examples_are_ignored_unless_the_routing_file_allows() -> None
     untaught = build_router(load_routing_text(ROUTING, "routing.yaml"), learned=TAUGHT)
     reason = untaught.route("There is new graffiti in the underpass by the station").reason
     assert "learned example" not in reason
+
+
+def test_a_reloaded_router_routes_by_the_new_file(router: Router) -> None:
+    """After a reload with a department renamed in its key, messages reach the new key."""
+    changed = load_routing_text(ROUTING.replace("key: roads", "key: highways"), "routing.yaml")
+    assert router.reloaded(changed).route("There is a pothole outside my house").department == "highways"
