@@ -3,18 +3,19 @@
 Two kinds of evidence, in any language the office expects:
 
 - **Keywords** (``routing.keywords``) are the strongest: each one a message
-  contains moves its department up by ``KEYWORD_BONUS``.
+  contains moves its department up by ``Calibration.keyword_bonus``.
 - **Meaning**: the message and every department's name, keywords, examples
   (and confirmed learned examples, when the routing file allows) are embedded
   by a multilingual sentence encoder (``routing.encoder``), once per routing
-  file; a department's likeness is its closest text's cosine.
+  file; a department's likeness is the mean cosine of its closest texts.
 
 A department's score is its likeness plus its keyword bonus. The best wins when
-it leads the runner-up by ``UNSURE_MARGIN``; otherwise the citizen chooses among
-the departments within that margin of the best. A message nothing claims (no
-keyword, no likeness reaching ``MIN_LIKENESS``) goes to the fallback. Both
-constants were chosen on our own development cases (tests/routing/dev_cases_*.csv)
-by the rule written in README ("The routing file": how the router decides).
+it leads the runner-up by ``Calibration.unsure_margin``; otherwise the citizen
+chooses among the departments within that margin of the best. A message nothing
+claims (no keyword, no likeness reaching ``Calibration.min_likeness``) goes to
+the fallback. The calibration was chosen on our own development cases
+(tests/routing/dev_cases_*.csv) by ``python -m routing.calibrate``, under the
+rule written in README ("The routing file": how the constants were chosen).
 
 Without an encoder (unit tests of the keyword rules), or for a message of one
 or two words, which says too little to compare by meaning, the words a message
@@ -49,17 +50,22 @@ KEYWORD_WEIGHT = 3.0
 #: Without an encoder: evidence from examples alone must add up to more than one distinctive word.
 MIN_EXAMPLE_EVIDENCE = 1.5
 
-#: With an encoder: what one keyword adds to its department's likeness (cosine units).
-KEYWORD_BONUS = 0.1
 
-#: With an encoder: the lead over the runner-up below which the router asks the citizen.
-UNSURE_MARGIN = 0.06
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How the router weighs evidence when it has its encoder (cosine units); the defaults are the chosen ones.
 
-#: With an encoder: a department's likeness is the mean cosine of its this many closest texts.
-LIKENESS_OF = 2
+    ``keyword_bonus``: what one keyword found adds to its department's score.
+    ``unsure_margin``: the lead over the runner-up below which the citizen is asked.
+    ``likeness_of``: a department's likeness is the mean cosine of this many of its closest texts.
+    ``min_likeness``: below this likeness and with no keyword, nothing claims the message.
+    """
 
-#: With an encoder: a department is only "claimed" by a message this alike to one of its texts.
-MIN_LIKENESS = 0.15
+    keyword_bonus: float = 0.1
+    unsure_margin: float = 0.06
+    likeness_of: int = 2
+    min_likeness: float = 0.15
+
 
 #: With an encoder: a message of fewer words ("Hola", "bins") is too short to judge by meaning: keywords only.
 MIN_MEANING_WORDS = 3
@@ -112,6 +118,7 @@ class Router:
         encoder: SentenceEncoder | None,
         identifier: LanguageIdentifier | None = None,
         learned: Sequence[LearnedExample] = (),
+        calibration: Calibration = Calibration(),
     ) -> None:
         """Index the keywords and embed every department's texts once.
 
@@ -121,6 +128,7 @@ class Router:
         the routing file sets ``learning: {use_confirmed_examples: true}``.
         """
         self._config = config
+        self._calibration = calibration
         self._encoder = encoder
         self._identifier = identifier
         self._order = {key: position for position, key in enumerate(config.department_keys)}
@@ -156,7 +164,9 @@ class Router:
         identifier = self._identifier
         if identifier is not None and tuple(config.languages) != identifier.languages:
             identifier = LanguageIdentifier(config.languages)
-        return Router(config, encoder=self._encoder, identifier=identifier, learned=learned)
+        return Router(
+            config, encoder=self._encoder, identifier=identifier, learned=learned, calibration=self._calibration
+        )
 
     def language_of(self, text: str, *, hint: str | None = None) -> str | None:
         """The language identified in ``text``; ``hint`` (the platform's locale) when the text is too short."""
@@ -209,15 +219,17 @@ class Router:
     ) -> Decision:
         """Decide by likeness (``similarity``: the message's cosine to each department text) plus keywords."""
         keys = self._config.department_keys
+        calibration = self._calibration
+        margin = calibration.unsure_margin
         closest: dict[str, tuple[float, _Text]] = {}
         likeness: dict[str, float] = dict.fromkeys(keys, 0.0)
         for column, key in enumerate(keys):
             rows = np.flatnonzero(self._owner == column)
             if rows.size:
-                nearest = rows[np.argsort(-similarity[rows])[:LIKENESS_OF]]
+                nearest = rows[np.argsort(-similarity[rows])[: calibration.likeness_of]]
                 closest[key] = (float(similarity[nearest[0]]), self._texts[int(nearest[0])])
                 likeness[key] = float(similarity[nearest].mean())
-        score = {key: likeness[key] + KEYWORD_BONUS * len(keyword_hits.get(key, ())) for key in keys}
+        score = {key: likeness[key] + calibration.keyword_bonus * len(keyword_hits.get(key, ())) for key in keys}
         ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
         best_key = ranked[0]
         runner_up = score[ranked[1]] if len(ranked) > 1 else 0.0
@@ -225,7 +237,7 @@ class Router:
         def why(key: str) -> str:
             parts = []
             if keyword_hits.get(key):
-                bonus = KEYWORD_BONUS * len(keyword_hits[key])
+                bonus = calibration.keyword_bonus * len(keyword_hits[key])
                 parts.append(f"keywords {', '.join(shown for shown, _ in keyword_hits[key])} +{bonus:.2f}")
             if key in closest:
                 likeness, nearest = closest[key]
@@ -233,19 +245,17 @@ class Router:
             return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
 
         fallback = self._config.fallback
-        if not keyword_hits and likeness[best_key] < MIN_LIKENESS:
+        if not keyword_hits and likeness[best_key] < calibration.min_likeness:
             return Decision(
                 fallback,
                 0.0,
                 f"no keyword matched and nothing is alike in meaning: fallback {fallback}; best {why(best_key)}{note}",
             )
         lead = score[best_key] - runner_up
-        confidence = round(min(1.0, max(0.0, lead / (2 * UNSURE_MARGIN))) * min(1.0, score[best_key]), 2)
-        if lead < UNSURE_MARGIN:
-            close = tuple(key for key in ranked if score[best_key] - score[key] < UNSURE_MARGIN)[:MAX_CANDIDATES]
-            reason = (
-                f"unsure, scores within {UNSURE_MARGIN:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
-            )
+        confidence = round(min(1.0, max(0.0, lead / (2 * margin))) * min(1.0, score[best_key]), 2)
+        if lead < margin:
+            close = tuple(key for key in ranked if score[best_key] - score[key] < margin)[:MAX_CANDIDATES]
+            reason = f"unsure, scores within {margin:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
             return Decision(None, confidence, reason, close)
         return Decision(
             best_key,
