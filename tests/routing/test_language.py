@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 from routing.language import LanguageIdentifier
 
 
@@ -25,3 +28,11 @@ def test_a_short_text_is_too_short_to_tell() -> None:
 def test_an_office_with_one_language_always_answers_it() -> None:
     """With a single expected language there is nothing to identify."""
     assert LanguageIdentifier(["pl"]).identify("ok").language == "pl"
+
+
+def test_every_english_development_case_is_identified_as_english() -> None:
+    """Our 90 English development messages are all identified as English among the shipped languages."""
+    identifier = LanguageIdentifier(["en", "es", "fr", "de", "pl", "ar", "uk", "pt", "it", "tr"])
+    with (Path(__file__).with_name("dev_cases_en.csv")).open(encoding="utf-8", newline="") as file:
+        found = {identifier.identify(row["text"]).language for row in csv.DictReader(file)}
+    assert found == {"en"}
