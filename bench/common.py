@@ -29,8 +29,7 @@ from bot.model import SLACK, Address
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store
 from config.routing_file import RoutingConfig, load_routing
-from routing.router import Router
-from routing.vectors import load_installed_vectors
+from routing.router import Router, build_router
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 SHARED_ROUTING = Path("/work/shared/data/routing/routing.yaml")
@@ -173,8 +172,8 @@ def routing_config() -> RoutingConfig:
 
 
 def make_router(config: RoutingConfig) -> Router:
-    """The router as the app builds it: keywords, examples and the installed word vectors (if any)."""
-    return Router(config, vectors=load_installed_vectors())
+    """The router as the app builds it: keywords, meaning by the sentence encoder, language identification."""
+    return build_router(config)
 
 
 def slack_directory(config: RoutingConfig) -> Directory:

@@ -33,8 +33,7 @@ from bot.storage import migrate
 from bot.storage.store import Store
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
-from routing.router import Router
-from routing.vectors import load_installed_vectors
+from routing.router import build_router
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +150,7 @@ class App:
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=Router(routing.config, vectors=load_installed_vectors()),
+            router=build_router(routing.config),
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
@@ -168,7 +167,7 @@ class App:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         await self._worker.__aenter__()
-        # What startup built (the router's word vectors, the wiring) lives as long as the process: out of
+        # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
         log.info(

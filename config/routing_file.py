@@ -7,6 +7,7 @@ or raises ``RoutingFileError`` listing each problem as ``FILE:LINE: message``.
 from __future__ import annotations
 
 import difflib
+import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,11 @@ DEFAULT_UNSURE_RATIO = 0.75
 SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
 DEPARTMENT_KEY_PATTERN = r"^[a-z][a-z0-9_-]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+#: The languages the bot speaks out of the box (ISO 639-1): the default of ``languages``.
+SHIPPED_LANGUAGES = ("en", "es", "fr", "de", "pl", "ar", "uk", "pt", "it", "tr")
+
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$")]
 
 #: The citizen's "Other" menu choice; no department may use it as its key.
 RESERVED_KEY = "other"
@@ -89,6 +95,7 @@ class Department(BaseModel):
     keywords: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
     languages: tuple[Annotated[str, Field(pattern=LANGUAGE_PATTERN)], ...] = ()
+    names: dict[LanguageCode, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     sign_with_officer_name: bool = False
 
     @field_validator("key")
@@ -109,12 +116,24 @@ class Department(BaseModel):
     def _examples_not_blank(cls, examples: tuple[str, ...]) -> tuple[str, ...]:
         return _clean_phrases(examples, "example")
 
+    def name_in(self, language: str | None) -> str:
+        """The department's name in ``language`` when the file gives one, else ``name``."""
+        return self.names.get((language or "").split("-")[0], self.name)
+
     @model_validator(mode="after")
     def _one_place_to_answer(self) -> Self:
         if (self.slack_channel is None) == (self.desk is None):
             msg = "needs exactly one place to answer: either 'slack_channel: <channel id>' or 'desk: web'"
             raise ValueError(msg)
         return self
+
+
+class Learning(BaseModel):
+    """What the router may learn from staff: ``use_confirmed_examples`` routes by confirmed examples too."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    use_confirmed_examples: bool = False
 
 
 class RoutingConfig(BaseModel):
@@ -129,6 +148,33 @@ class RoutingConfig(BaseModel):
     fallback: DepartmentKeyText
     departments: Annotated[tuple[Department, ...], Field(min_length=1)]
     unsure_ratio: Annotated[float, Field(gt=0, le=1)] = DEFAULT_UNSURE_RATIO
+    office_language: LanguageCode = "en"
+    languages: Annotated[tuple[LanguageCode, ...], Field(min_length=1)] = SHIPPED_LANGUAGES
+    timezone: str = "UTC"
+    learning: Learning = Learning()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+            msg = f"{timezone!r} is not an IANA time zone: write one such as 'Europe/London' or 'UTC'"
+            raise ValueError(msg) from error
+        return timezone
+
+    @model_validator(mode="after")
+    def _names_in_spoken_languages(self) -> Self:
+        spoken = {*self.languages, self.office_language}
+        for dept in self.departments:
+            unknown = sorted(set(dept.names) - spoken)
+            if unknown:
+                msg = (
+                    f"department {dept.key!r}: names in {', '.join(unknown)}, which 'languages' does not list: "
+                    f"add the language to 'languages' or remove the name"
+                )
+                raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _departments_fit_together(self, info: ValidationInfo) -> Self:
@@ -401,7 +447,11 @@ def _where(data: Mapping[str, object], loc: Loc) -> str:
 
 
 def _allowed_keys(loc: Loc) -> tuple[str, ...]:
-    model: type[BaseModel] = Department if "departments" in loc[:-1] else RoutingConfig
+    model: type[BaseModel] = RoutingConfig
+    if "departments" in loc[:-1]:
+        model = Department
+    elif "learning" in loc[:-1]:
+        model = Learning
     return tuple(model.model_fields)
 
 
@@ -409,7 +459,10 @@ def _explain(data: Mapping[str, object], detail: Mapping[str, object]) -> str:
     """Turn one pydantic error into a sentence that tells an admin what to change."""
     loc = _error_loc(detail)
     where = _where(data, loc)
-    field = next((str(part) for part in reversed(loc) if isinstance(part, str)), "")
+    field = next((str(part) for part in reversed(loc) if isinstance(part, str) and part != "[key]"), "")
+    if loc and loc[-1] == "[key]":
+        # A mapping's key is wrong (a name's language code): name the mapping, not the key's key.
+        field = str(loc[-3])
     error_type = detail["type"]
     if error_type == "extra_forbidden":
         allowed = _allowed_keys(loc)
@@ -452,5 +505,7 @@ _PATTERN_HINTS = {
     "and digits); copy it from the channel's details in Slack",
     "key": "use lowercase letters, digits, '-' or '_', starting with a letter, such as 'roads'",
     "fallback": "use a department key: lowercase letters, digits, '-' or '_'",
-    "languages": "use language codes such as 'en', 'pl' or 'pt-BR'",
+    "languages": "use two-letter ISO 639-1 language codes such as 'en', 'pl' or 'uk'",
+    "office_language": "use a two-letter ISO 639-1 language code such as 'en'",
+    "names": "key each name by a two-letter ISO 639-1 language code such as 'es'",
 }

@@ -1,87 +1,80 @@
-"""The router: from a citizen's first message to a department, with a confidence and the reason.
+"""The router: from a citizen's first message to a department, with a confidence, the reason and the language.
 
-Evidence comes in two strengths. A keyword from the routing file (case-insensitive,
-on word boundaries, phrases as phrases, simple plurals, one typo in long words)
-is strong. A word the message shares with a department's examples, name or
-keywords is weak, weighted by how few departments use it (inverse document
-frequency), so words every department uses count for nothing. Words inside
-proper names ("Hawthorn Road", "Victoria Park") are addresses, not topics, and
-are ignored. The best-scoring department wins unless a runner-up is close or
-the only evidence is a single shared word: then the router is unsure and the
-citizen is asked. A message nothing claims goes to the fallback.
+Two kinds of evidence, in any language the office expects:
 
-Word vectors, when given, settle what the words alone leave open. When no
-keyword decides (the evidence is weak, absent or tied), English messages are
-scored by meaning (``routing.vectors``): a department whose words the message's
-words resemble ("lamp" and "street light") and that clearly leads the others
-gets the message. In a keyword tie only the tied departments compete, and only
-the words outside the keywords count, so keywords stay the strongest evidence.
-Too little likeness leaves the keyword decision as it was.
+- **Keywords** (``routing.keywords``) are the strongest: each one a message
+  contains moves its department up by ``Calibration.keyword_bonus``.
+- **Meaning**: the message and every department's name, keywords, examples
+  (and confirmed learned examples, when the routing file allows) are embedded
+  by a multilingual sentence encoder (``routing.encoder``), once per routing
+  file; a department's likeness is the mean cosine of its closest texts.
+
+A department's score is its likeness plus its keyword bonus. The best wins when
+it leads the runner-up by ``Calibration.unsure_margin``; otherwise the citizen
+chooses among the departments within that margin of the best. A message nothing
+claims (no keyword, no likeness reaching ``Calibration.min_likeness``) goes to
+the fallback. The calibration was chosen on our own development cases
+(tests/routing/dev_cases_*.csv) by ``python -m routing.calibrate``, under the
+rule written in README ("The routing file": how the constants were chosen).
+
+Without an encoder (unit tests of the keyword rules), or for a message of one
+or two words, which says too little to compare by meaning, the words a message
+shares with a department's examples are the weak evidence instead, weighted by
+how few departments use them.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from routing.vectors import MeaningIndex, MeaningScore, WordVectors
+import numpy as np
+
+from routing.encoder import load_encoder
+from routing.keywords import KeywordIndex, Token, name_positions, tokens
+from routing.language import LanguageIdentifier
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+    from numpy.typing import NDArray
 
     from config.routing_file import RoutingConfig
+    from routing.encoder import SentenceEncoder
 
-#: One keyword counts as much as three words found only in one department's examples.
+#: Without an encoder: one keyword counts as much as three words found only in one department's examples.
 KEYWORD_WEIGHT = 3.0
 
-#: Evidence from examples alone must add up to more than one distinctive word to be trusted.
+#: Without an encoder: evidence from examples alone must add up to more than one distinctive word.
 MIN_EXAMPLE_EVIDENCE = 1.5
 
-#: Words at least this long may carry one typo and still match a keyword.
-TYPO_MIN_LENGTH = 7
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How the router weighs evidence when it has its encoder (cosine units); the defaults are the chosen ones.
+
+    ``keyword_bonus``: what one keyword found adds to its department's score.
+    ``unsure_margin``: the lead over the runner-up below which the citizen is asked.
+    ``likeness_of``: a department's likeness is the mean cosine of this many of its closest texts.
+    ``min_likeness``: below this likeness and with no keyword, nothing claims the message.
+    """
+
+    keyword_bonus: float = 0.1
+    unsure_margin: float = 0.06
+    likeness_of: int = 2
+    min_likeness: float = 0.15
+
+
+#: With an encoder: a message of fewer words ("Hola", "bins") is too short to judge by meaning: keywords only.
+MIN_MEANING_WORDS = 3
 
 #: At most this many departments are offered to an unsure citizen (plus "Other").
 MAX_CANDIDATES = 4
 
-#: Evidence by meaning must reach this before it routes; below, the keyword decision stands.
-#: Six random content words (ranks 500-20,000) reach it and lead clearly one time in eight
-#: on the shared routing file (median best 0.25), so a lone faint likeness never routes.
-MIN_MEANING_EVIDENCE = 0.4
-
-#: At most this many likenesses are named in a reason.
-SHOWN_LIKENESSES = 3
-
-_WORD = re.compile(r"[^\W_]+(?:['\u2019][^\W_]+)*")
-_APOSTROPHES = str.maketrans("", "", "'\u2019")
-
-# Common English words that say nothing about which department a message is for.
-# Applied to English text only; idf weighting handles the rest.
-_STOPWORDS = frozenset(
-    """
-    a about above after again against all am an and any are aren as at be because been before
-    being below between both but by can cant could couldnt did didnt do does doesnt doing dont
-    down during each few for from further had hadnt has hasnt have havent having he hed hes her
-    here hers herself him himself his how i id ill im ive if in into is isnt it its itself lets
-    me more most my myself no nor not of off on once only or other ought our ours ourselves out
-    over own same she should shouldnt so some such than that thats the their theirs them
-    themselves then there theres these they theyd theyll theyre theyve this those through to too
-    under until up very was wasnt we wed well were weve werent what whats when where which while
-    who whos whom why will with wont would wouldnt you youd youll youre youve your yours yourself
-    yourselves hi hello dear please thanks thank just also get gets got getting need needs want
-    wants wanted like one two three anyone someone something anything nothing nobody everyone
-    everything still yet really already ever every even since day days week weeks month months
-    year years today tonight yesterday tomorrow morning evening time times weekend monday tuesday
-    wednesday thursday friday saturday sunday ago last next first now never always often
-    sometimes back away behind along around across near outside inside look looks looked looking think thought
-    know knew tell told say said see seen saw ask asked come came comes coming go goes going gone
-    went make made take took taken give gave keep keeps kept put try tried call called use used
-    let find found seem seems thing things way people lot lots place number bit kind sort part
-    good bad big little new old much many another sure right wrong
-    """.split(),  # noqa: SIM905 - a word list reads and diffs best as plain text
-)
+#: Shortest word that counts as shared with examples (no encoder): "the", "my", "is" say nothing.
+MIN_SHARED_WORD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,144 +82,30 @@ class Decision:
     """Where a message goes: a department key, or ``None`` when the citizen must choose.
 
     ``candidates`` lists the departments to offer, best first, only when unsure.
+    ``language`` is the language identified in the text (ISO 639-1), else the
+    ``language`` the caller gave (the platform's locale), else ``None``.
     """
 
     department: str | None
     confidence: float
     reason: str
     candidates: tuple[str, ...] = ()
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class _Keyword:
+class LearnedExample:
+    """A message staff or the citizen confirmed belongs to ``department`` (a transfer's target, a menu choice)."""
+
+    text: str
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
     department: str
     text: str
-    forms: tuple[frozenset[str], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Hit:
-    start: int
-    end: int
-    keyword: _Keyword
-    seen_as: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Token:
-    folded: str
-    original: str
-
-
-def _tokens(text: str) -> list[_Token]:
-    return [_Token(match.group().casefold().translate(_APOSTROPHES), match.group()) for match in _WORD.finditer(text)]
-
-
-def _plural_forms(word: str) -> frozenset[str]:
-    """Return the word with its simple English plural (s, es, ies) or singular."""
-    forms = {word, word + "s", word + "es"}
-    if len(word) > 2 and word.endswith("y") and word[-2] not in "aeiou":  # noqa: PLR2004 - "y" after a consonant
-        forms.add(word[:-1] + "ies")
-    if len(word) > 3:  # noqa: PLR2004 - short words such as "bus" or "gas" are not plurals
-        if word.endswith("ies"):
-            forms.add(word[:-3] + "y")
-        elif word.endswith("es"):
-            forms.update((word[:-2], word[:-1]))
-        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-            forms.add(word[:-1])
-    return frozenset(forms)
-
-
-def _stem(word: str) -> str:
-    """Strip common English endings so "collected", "collection" and "collects" meet."""
-    if len(word) <= 3:  # noqa: PLR2004 - nothing to strip from short words
-        return word
-    for ending, replacement in (("ies", "y"), ("sses", "ss"), ("ches", "ch"), ("shes", "sh"), ("xes", "x")):
-        if word.endswith(ending):
-            word = word[: -len(ending)] + replacement
-            break
-    else:
-        if word.endswith("s") and not word.endswith(("ss", "us", "is")):
-            word = word[:-1]
-    for ending in ("ing", "ed", "ion"):
-        if word.endswith(ending) and len(word) - len(ending) >= 3:  # noqa: PLR2004 - keep a stem of 3+
-            word = word[: -len(ending)]
-            if word[-1] == word[-2] and word[-1] not in "lsz":
-                word = word[:-1]
-            break
-    if word.endswith("e") and len(word) > 3:  # noqa: PLR2004 - "move"/"moved" both become "mov"
-        word = word[:-1]
-    return word
-
-
-def _within_one_edit(typed: str, word: str) -> bool:
-    """Tell whether one insertion, deletion, substitution or swap turns ``typed`` into ``word``."""
-    if abs(len(typed) - len(word)) > 1 or typed == word:
-        return typed == word
-    if len(typed) == len(word):
-        diff = [index for index, (a, b) in enumerate(zip(typed, word, strict=True)) if a != b]
-        if len(diff) == 1:
-            return True
-        if len(diff) != 2:  # noqa: PLR2004 - a swap of neighbours changes exactly two letters
-            return False
-        first, second = diff
-        return second == first + 1 and typed[first] == word[second] and typed[second] == word[first]
-    shorter, longer = sorted((typed, word), key=len)
-    return any(longer[:index] + longer[index + 1 :] == shorter for index in range(len(longer)))
-
-
-def _proper_name_positions(tokens: Sequence[_Token], known: frozenset[str]) -> frozenset[int]:
-    """Find words of names such as "Hawthorn Road": addresses and names, not topics.
-
-    A name is a run of two or more capitalised words (not stopwords, not words in
-    capitals, which are emphasis) with at least one word the routing file does
-    not know: "Council Tax" and "Traffic Lights" stay topics.
-    """
-    capital = [
-        token.original[0].isupper() and not token.original.isupper() and token.folded not in _STOPWORDS
-        for token in tokens
-    ]
-    names: set[int] = set()
-    start = 0
-    while start < len(tokens):
-        end = start
-        while end < len(tokens) and capital[end]:
-            end += 1
-        if end - start >= 2 and any(tokens[index].folded not in known for index in range(start, end)):  # noqa: PLR2004 - one capitalised word may just start a sentence
-            names.update(range(start, end))
-        start = end + 1
-    return frozenset(names)
-
-
-def _is_english(language: str | None) -> bool:
-    return language is None or language.casefold().split("-")[0] in {"en", "eng"}
-
-
-class _Terms:
-    """Weighted words per department for one way of reading text (English or any language)."""
-
-    def __init__(self, documents: Mapping[str, Iterable[str]], *, english: bool) -> None:
-        self.english = english
-        terms_of = {
-            key: {self.term(word) for word in words if self.is_content(word)} for key, words in documents.items()
-        }
-        count = len(terms_of)
-        departments_using: dict[str, list[str]] = defaultdict(list)
-        for key, terms in terms_of.items():
-            for term in terms:
-                departments_using[term].append(key)
-        self.weights: dict[str, dict[str, float]] = {}
-        for term, keys in departments_using.items():
-            # Inverse document frequency scaled so a word only one department uses weighs 1.
-            weight = 1.0 if count == 1 else math.log(count / len(keys)) / math.log(count)
-            if weight > 0:
-                self.weights[term] = dict.fromkeys(keys, weight)
-
-    def is_content(self, word: str) -> bool:
-        return not word.isdigit() and not (self.english and word in _STOPWORDS)
-
-    def term(self, word: str) -> str:
-        return _stem(word) if self.english else word
+    kind: str  # "name", "keyword list", "keyword", "example" or "learned example"
 
 
 class Router:
@@ -236,149 +115,180 @@ class Router:
         self,
         config: RoutingConfig,
         *,
-        vectors: WordVectors | None = None,
+        encoder: SentenceEncoder | None,
+        identifier: LanguageIdentifier | None = None,
+        learned: Sequence[LearnedExample] = (),
+        calibration: Calibration = Calibration(),
     ) -> None:
-        """Index the keywords and example words of every department, and their meaning.
+        """Index the keywords and embed every department's texts once.
 
-        ``vectors``: the word vectors to route by meaning with (the app passes
-        ``load_installed_vectors()``); ``None`` routes by keywords and examples only.
+        ``encoder``: the sentence encoder (the app passes ``load_encoder()``);
+        ``None`` routes by keywords and shared words only. ``identifier``: tells
+        the message's language. ``learned``: confirmed examples, used only when
+        the routing file sets ``learning: {use_confirmed_examples: true}``.
         """
         self._config = config
+        self._calibration = calibration
+        self._encoder = encoder
+        self._identifier = identifier
         self._order = {key: position for position, key in enumerate(config.department_keys)}
-        self._by_first_word: dict[str, list[_Keyword]] = defaultdict(list)
-        self._typo_keywords: list[_Keyword] = []
-        known: set[str] = set()
-        for dept in config.departments:
-            for text in dept.keywords:
-                words = [token.folded for token in _tokens(text)]
-                if not words:
-                    continue
-                forms = (*(frozenset((word,)) for word in words[:-1]), _plural_forms(words[-1]))
-                keyword = _Keyword(dept.key, text, forms)
-                known.update(*forms)
-                for form in forms[0]:
-                    self._by_first_word[form].append(keyword)
-                if len(words) == 1 and len(words[0]) >= TYPO_MIN_LENGTH:
-                    self._typo_keywords.append(keyword)
-        self._known = frozenset(known)
-        rule_words = {
-            dept.key: [token.folded for text in (dept.name, *dept.keywords) for token in _tokens(text)]
-            for dept in config.departments
-        }
-        self._terms: dict[bool, _Terms] = {}
-        for english in (True, False):
-            documents = {key: list(words) for key, words in rule_words.items()}
-            for dept in config.departments:
-                for example in dept.examples:
-                    tokens = _tokens(example)
-                    names = _proper_name_positions(tokens, self._known) if english else frozenset()
-                    documents[dept.key].extend(token.folded for index, token in enumerate(tokens) if index not in names)
-            self._terms[english] = _Terms(documents, english=english)
-        self._meaning = None if vectors is None else self._meaning_index(vectors)
+        self._keywords = KeywordIndex(
+            ((dept.key, keyword) for dept in config.departments for keyword in dept.keywords),
+            languages=config.languages,
+            office_language=config.office_language,
+        )
+        self._shared = _SharedWords(config, self._keywords)
+        known = set(config.department_keys)
+        use_learned = config.learning.use_confirmed_examples
+        self._learned = tuple(example for example in learned if use_learned and example.department in known)
+        self._texts: tuple[_Text, ...] = ()
+        self._matrix: NDArray[np.float32] | None = None
+        if encoder is not None:
+            self._texts = tuple(self._department_texts())
+            self._matrix = encoder.encode([text.text for text in self._texts])
+            self._owner = np.array([self._order[text.department] for text in self._texts])
 
-    def _meaning_index(self, vectors: WordVectors) -> MeaningIndex | None:
-        """Index each department's name, keywords (as phrases and words) and example words by meaning."""
-        terms: dict[str, list[tuple[str, ...]]] = {}
+    def _department_texts(self) -> list[_Text]:
+        texts: list[_Text] = []
         for dept in self._config.departments:
-            found: list[tuple[str, ...]] = []
-            for keyword in dept.keywords:
-                words = tuple(token.folded for token in _tokens(keyword))
-                if len(words) > 1:
-                    found.append(words)
-            for text in (dept.name, *dept.keywords, *dept.examples):
-                tokens = _tokens(text)
-                names = _proper_name_positions(tokens, self._known)
-                found.extend(
-                    (token.folded,)
-                    for index, token in enumerate(tokens)
-                    if index not in names and self._terms[True].is_content(token.folded)
-                )
-            terms[dept.key] = found
-        try:
-            return MeaningIndex(vectors, terms)
-        except ValueError:
-            # A department whose words the vectors do not know (another language, say) cannot be
-            # compared by meaning with the rest; keyword routing stays as it is.
-            return None
+            texts.extend(_Text(dept.key, name, "name") for name in dict.fromkeys((dept.name, *dept.names.values())))
+            if dept.keywords:
+                texts.append(_Text(dept.key, f"{dept.name}: {', '.join(dept.keywords)}", "keyword list"))
+            texts.extend(_Text(dept.key, keyword, "keyword") for keyword in dept.keywords)
+            texts.extend(_Text(dept.key, example, "example") for example in dept.examples)
+        texts.extend(_Text(example.department, example.text, "learned example") for example in self._learned)
+        return texts
+
+    def reloaded(self, config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
+        """A router for a changed routing file that keeps this one's loaded models (only the file is embedded again)."""
+        identifier = self._identifier
+        if identifier is not None and tuple(config.languages) != identifier.languages:
+            identifier = LanguageIdentifier(config.languages)
+        return Router(
+            config, encoder=self._encoder, identifier=identifier, learned=learned, calibration=self._calibration
+        )
+
+    def language_of(self, text: str, *, hint: str | None = None) -> str | None:
+        """The language identified in ``text``; ``hint`` (the platform's locale) when the text is too short."""
+        identified = self._identifier.identify(text).language if self._identifier is not None else None
+        if identified is not None:
+            return identified
+        return hint.split("-")[0].casefold() if hint else None
 
     def route(self, text: str, *, language: str | None = None) -> Decision:
-        """Decide where ``text`` goes; ``language`` (e.g. "en", "pl") picks how words are read.
-
-        English (or unknown) text gets stopwords, stemming and proper-name
-        detection; other languages are matched word for word.
-        """
-        english = _is_english(language)
-        tokens = _tokens(text)
-        names = _proper_name_positions(tokens, self._known) if english else frozenset()
-        hits, ignored = self._keyword_hits(tokens, names)
-        scores: dict[str, float] = defaultdict(float)
-        keywords_of: dict[str, list[str]] = defaultdict(list)
-        for hit in hits:
-            scores[hit.keyword.department] += KEYWORD_WEIGHT
-            shown = repr(hit.keyword.text)
-            if hit.seen_as.casefold() not in _plural_forms(hit.keyword.text.casefold()):
-                shown += f" (as {hit.seen_as!r})"
-            keywords_of[hit.keyword.department].append(shown)
-
-        covered = {index for hit in hits for index in range(hit.start, hit.end)}
-        terms = self._terms[english]
-        words_of: dict[str, list[str]] = defaultdict(list)
-        shared = _add_shared_words(tokens, covered | names, terms, scores, words_of)
-
-        ranked = sorted(scores, key=lambda key: (-scores[key], self._order[key]))
+        """Decide where ``text`` goes; ``language`` (the platform's locale) stands in when the text is too short."""
+        identified = self.language_of(text, hint=language)
+        words = tokens(text)
+        reading = identified or self._config.office_language
+        names = name_positions(words, self._keywords.known) if reading == "en" else frozenset()
+        keyword_hits, ignored = self._keyword_hits(words, names, reading)
         note = f"; ignored {', '.join(ignored)} inside names" if ignored else ""
+        if self._encoder is None or self._matrix is None or len(words) < MIN_MEANING_WORDS:
+            decision = self._by_shared_words(words, names, keyword_hits, note)
+        else:
+            decision = self._by_meaning(self._matrix @ self._encoder.encode([text])[0], keyword_hits, note)
+        return Decision(decision.department, decision.confidence, decision.reason, decision.candidates, identified)
+
+    def _keyword_hits(
+        self, words: Sequence[Token], names: frozenset[int], language: str
+    ) -> tuple[dict[str, list[tuple[str, set[int]]]], list[str]]:
+        """Keywords per department as shown in a reason, with the word positions they cover."""
+        found: dict[str, list[tuple[str, set[int]]]] = defaultdict(list)
+        ignored: list[str] = []
+        seen: set[tuple[str, str]] = set()
+        for hit in self._keywords.hits(words, language=language):
+            if all(index in names for index in range(hit.start, hit.end)):
+                if repr(hit.seen_as) not in ignored:
+                    ignored.append(repr(hit.seen_as))
+                continue
+            identity = (hit.keyword.department, self._keywords.said(words, hit))
+            if identity in seen:
+                continue
+            seen.add(identity)
+            shown = repr(hit.keyword.text)
+            if hit.how != "as written":
+                shown += f" (as {hit.seen_as!r}{', a typo' if hit.how == 'typo' else ''})"
+            found[hit.keyword.department].append((shown, set(range(hit.start, hit.end))))
+        return found, ignored
+
+    def _by_meaning(
+        self,
+        similarity: NDArray[np.float32],
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        note: str,
+    ) -> Decision:
+        """Decide by likeness (``similarity``: the message's cosine to each department text) plus keywords."""
+        keys = self._config.department_keys
+        calibration = self._calibration
+        margin = calibration.unsure_margin
+        closest: dict[str, tuple[float, _Text]] = {}
+        likeness: dict[str, float] = dict.fromkeys(keys, 0.0)
+        for column, key in enumerate(keys):
+            rows = np.flatnonzero(self._owner == column)
+            if rows.size:
+                nearest = rows[np.argsort(-similarity[rows])[: calibration.likeness_of]]
+                closest[key] = (float(similarity[nearest[0]]), self._texts[int(nearest[0])])
+                likeness[key] = float(similarity[nearest].mean())
+        score = {key: likeness[key] + calibration.keyword_bonus * len(keyword_hits.get(key, ())) for key in keys}
+        ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
+        best_key = ranked[0]
+        runner_up = score[ranked[1]] if len(ranked) > 1 else 0.0
 
         def why(key: str) -> str:
             parts = []
-            if keywords_of[key]:
-                parts.append("keywords " + ", ".join(keywords_of[key]))
+            if keyword_hits.get(key):
+                bonus = calibration.keyword_bonus * len(keyword_hits[key])
+                parts.append(f"keywords {', '.join(shown for shown, _ in keyword_hits[key])} +{bonus:.2f}")
+            if key in closest:
+                likeness, nearest = closest[key]
+                parts.append(f"closest {nearest.kind} {_quote(nearest.text)} ({likeness:.2f})")
+            return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
+
+        fallback = self._config.fallback
+        if not keyword_hits and likeness[best_key] < calibration.min_likeness:
+            return Decision(
+                fallback,
+                0.0,
+                f"no keyword matched and nothing is alike in meaning: fallback {fallback}; best {why(best_key)}{note}",
+            )
+        lead = score[best_key] - runner_up
+        confidence = round(min(1.0, max(0.0, lead / (2 * margin))) * min(1.0, score[best_key]), 2)
+        if lead < margin:
+            close = tuple(key for key in ranked if score[best_key] - score[key] < margin)[:MAX_CANDIDATES]
+            reason = f"unsure, scores within {margin:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
+            return Decision(None, confidence, reason, close)
+        return Decision(
+            best_key,
+            confidence,
+            f"{why(best_key)}; runner-up {why(ranked[1])}{note}" if len(ranked) > 1 else why(best_key) + note,
+        )
+
+    def _by_shared_words(
+        self,
+        words: Sequence[Token],
+        names: frozenset[int],
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        note: str,
+    ) -> Decision:
+        scores: dict[str, float] = defaultdict(float)
+        for key, hits in keyword_hits.items():
+            scores[key] += KEYWORD_WEIGHT * len(hits)
+        covered = {index for hits in keyword_hits.values() for _, where in hits for index in where}
+        words_of = self._shared.add(words, covered | names, scores)
+        ranked = sorted(scores, key=lambda key: (-scores[key], self._order[key]))
+
+        def why(key: str) -> str:
+            parts = []
+            if keyword_hits.get(key):
+                parts.append("keywords " + ", ".join(shown for shown, _ in keyword_hits[key]))
             if words_of[key]:
                 parts.append("words in common " + ", ".join(words_of[key]))
             return f"{key} {scores[key]:.1f} ({'; '.join(parts)})"
 
-        decision = self._decide(ranked, scores, why, note)
-        weak = not ranked or scores[ranked[0]] < MIN_EXAMPLE_EVIDENCE
-        if self._meaning is None or not english or (decision.department is not None and not weak):
-            return decision
-        # In a tie the words in common already had their say and did not settle it: only the
-        # words the keywords and examples do not know may, by their meaning.
-        spent = covered if weak else covered | shared
-        words = [token.folded for index, token in enumerate(tokens) if index not in spent | names]
-        return self._by_meaning([word for word in words if terms.is_content(word)], decision, weak=weak, note=note)
-
-    def _by_meaning(self, words: Sequence[str], decision: Decision, *, weak: bool, note: str) -> Decision:
-        """Settle a weak, absent or tied (``weak`` false) keyword decision by the meaning of ``words``.
-
-        In a tie only the tied departments compete.
-        """
-        if self._meaning is None:
-            return decision
-        pool = self._meaning.departments if weak else decision.candidates
-        scores = self._meaning.scores(words)
-        ranked = sorted(pool, key=lambda key: (-scores[key].score, self._order[key]))
-        best = scores[ranked[0]].score
-        if best < MIN_MEANING_EVIDENCE:
-            return decision
-        close = [key for key in ranked if scores[key].score >= best * self._config.unsure_ratio]
-        runner_up = scores[ranked[1]].score if len(ranked) > 1 else 0.0
-        confidence = round((1 - math.exp(-best / KEYWORD_WEIGHT)) * (1 - runner_up / best), 2)
-        settled = "no keyword decides" if weak else "the keywords tie"
-        if len(close) > 1:
-            if decision.department is None:
-                return decision
-            shown = tuple(close[:MAX_CANDIDATES])
-            reason = f"unsure, {settled} and by meaning {'; '.join(_meaning_why(scores[key]) for key in shown)}{note}"
-            return Decision(None, confidence, reason, shown)
-        runner = f"; runner-up {_meaning_why(scores[ranked[1]])}" if len(ranked) > 1 and runner_up > 0 else ""
-        reason = f"{settled}; by meaning {_meaning_why(scores[ranked[0]])}{runner}{note}"
-        return Decision(ranked[0], confidence, reason)
+        return self._decide(ranked, scores, why, note)
 
     def _decide(
-        self,
-        ranked: Sequence[str],
-        scores: Mapping[str, float],
-        why: Callable[[str], str],
-        note: str,
+        self, ranked: Sequence[str], scores: Mapping[str, float], why: Callable[[str], str], note: str
     ) -> Decision:
         fallback = self._config.fallback
         if not ranked:
@@ -402,76 +312,67 @@ class Router:
         runner = f"; runner-up {why(ranked[1])}" if len(ranked) > 1 else ""
         return Decision(ranked[0], confidence, f"{why(ranked[0])}{runner}{note}")
 
-    def _keyword_hits(self, tokens: Sequence[_Token], names: frozenset[int]) -> tuple[list[_Hit], list[str]]:
-        """Find keywords in the message, longest first, each counted once; also the ones inside names."""
-        found: list[_Hit] = []
-        for start, token in enumerate(tokens):
-            candidates = self._by_first_word.get(token.folded, [])
-            for keyword in candidates:
-                end = start + len(keyword.forms)
-                if end <= len(tokens) and all(
-                    tokens[start + offset].folded in forms for offset, forms in enumerate(keyword.forms)
-                ):
-                    seen_as = " ".join(item.original for item in tokens[start:end])
-                    found.append(_Hit(start, end, keyword, seen_as))
-            if not candidates and len(token.folded) >= TYPO_MIN_LENGTH:
-                found.extend(
-                    _Hit(start, start + 1, keyword, token.original)
-                    for keyword in self._typo_keywords
-                    if keyword.text[0].casefold() == token.folded[0]
-                    and any(_within_one_edit(token.folded, form) for form in keyword.forms[0])
+
+class _SharedWords:
+    """Without an encoder: words of each department's name, keywords and examples, weighted by rarity."""
+
+    def __init__(self, config: RoutingConfig, keywords: KeywordIndex) -> None:
+        self._keywords = keywords
+        terms_of: dict[str, set[str]] = {}
+        for dept in config.departments:
+            terms: set[str] = set()
+            for text in (dept.name, *dept.keywords, *dept.examples):
+                words = tokens(text)
+                names = name_positions(words, keywords.known)
+                terms.update(
+                    self._term(token) for index, token in enumerate(words) if index not in names and self._counts(token)
                 )
-        longest = [
-            hit
-            for hit in found
-            if not any(
-                other.start <= hit.start and hit.end <= other.end and other.end - other.start > hit.end - hit.start
-                for other in found
-            )
-        ]
-        hits: list[_Hit] = []
-        ignored: list[str] = []
-        seen: set[tuple[str, str]] = set()
-        for hit in longest:
-            if all(index in names for index in range(hit.start, hit.end)):
-                if repr(hit.seen_as) not in ignored:
-                    ignored.append(repr(hit.seen_as))
+            terms_of[dept.key] = terms
+        count = len(terms_of)
+        using: dict[str, list[str]] = defaultdict(list)
+        for key, terms in terms_of.items():
+            for term in terms:
+                using[term].append(key)
+        # Inverse document frequency scaled so a word only one department uses weighs 1.
+        self.weights = {
+            term: dict.fromkeys(keys, 1.0 if count == 1 else math.log(count / len(keys)) / math.log(count))
+            for term, keys in using.items()
+            if count == 1 or len(keys) < count
+        }
+
+    @staticmethod
+    def _counts(token: Token) -> bool:
+        return len(token.folded) >= MIN_SHARED_WORD and not token.folded.isdigit()
+
+    def _term(self, token: Token) -> str:
+        return self._keywords.stemmers.stem(token.folded, self._keywords.office_language)
+
+    def add(
+        self, words: Sequence[Token], skip: set[int] | frozenset[int], scores: dict[str, float]
+    ) -> dict[str, list[str]]:
+        """Add each shared word's weight to its departments' scores; return the words per department."""
+        words_of: dict[str, list[str]] = defaultdict(list)
+        counted: set[str] = set()
+        for index, token in enumerate(words):
+            term = self._term(token)
+            if index in skip or not self._counts(token) or term in counted:
                 continue
-            # "pothole" and "potholes" in the file, or a word said twice, count once.
-            said = " ".join(_stem(token.folded) for token in tokens[hit.start : hit.end])
-            identity = (hit.keyword.department, said)
-            if identity not in seen:
-                seen.add(identity)
-                hits.append(hit)
-        return hits, ignored
+            counted.add(term)
+            for key, weight in self.weights.get(term, {}).items():
+                scores[key] += weight
+                words_of[key].append(repr(token.folded))
+        return words_of
 
 
-def _meaning_why(score: MeaningScore) -> str:
-    likenesses = ", ".join(
-        f"{likeness.word!r} like {likeness.like!r} ({likeness.similarity:.2f})"
-        for likeness in score.likenesses[:SHOWN_LIKENESSES]
-    )
-    return f"{score.department} {score.score:.2f} (similar in meaning: {likenesses})"
+def build_router(config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
+    """The router the bridge runs: multilingual meaning, language identification and keywords (1-3 s to build)."""
+    return Router(config, encoder=load_encoder(), identifier=LanguageIdentifier(config.languages), learned=learned)
 
 
-def _add_shared_words(
-    tokens: Sequence[_Token],
-    skip: set[int] | frozenset[int],
-    terms: _Terms,
-    scores: dict[str, float],
-    words_of: dict[str, list[str]],
-) -> set[int]:
-    """Add the weight of each word shared with a department to its score; return where those words are."""
-    counted: set[str] = set()
-    shared: set[int] = set()
-    for index, token in enumerate(tokens):
-        term = terms.term(token.folded)
-        if index in skip or not terms.is_content(token.folded) or term in counted:
-            continue
-        counted.add(term)
-        if term in terms.weights:
-            shared.add(index)
-        for key, weight in terms.weights.get(term, {}).items():
-            scores[key] += weight
-            words_of[key].append(repr(token.folded))
-    return shared
+#: Longest department text quoted in a reason.
+_QUOTED = 60
+
+
+def _quote(text: str) -> str:
+    flat = " ".join(text.split())
+    return repr(flat if len(flat) <= _QUOTED else flat[: _QUOTED - 1] + "…")

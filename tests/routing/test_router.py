@@ -12,7 +12,7 @@ from tests.routing.sample import ROUTING
 @pytest.fixture(scope="module")
 def router() -> Router:
     """A router over four small departments, by keywords and examples only."""
-    return Router(load_routing_text(ROUTING, "routing.yaml"), vectors=None)
+    return Router(load_routing_text(ROUTING, "routing.yaml"), encoder=None)
 
 
 def test_keyword_routes_to_its_department(router: Router) -> None:
@@ -82,7 +82,7 @@ def test_clear_lead_routes_despite_a_rival_keyword(router: Router) -> None:
 def test_unsure_ratio_from_the_routing_file_sets_what_counts_as_close() -> None:
     """With unsure_ratio 0.5, one keyword against two is close enough to ask."""
     config = load_routing_text(ROUTING.replace("fallback: general", "fallback: general\nunsure_ratio: 0.5"), "r.yaml")
-    assert Router(config, vectors=None).route("Rubbish and recycling dumped in the park").candidates == (
+    assert Router(config, encoder=None).route("Rubbish and recycling dumped in the park").candidates == (
         "waste",
         "parks",
     )
@@ -124,7 +124,7 @@ def test_other_languages_are_matched_word_for_word() -> None:
         "  - {key: general, name: Bürgerservice, desk: web}\n",
         "routing.yaml",
     )
-    assert Router(config, vectors=None).route("Der Müll wurde nicht abgeholt", language="de").department == "waste"
+    assert Router(config, encoder=None).route("Der Müll wurde nicht abgeholt", language="de").department == "waste"
 
 
 def test_more_keywords_give_more_confidence(router: Router) -> None:

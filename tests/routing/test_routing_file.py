@@ -239,3 +239,67 @@ def test_slack_channel_written_as_hash_name_is_reported_as_blank() -> None:
     [(line, message)] = problems_of(VALID.replace("C0ROADS01", "#roads"))
     assert line == 5
     assert "'slack_channel' has no value" in message
+
+
+def test_office_language_languages_timezone_and_learning_have_defaults() -> None:
+    """Without the new keys the office speaks English, expects the shipped languages, runs on UTC, learns nothing."""
+    config = load_routing_text(VALID, "routing.yaml")
+    assert (config.office_language, config.languages, config.timezone, config.learning.use_confirmed_examples) == (
+        "en",
+        ("en", "es", "fr", "de", "pl", "ar", "uk", "pt", "it", "tr"),
+        "UTC",
+        False,
+    )
+
+
+def test_new_top_level_keys_are_read() -> None:
+    """office_language, languages, timezone and the learning switch are taken from the file."""
+    text = (
+        "office_language: pl\nlanguages: [pl, uk]\ntimezone: Europe/Warsaw\nlearning: {use_confirmed_examples: true}\n"
+    )
+    config = load_routing_text(text + VALID, "routing.yaml")
+    assert (config.office_language, config.languages, config.timezone, config.learning.use_confirmed_examples) == (
+        "pl",
+        ("pl", "uk"),
+        "Europe/Warsaw",
+        True,
+    )
+
+
+def test_an_unknown_timezone_is_reported_at_its_line() -> None:
+    """A time zone that is not IANA's is a problem on its line, with an example of a good one."""
+    assert problems_of("timezone: Mars/Olympus\n" + VALID) == [
+        (1, "timezone: 'Mars/Olympus' is not an IANA time zone: write one such as 'Europe/London' or 'UTC'"),
+    ]
+
+
+def test_a_language_that_is_not_a_two_letter_code_is_reported() -> None:
+    """``languages: [english]`` names the code format to use, at its line."""
+    [(line, message)] = problems_of("languages: [english]\n" + VALID)
+    assert (line, message.startswith("languages 'english' is not valid: use two-letter ISO 639-1")) == (1, True)
+
+
+def test_an_unknown_learning_key_is_rejected_with_a_suggestion() -> None:
+    """A misspelt key under ``learning`` is refused, naming the allowed one."""
+    [(line, message)] = problems_of("learning: {use_confirmed: true}\n" + VALID)
+    assert (line, "did you mean 'use_confirmed_examples'?" in message) == (1, True)
+
+
+def test_department_names_per_language_are_read() -> None:
+    """``names: {es: ...}`` gives the department's name in that language, the plain name otherwise."""
+    text = VALID.replace("    name: Roads & Transport\n", "    name: Roads & Transport\n    names: {es: Carreteras}\n")
+    roads = load_routing_text(text, "routing.yaml").department("roads")
+    assert (roads.name_in("es"), roads.name_in("es-MX"), roads.name_in("fr")) == (
+        "Carreteras",
+        "Carreteras",
+        "Roads & Transport",
+    )
+
+
+def test_a_department_name_in_a_language_the_bot_does_not_speak_is_reported() -> None:
+    """A name in a language missing from ``languages`` is a problem that says how to fix it."""
+    text = "languages: [en]\n" + VALID.replace(
+        "    name: Roads & Transport\n", "    name: Roads\n    names: {es: Carreteras}\n"
+    )
+    [(_, message)] = problems_of(text)
+    assert message.startswith("department 'roads': names in es, which 'languages' does not list")
