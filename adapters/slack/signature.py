@@ -17,7 +17,12 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 
 def is_valid(secret: str, headers: Mapping[str, str], body: bytes, *, now: Callable[[], float]) -> bool:
-    """True if ``headers`` carry a valid signature of ``body`` made within the replay window."""
+    """True if ``headers`` carry a valid signature of ``body`` made within the replay window.
+
+    An empty or blank secret validates nothing: anyone can sign with the empty key.
+    """
+    if not secret.strip():
+        return False
     timestamp = headers.get("X-Slack-Request-Timestamp", "")
     signature = headers.get("X-Slack-Signature", "")
     if not timestamp.isdigit() or not signature:

@@ -166,13 +166,14 @@ async def slack_world(
     *,
     socket_mode: bool = False,
     max_file_bytes: int = 1024 * 1024,
+    signing_secret: str = SIGNING_SECRET,
 ) -> AsyncIterator[World]:
     """The bridge with the real Slack adapter mounted on a loopback HTTP server, its worker running."""
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN),
         directory=DIRECTORY,
         api_url=slack.api_url,
-        signing_secret=SecretStr(SIGNING_SECRET),
+        signing_secret=SecretStr(signing_secret),
         app_token=SecretStr(APP_TOKEN) if socket_mode else None,
         max_file_bytes=max_file_bytes,
         timeout=5,
@@ -438,6 +439,19 @@ async def test_bad_signature_is_refused_with_401(world: World) -> None:
     assert status == 401
     await world.idle()
     assert [r.kind for r in world.replies()] == [ReplyKind.ACK]
+
+
+async def test_forged_reply_signed_with_empty_key_is_refused(
+    sqlite_store: Store, clock: FakeClock, slack: SlackEmulator
+) -> None:
+    """Even if an empty signing secret got past the settings, a reply signed with the empty key never reaches anyone."""
+    async with slack_world(sqlite_store, clock, slack, signing_secret="") as world:
+        root = await world.open_case()
+        forged = world.slack.staff_message("C0WASTE", "Send your bank details", thread_ts=root.ts)
+        status, _ = await world.send(forged, secret="")
+        assert status == 401
+        await world.idle()
+        assert [r.kind for r in world.replies()] == [ReplyKind.ACK]
 
 
 async def test_missing_signature_is_refused_with_401(world: World) -> None:
