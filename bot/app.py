@@ -39,6 +39,15 @@ from routing.vectors import load_installed_vectors
 log = logging.getLogger(__name__)
 
 
+def default_body_limit(max_message_chars: int) -> int:
+    """The body limit of routes that declare none: the longest message in its most escaped form, and a margin.
+
+    Twelve bytes a character: one emoji is two 6-byte escapes in JSON, or four ``%XX`` in a form post.
+    The web chat and desk take no uploads, so nothing else needs more.
+    """
+    return 12 * max_message_chars + 64 * 1024
+
+
 class StartupError(Exception):
     """The bridge cannot start; the message says what to fix."""
 
@@ -202,7 +211,13 @@ class App:
             schema=lambda: migrate.current_revision(store.engine),
             intake=self._intake_state,
         )
-        web_app = build_web_app(health=health, metrics=self.metrics, max_body=settings.max_file_bytes + 1024 * 1024)
+        web_app = build_web_app(
+            health=health,
+            metrics=self.metrics,
+            max_body=default_body_limit(settings.max_message_chars),
+            trusted_proxies=settings.trusted_proxies,
+            metrics_behind_proxy=settings.metrics_behind_proxy,
+        )
         for adapter in self.adapters:
             if isinstance(adapter, WebMounted):
                 adapter.mount(web_app)

@@ -111,6 +111,10 @@ def client_address(request: _Request, trusted: TrustedProxies) -> str:
     return resolve_client(peer=request.remote, headers=request.headers, trusted=trusted)
 
 
+#: Headers a reverse proxy adds; a request carrying any of them came through one (or pretends to).
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host", "X-Forwarded-Proto")
+
+
 def came_through_proxy(request: _Request) -> bool:
     """Whether ``request`` carries forwarding headers: a proxy (or someone pretending to be one) sent it."""
-    return "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return any(name in request.headers for name in PROXY_HEADERS)

@@ -16,6 +16,14 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
+def is_fresh(headers: Mapping[str, str], *, now: Callable[[], float]) -> bool:
+    """True if ``headers`` carry a signature and a timestamp within the replay window (before any body is read)."""
+    timestamp = headers.get("X-Slack-Request-Timestamp", "")
+    if not timestamp.isdigit() or not headers.get("X-Slack-Signature"):
+        return False
+    return abs(now() - int(timestamp)) <= MAX_SKEW_SECONDS
+
+
 def is_valid(secret: str, headers: Mapping[str, str], body: bytes, *, now: Callable[[], float]) -> bool:
     """True if ``headers`` carry a valid signature of ``body`` made within the replay window.
 
