@@ -248,17 +248,15 @@ class SlackAdapter:
     async def _acknowledge(self, ack: Callable[[], Any]) -> None:
         await ack()
 
-    async def _on_message(
-        self, ack: Callable[[], Any], body: Mapping[str, Any], event: Mapping[str, Any], context: Mapping[str, Any]
-    ) -> None:
+    async def _on_message(self, ack: Callable[[], Any], event: Mapping[str, Any], context: Mapping[str, Any]) -> None:
         bot_user_id = self._bot_user_id or context.get("bot_user_id")
         found = classify_message(event, channels=self._channels, bot_user_id=bot_user_id)
-        event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts')}")
+        # Deduplicated on the message, not the envelope: Slack may send one message under two event ids.
         if isinstance(found, ThreadWords):
-            await self._words(event_id, found)
+            await self._words(found.event_id, found)
         elif isinstance(found, ThreadEdit):
             thread = Address(SLACK, found.channel, found.thread_ts)
-            await self._accept(StaffEdit(event_id, thread, found.ts, deleted=found.deleted))
+            await self._accept(StaffEdit(found.event_id, thread, found.ts, deleted=found.deleted))
         await ack()
 
     async def _on_action(self, ack: Callable[[], Any], body: Mapping[str, Any]) -> None:

@@ -432,6 +432,31 @@ async def test_retried_event_changes_nothing(world: World) -> None:
     assert sum("Once only" in r.text for r in world.replies()) == 1
 
 
+async def test_same_message_under_two_event_ids_is_relayed_once(world: World) -> None:
+    """Slack delivering one message twice under different event ids reaches the citizen once."""
+    root = await world.open_case()
+    payload = world.slack.staff_message("C0WASTE", "Only once please", thread_ts=root.ts)
+    again = {**payload, "event_id": "Ev99999999"}
+    assert (await world.send(payload))[0] == 200
+    assert (await world.send(again))[0] == 200
+    await world.idle()
+    assert sum("Only once please" in r.text for r in world.replies()) == 1
+
+
+async def test_same_edit_under_two_event_ids_is_noted_once(world: World) -> None:
+    """One edit of a sent reply, delivered under two event ids, gets one line in the thread."""
+    root = await world.open_case()
+    reply = world.slack.staff_message("C0WASTE", "Collected on Tuesday", thread_ts=root.ts)
+    await world.send(reply)
+    await world.reply_with("Collected on Tuesday")
+    edit = world.slack.staff_edit("C0WASTE", reply["event"]["ts"], "Collected on Wednesday")
+    await world.send(edit)
+    await world.send({**edit, "event_id": "Ev99999998"})
+    await world.idle()
+    await world.thread_line(root, "already has the original")
+    assert sum("already has the original" in m.text for m in world.slack.thread(root)) == 1
+
+
 async def test_bad_signature_is_refused_with_401(world: World) -> None:
     """A request signed with the wrong secret is refused and changes nothing."""
     root = await world.open_case()
