@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from adapters.factory import build_adapters
+from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
@@ -196,8 +197,11 @@ class App:
         store = self.store = Store.open(url)
         try:
             await migrate.upgrade(store.engine)
-        except (OSError, ConnectionError) as error:
-            raise StartupError(f"BRIDGE_DATABASE_URL: cannot reach the database ({error}).") from error
+        except Exception as error:
+            problem = database_problem(error, url)
+            if problem is None:
+                raise
+            raise StartupError(problem) from error
         log.info("database ready at schema %s", migrate.head_revision())
         return store
 
