@@ -7,34 +7,39 @@ payloads of the wrong shape; what does not pass here is answered 400 instead.
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 #: Slack's deepest structures (rich text in blocks inside a message inside an edit) stay far below this.
 MAX_DEPTH = 64
-_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
-def depth(text: str) -> int:
-    """How deeply JSON ``text`` nests arrays and objects (brackets inside strings do not count)."""
-    deepest = current = 0
-    for bracket in _BRACKET.finditer(_STRING.sub("", text)):
-        current += 1 if bracket.group() in "[{" else -1
-        deepest = max(deepest, current)
+def depth(value: object) -> int:
+    """How deeply ``value`` (parsed JSON) nests lists and objects; walked without recursion."""
+    deepest = 0
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if isinstance(node, dict):
+            children: Iterable[object] = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
     return deepest
 
 
 def _object(text: str) -> Mapping[str, Any] | None:
-    if depth(text) > MAX_DEPTH:
-        return None
     try:
         parsed = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # the C parser gives up on deep nesting with RecursionError
         return None
-    return parsed if isinstance(parsed, dict) else None
+    if not isinstance(parsed, dict) or depth(parsed) > MAX_DEPTH:
+        return None
+    return parsed
 
 
 def parse(text: str, *, content_type: str) -> Mapping[str, Any] | None:
