@@ -21,6 +21,7 @@ from aiohttp import web
 from sqlalchemy.engine import make_url
 
 from adapters.factory import build_adapters
+from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
@@ -36,6 +37,15 @@ from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
 
 log = logging.getLogger(__name__)
+
+
+def default_body_limit(max_message_chars: int) -> int:
+    """The body limit of routes that declare none: the longest message in its most escaped form, and a margin.
+
+    Twelve bytes a character: one emoji is two 6-byte escapes in JSON, or four ``%XX`` in a form post.
+    The web chat and desk take no uploads, so nothing else needs more.
+    """
+    return 12 * max_message_chars + 64 * 1024
 
 
 class StartupError(Exception):
@@ -185,8 +195,11 @@ class App:
         store = self.store = Store.open(url)
         try:
             await migrate.upgrade(store.engine)
-        except (OSError, ConnectionError) as error:
-            raise StartupError(f"BRIDGE_DATABASE_URL: cannot reach the database ({error}).") from error
+        except Exception as error:
+            problem = database_problem(error, url)
+            if problem is None:
+                raise
+            raise StartupError(problem) from error
         log.info("database ready at schema %s", migrate.head_revision())
         return store
 
@@ -200,7 +213,13 @@ class App:
             schema=lambda: migrate.current_revision(store.engine),
             intake=self._intake_state,
         )
-        web_app = build_web_app(health=health, metrics=self.metrics, max_body=settings.max_file_bytes + 1024 * 1024)
+        web_app = build_web_app(
+            health=health,
+            metrics=self.metrics,
+            max_body=default_body_limit(settings.max_message_chars),
+            trusted_proxies=settings.trusted_proxies,
+            metrics_behind_proxy=settings.metrics_behind_proxy,
+        )
         for channel in self.channels:
             if isinstance(channel, WebMounted):
                 channel.mount(web_app)

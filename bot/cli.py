@@ -10,10 +10,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot import desk_cli, routes_cli
 from bot.app import App, StartupError, choose_routing
+from bot.database_errors import database_problem
 from bot.storage import migrate
 from bot.storage.store import Store
 from config.routing_file import RoutingFileError
@@ -127,15 +126,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args))
     except (SettingsError, StartupError, RoutingFileError) as error:
         print(f"civic-bridge: {error}", file=sys.stderr)  # noqa: T201  # the user-facing error
-    except (OSError, SQLAlchemyError) as error:
-        print(  # noqa: T201  # the user-facing error
-            f"civic-bridge: the database is unreachable or broken ({type(error).__name__}: {error}). "
-            "Check BRIDGE_DATABASE_URL.",
-            file=sys.stderr,
-        )
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        problem = _database_problem(error)
+        if problem is None:
+            raise
+        print(f"civic-bridge: {problem}", file=sys.stderr)  # noqa: T201  # the user-facing error
     return 2
+
+
+def _database_problem(error: Exception) -> str | None:
+    """One line for a database failure (any command that opened the database), else None."""
+    try:
+        url = load_settings().database_url
+    except SettingsError:
+        return None
+    return database_problem(error, url)
 
 
 if __name__ == "__main__":

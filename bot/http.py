@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
+from bot.body_limits import Handler, body_limit_middleware
+from bot.client_address import TrustedProxies, came_through_proxy, client_address
 from bot.metrics import Metrics
 from bot.model import Platform
 from bot.ports import Channel
@@ -92,15 +95,45 @@ class HealthCheck:
         )
 
 
-def build_web_app(*, health: HealthCheck, metrics: Metrics, max_body: int) -> web.Application:
-    """The aiohttp application with the bridge's own routes; adapters mount theirs after."""
-    app = web.Application(client_max_size=max_body)
+def forwarding_middleware(trusted: TrustedProxies) -> Middleware:
+    """Behind a trusted proxy, ``request.remote`` is the client and ``request.secure`` what the browser used."""
+
+    @web.middleware
+    async def forwarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not trusted.trusts(request.remote):
+            return await handler(request)
+        proto = request.headers.get("X-Forwarded-Proto", "").split(",")[-1].strip().lower()
+        scheme = proto if proto in {"http", "https"} else request.scheme
+        return await handler(request.clone(remote=client_address(request, trusted), scheme=scheme))
+
+    return forwarded
+
+
+def build_web_app(
+    *,
+    health: HealthCheck,
+    metrics: Metrics,
+    max_body: int,
+    trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
+    metrics_behind_proxy: bool = False,
+) -> web.Application:
+    """The aiohttp application with the bridge's own routes; adapters mount theirs after.
+
+    ``max_body`` is the body limit of every route that does not declare its own (``bot.body_limits``).
+    """
+    app = web.Application(
+        client_max_size=max_body,
+        middlewares=[forwarding_middleware(trusted_proxies), body_limit_middleware(default=max_body)],
+    )
 
     async def healthz(_request: web.Request) -> web.Response:
         report = await health.check()
         return web.json_response(report.as_json(), dumps=json.dumps)
 
-    async def metrics_page(_request: web.Request) -> web.Response:
+    async def metrics_page(request: web.Request) -> web.Response:
+        if came_through_proxy(request) and not metrics_behind_proxy:
+            # Monitoring scrapes the bridge directly; what a public proxy forwards must not see it.
+            raise web.HTTPNotFound
         await health.check()
         return web.Response(body=metrics.render(), content_type="text/plain", charset="utf-8")
 

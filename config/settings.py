@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.client_address import TrustedProxies
 
 DEFAULT_ROUTING_FILE = Path("config/routing.yaml")
+#: Settings that must never be set to an empty value: an empty signing secret checks signatures with an empty key.
+SECRET_FIELDS = (
+    "telegram_token",
+    "telegram_webhook_secret",
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "discord_token",
+    "translate_api_key",
+)
+
+
+def _proxies(value: object) -> object:
+    """``BRIDGE_TRUSTED_PROXIES`` as written (comma-separated) into ``TrustedProxies``."""
+    return TrustedProxies.parse(value) if isinstance(value, str) else value
 
 
 class Settings(BaseSettings):
@@ -59,6 +77,19 @@ class Settings(BaseSettings):
     #: Where the web desk keeps its users (``civic-bridge desk add-user``).
     desk_users_file: Path = Path("desk-users.json")
     log_level: str = "INFO"
+    #: Reverse proxies whose X-Forwarded-For/Forwarded headers are believed (comma-separated IPs and CIDRs).
+    trusted_proxies: Annotated[TrustedProxies, NoDecode, BeforeValidator(_proxies)] = TrustedProxies()
+    #: Serve /metrics to requests that came through a proxy (X-Forwarded-For or Forwarded present).
+    metrics_behind_proxy: bool = False
+
+    @field_validator(*SECRET_FIELDS)
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError(
+                "is empty: set it to the value the platform gave you, or remove the variable to turn the platform off"
+            )
+        return value
 
     @field_validator("translate_url")
     @classmethod
@@ -82,5 +113,6 @@ def load_settings(**overrides: object) -> Settings:
             name = "BRIDGE_" + "_".join(str(part) for part in problem["loc"]).upper()
             secret = any(word in name for word in ("TOKEN", "SECRET", "PASSWORD", "KEY"))
             shown = "" if secret else f" (got {problem.get('input')!r})"
-            lines.append(f"{name}: {problem['msg']}{shown}; fix it in the environment or .env")
+            message = str(problem["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name}: {message}{shown}; fix it in the environment or .env")
         raise SettingsError("\n".join(lines)) from None

@@ -27,8 +27,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import render, signature
+from adapters.slack import payload, render, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
+from bot.body_limits import limit_body, read_at_most, too_large
 from bot.departments import Directory
 from bot.events import StaffAction, StaffEdit, StaffMessage
 from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
@@ -40,6 +41,8 @@ DEFAULT_API_URL = "https://slack.com/api/"
 RECEIPT_REACTION = "white_check_mark"
 EVENTS_PATH = "/slack/events"
 ACTIONS_PATH = "/slack/actions"
+#: The largest Events API body accepted: an edit of a 40,000-character message carries it twice, with blocks.
+MAX_EVENT_BYTES = 1024 * 1024
 #: Slack error codes that no retry can fix: the outbox gives up and the relay is told.
 PERMANENT_ERRORS = frozenset(
     {
@@ -121,6 +124,8 @@ class SlackAdapter:
             return
         app.router.add_post(EVENTS_PATH, self._receive_http)
         app.router.add_post(ACTIONS_PATH, self._receive_http)
+        limit_body(app, EVENTS_PATH, MAX_EVENT_BYTES)
+        limit_body(app, ACTIONS_PATH, MAX_EVENT_BYTES)
 
     async def start(self, sink: InboundSink) -> None:
         """Open the Web API client and learn who we are; Socket Mode waits for ``start_intake``."""
@@ -206,16 +211,14 @@ class SlackAdapter:
         return bolt
 
     async def _receive_http(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        secret = self._signing_secret
-        if secret is None or not signature.is_valid(secret.get_secret_value(), request.headers, body, now=self._clock):
-            return web.Response(status=401, text="invalid or stale Slack signature")
+        """Headers first, then at most ``MAX_EVENT_BYTES`` of body, its signature, and only then any parsing."""
+        text = await self._signed_text(request)
+        if isinstance(text, web.Response):
+            return text
         if self._bolt is None:
             return web.Response(status=503, text="the Slack adapter is not started")
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError:
-            return web.Response(status=400, text="the body is not UTF-8")
+        if payload.parse(text, content_type=request.content_type) is None:
+            return web.Response(status=400, text="the body is not a Slack payload")
         try:
             bolt_request = AsyncBoltRequest(
                 body=text,
@@ -226,20 +229,34 @@ class SlackAdapter:
             return web.Response(status=400, text="the body is not a Slack payload")
         return await to_aiohttp_response(await self._bolt.async_dispatch(bolt_request))
 
+    async def _signed_text(self, request: web.Request) -> str | web.Response:
+        """The body as text once its size and signature are checked; else the refusal (401, 413, 400)."""
+        secret = self._signing_secret
+        refused = web.Response(status=401, text="invalid or stale Slack signature")
+        if secret is None or not signature.is_fresh(request.headers, now=self._clock):
+            return refused
+        body = await read_at_most(request, MAX_EVENT_BYTES)
+        if body is None:
+            return too_large(MAX_EVENT_BYTES)
+        if not signature.is_valid(secret.get_secret_value(), request.headers, body, now=self._clock):
+            return refused
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return web.Response(status=400, text="the body is not UTF-8")
+
     async def _acknowledge(self, ack: Callable[[], Any]) -> None:
         await ack()
 
-    async def _on_message(
-        self, ack: Callable[[], Any], body: Mapping[str, Any], event: Mapping[str, Any], context: Mapping[str, Any]
-    ) -> None:
+    async def _on_message(self, ack: Callable[[], Any], event: Mapping[str, Any], context: Mapping[str, Any]) -> None:
         bot_user_id = self._bot_user_id or context.get("bot_user_id")
         found = classify_message(event, channels=self._channels, bot_user_id=bot_user_id)
-        event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('event_ts')}")
+        # Deduplicated on the message, not the envelope: Slack may send one message under two event ids.
         if isinstance(found, ThreadWords):
-            await self._words(event_id, found)
+            await self._words(found.event_id, found)
         elif isinstance(found, ThreadEdit):
             thread = Address(SLACK, found.channel, found.thread_ts)
-            await self._accept(StaffEdit(event_id, thread, found.ts, deleted=found.deleted))
+            await self._accept(StaffEdit(found.event_id, thread, found.ts, deleted=found.deleted))
         await ack()
 
     async def _on_action(self, ack: Callable[[], Any], body: Mapping[str, Any]) -> None:

@@ -43,6 +43,11 @@ class ThreadWords:
     bot_name: str | None
     files: tuple[SlackFile, ...]
 
+    @property
+    def event_id(self) -> str:
+        """The message's own identity: Slack may deliver one message under several envelope event ids."""
+        return f"message:{self.channel}:{self.ts}"
+
 
 @dataclass(frozen=True, slots=True)
 class ThreadEdit:
@@ -52,6 +57,14 @@ class ThreadEdit:
     thread_ts: str
     ts: str
     deleted: bool
+    change_ts: str
+
+    @property
+    def event_id(self) -> str:
+        """The change's own identity (one edit is one ``message_changed`` event ts; a message is deleted once)."""
+        if self.deleted:
+            return f"deleted:{self.channel}:{self.ts}"
+        return f"changed:{self.channel}:{self.change_ts}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +151,10 @@ def _edit(event: Mapping[str, Any], channel: str, *, deleted: bool) -> ThreadEdi
             return None  # an unfurl, a reply count or a reaction changed, not the words
         ts = _str(message.get("ts"))
         thread_ts = _str(message.get("thread_ts")) or _str(previous.get("thread_ts"))
-    if ts is None or thread_ts is None or ts == thread_ts:
+    change_ts = _str(event.get("event_ts")) or _str(event.get("ts"))
+    if ts is None or thread_ts is None or ts == thread_ts or change_ts is None:
         return None
-    return ThreadEdit(channel=channel, thread_ts=thread_ts, ts=ts, deleted=deleted)
+    return ThreadEdit(channel=channel, thread_ts=thread_ts, ts=ts, deleted=deleted, change_ts=change_ts)
 
 
 def classify_action(payload: Mapping[str, Any], *, channels: Collection[str]) -> ButtonPress | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import json
 import logging
 import warnings
 from collections import OrderedDict
@@ -43,6 +44,7 @@ from telegram.warnings import PTBDeprecationWarning
 from adapters.telegram.flood import FloodControl, FloodWaitError
 from adapters.telegram.intake import ALLOWED_UPDATES, COMMAND_DESCRIPTIONS, Intake
 from adapters.telegram.render import render
+from bot.body_limits import limit_body, read_at_most, too_large
 from bot.model import TELEGRAM, CitizenReply, FileData, MenuOption, Outgoing, Platform, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.retry import Attempts, Backoff, Delay
@@ -51,6 +53,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/telegram/webhook"
+#: The largest webhook body accepted: an update is a message (4,096 characters) and what it quotes, never a file.
+MAX_UPDATE_BYTES = 256 * 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105  # a header name, not a secret
 PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 PHOTO_LIMIT = 10 * 1024 * 1024  # sendPhoto's limit; larger images go as documents
@@ -170,6 +174,7 @@ class TelegramAdapter:
         """In webhook mode, add ``POST /telegram/webhook``; in polling mode there is nothing to mount."""
         if self._webhook_url:
             app.router.add_post(WEBHOOK_PATH, self._on_webhook)
+            limit_body(app, WEBHOOK_PATH, MAX_UPDATE_BYTES)
 
     async def start(self, sink: InboundSink) -> None:
         """Connect in the background (sending works from then on); in webhook mode, register the webhook."""
@@ -337,8 +342,11 @@ class TelegramAdapter:
             return web.Response(status=403, text="forbidden")
         if self._intake is None or not self._ready:
             return web.Response(status=503, text="not started")
+        body = await read_at_most(request, MAX_UPDATE_BYTES)
+        if body is None:
+            return too_large(MAX_UPDATE_BYTES)
         try:
-            update = Update.de_json(await request.json(), self._app.bot)
+            update = Update.de_json(json.loads(body), self._app.bot)
         except Exception:  # noqa: BLE001  # whatever the body, a bad one is answered, never a crash
             log.warning("telegram: the webhook received a body that is not an update")
             return web.Response(status=400, text="not an update")

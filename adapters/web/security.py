@@ -11,6 +11,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from http.cookies import SimpleCookie
 
 from aiohttp import web
 
@@ -71,15 +72,23 @@ def set_cookie(
     partitioned: bool = False,
 ) -> None:
     """Set an HttpOnly session cookie, Secure whenever the page is served over https."""
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path=path,
-        httponly=True,
-        secure=is_https(request) or same_site == "None",
-        samesite=same_site,
-        partitioned=partitioned or None,
+    secure = is_https(request) or same_site == "None"
+    if not partitioned:
+        response.set_cookie(name, value, max_age=max_age, path=path, httponly=True, secure=secure, samesite=same_site)
+        return
+    # http.cookies before Python 3.14 rejects the Partitioned attribute (CookieError), so aiohttp cannot set it:
+    # the header is written here, from a Morsel that knows every other attribute.
+    cookie: SimpleCookie = SimpleCookie()
+    cookie[name] = value
+    morsel = cookie[name]
+    morsel["path"] = path
+    morsel["httponly"] = True
+    morsel["secure"] = secure
+    morsel["samesite"] = same_site
+    if max_age is not None:
+        morsel["max-age"] = str(max_age)
+    response.headers.add(
+        "Set-Cookie", morsel.OutputString(["path", "httponly", "secure", "samesite", "max-age"]) + "; Partitioned"
     )
 
 

@@ -166,13 +166,14 @@ async def slack_world(
     *,
     socket_mode: bool = False,
     max_file_bytes: int = 1024 * 1024,
+    signing_secret: str = SIGNING_SECRET,
 ) -> AsyncIterator[World]:
     """The bridge with the real Slack adapter mounted on a loopback HTTP server, its worker running."""
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN),
         directory=DIRECTORY,
         api_url=slack.api_url,
-        signing_secret=SecretStr(SIGNING_SECRET),
+        signing_secret=SecretStr(signing_secret),
         app_token=SecretStr(APP_TOKEN) if socket_mode else None,
         max_file_bytes=max_file_bytes,
         timeout=5,
@@ -431,6 +432,31 @@ async def test_retried_event_changes_nothing(world: World) -> None:
     assert sum("Once only" in r.text for r in world.replies()) == 1
 
 
+async def test_same_message_under_two_event_ids_is_relayed_once(world: World) -> None:
+    """Slack delivering one message twice under different event ids reaches the citizen once."""
+    root = await world.open_case()
+    payload = world.slack.staff_message("C0WASTE", "Only once please", thread_ts=root.ts)
+    again = {**payload, "event_id": "Ev99999999"}
+    assert (await world.send(payload))[0] == 200
+    assert (await world.send(again))[0] == 200
+    await world.idle()
+    assert sum("Only once please" in r.text for r in world.replies()) == 1
+
+
+async def test_same_edit_under_two_event_ids_is_noted_once(world: World) -> None:
+    """One edit of a sent reply, delivered under two event ids, gets one line in the thread."""
+    root = await world.open_case()
+    reply = world.slack.staff_message("C0WASTE", "Collected on Tuesday", thread_ts=root.ts)
+    await world.send(reply)
+    await world.reply_with("Collected on Tuesday")
+    edit = world.slack.staff_edit("C0WASTE", reply["event"]["ts"], "Collected on Wednesday")
+    await world.send(edit)
+    await world.send({**edit, "event_id": "Ev99999998"})
+    await world.idle()
+    await world.thread_line(root, "already has the original")
+    assert sum("already has the original" in m.text for m in world.slack.thread(root)) == 1
+
+
 async def test_bad_signature_is_refused_with_401(world: World) -> None:
     """A request signed with the wrong secret is refused and changes nothing."""
     root = await world.open_case()
@@ -438,6 +464,19 @@ async def test_bad_signature_is_refused_with_401(world: World) -> None:
     assert status == 401
     await world.idle()
     assert [r.kind for r in world.replies()] == [ReplyKind.ACK]
+
+
+async def test_forged_reply_signed_with_empty_key_is_refused(
+    sqlite_store: Store, clock: FakeClock, slack: SlackEmulator
+) -> None:
+    """Even if an empty signing secret got past the settings, a reply signed with the empty key never reaches anyone."""
+    async with slack_world(sqlite_store, clock, slack, signing_secret="") as world:
+        root = await world.open_case()
+        forged = world.slack.staff_message("C0WASTE", "Send your bank details", thread_ts=root.ts)
+        status, _ = await world.send(forged, secret="")
+        assert status == 401
+        await world.idle()
+        assert [r.kind for r in world.replies()] == [ReplyKind.ACK]
 
 
 async def test_missing_signature_is_refused_with_401(world: World) -> None:
