@@ -154,8 +154,8 @@ async def bridged(
     )
     adapters: list[Adapter] = list(extra)
     if telegram is not None:
-        adapters.append(telegram_from_settings(settings, directory=directory, store=store))
-    adapters.append(slack_from_settings(settings, directory=directory, store=store))
+        adapters.append(telegram_from_settings(settings, directory=directory))
+    adapters.append(slack_from_settings(settings, directory=directory))
     worker: DeliveryWorker | None = None
 
     def wake() -> None:

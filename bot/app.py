@@ -31,6 +31,7 @@ from bot.ports import Adapter, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
+from bot.storage.views import StoreViews
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import Router
@@ -157,7 +158,7 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
         )
-        self.adapters = build_adapters(settings, directory=directory, store=store)
+        self.adapters = build_adapters(settings, directory=directory, views=StoreViews(store=store))
         by_platform = {adapter.platform: adapter for adapter in self.adapters}
         await self._serve_http(store, by_platform)
         await self._start_adapters(relay, store)

@@ -16,17 +16,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-
-from adapters.web.history import chat_state, citizen_item_id, reply_item
-from adapters.web.live import Hub
-from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
-from adapters.web.static_files import StaticFiles
 from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
 from bot.ports import DeliveryError, InboundSink
-from bot.storage.store import Store
+from bot.views import ConversationViews
+
+from adapters.web.history import chat_state, citizen_item_id, reply_item
+from adapters.web.live import Hub
+from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
+from adapters.web.static_files import StaticFiles
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,14 @@ class WebChat:
     def __init__(
         self,
         *,
-        store: Store,
+        views: ConversationViews,
         directory: Directory,
         max_message_chars: int,
         limiter: RateLimiter,
         static: StaticFiles,
         hub: Hub | None = None,
     ) -> None:
-        self._store = store
+        self._views = views
         self._directory = directory
         self._max_chars = max_message_chars
         self._limiter = limiter
@@ -98,7 +98,7 @@ class WebChat:
         if not isinstance(out.body, CitizenReply):
             raise DeliveryError("the web chat only takes citizen replies", permanent=True)
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
-        item = reply_item(item_id, out.body, self._store.now())
+        item = reply_item(item_id, out.body, self._views.now())
         self._hub.publish(out.target.chat, {"type": "message", "item": item.to_json()})
         return Sent(message_id=item_id)
 
@@ -140,7 +140,7 @@ class WebChat:
         if token is None:
             return _refuse(401, "Your chat session has ended. Reload the page to start again.")
         session = session_of(token)
-        state = await chat_state(self._store, session)
+        state = await chat_state(self._views, session)
         case = None
         if state.case is not None:
             department = self._directory.get(state.case.department) if state.case.department else None
