@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol, Self, TypeVar
@@ -201,8 +201,17 @@ class SqliteThread:
 
     async def run(self, body: Body[T], now: datetime, *, write: bool) -> T:
         """Run ``body`` in one transaction on the database thread (BEGIN IMMEDIATE if ``write``)."""
-        future = asyncio.run_coroutine_threadsafe(self._transaction(body, now, write=write), self._loop)
-        return await asyncio.wrap_future(future)
+        caller = asyncio.get_running_loop()
+        outcome: asyncio.Future[T] = caller.create_future()
+        self._loop.call_soon_threadsafe(self._start, self._transaction(body, now, write=write), caller, outcome)
+        return await outcome
+
+    def _start(
+        self, transaction: Coroutine[Any, Any, T], caller: asyncio.AbstractEventLoop, outcome: asyncio.Future[T]
+    ) -> None:
+        """On the database thread: run the transaction as a task, hand its outcome back to the caller's loop."""
+        task = self._loop.create_task(transaction)
+        task.add_done_callback(lambda done: caller.call_soon_threadsafe(_settle, outcome, done))
 
     async def _transaction(self, body: Body[T], now: datetime, *, write: bool) -> T:
         async with self._turn:
@@ -226,6 +235,18 @@ class SqliteThread:
                 self._connection.close()
                 self._connection = None
             self._engine.dispose()
+
+
+def _settle(outcome: asyncio.Future[T], done: asyncio.Task[T]) -> None:
+    """On the caller's loop: copy a finished transaction's result or error (unless the caller gave up)."""
+    if outcome.cancelled():
+        return
+    if done.cancelled():
+        outcome.cancel()
+    elif (error := done.exception()) is not None:
+        outcome.set_exception(error)
+    else:
+        outcome.set_result(done.result())
 
 
 class Queries:
