@@ -13,9 +13,12 @@ import asyncio
 import contextlib
 import sqlite3
 import threading
+import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Protocol, Self, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Dialect, Engine, Executable, create_engine, event
@@ -196,22 +199,23 @@ class SqliteThread:
         self._connection: Connection | None = None
         self._loop = asyncio.new_event_loop()
         self._turn = asyncio.Lock()  # bound to ``_loop`` on first use, which is always on the thread
+        self._inbox = _Mailbox(self._loop)
+        self._replies: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Mailbox] = weakref.WeakKeyDictionary()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sqlite", daemon=True)
         self._thread.start()
 
     async def run(self, body: Body[T], now: datetime, *, write: bool) -> T:
         """Run ``body`` in one transaction on the database thread (BEGIN IMMEDIATE if ``write``)."""
         caller = asyncio.get_running_loop()
+        replies = self._replies.get(caller) or self._replies.setdefault(caller, _Mailbox(caller))
         outcome: asyncio.Future[T] = caller.create_future()
-        self._loop.call_soon_threadsafe(self._start, self._transaction(body, now, write=write), caller, outcome)
+        self._inbox.post(partial(self._start, self._transaction(body, now, write=write), replies, outcome))
         return await outcome
 
-    def _start(
-        self, transaction: Coroutine[Any, Any, T], caller: asyncio.AbstractEventLoop, outcome: asyncio.Future[T]
-    ) -> None:
+    def _start(self, transaction: Coroutine[Any, Any, T], replies: _Mailbox, outcome: asyncio.Future[T]) -> None:
         """On the database thread: run the transaction as a task, hand its outcome back to the caller's loop."""
         task = self._loop.create_task(transaction)
-        task.add_done_callback(lambda done: caller.call_soon_threadsafe(_settle, outcome, done))
+        task.add_done_callback(lambda done: replies.post(partial(_settle, outcome, done)))
 
     async def _transaction(self, body: Body[T], now: datetime, *, write: bool) -> T:
         async with self._turn:
@@ -235,6 +239,31 @@ class SqliteThread:
                 self._connection.close()
                 self._connection = None
             self._engine.dispose()
+
+
+class _Mailbox:
+    """Calls handed to an event loop from another thread: one wake-up for all posted meanwhile, not one each.
+
+    ``post`` runs on the sending thread, ``_drain`` on the loop's; the flag is cleared before
+    draining, so an item posted during a drain either is drained now or wakes the loop again.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._calls: deque[Callable[[], None]] = deque()
+        self._woken = False
+
+    def post(self, call: Callable[[], None]) -> None:
+        """Run ``call`` on the loop soon."""
+        self._calls.append(call)
+        if not self._woken:
+            self._woken = True
+            self._loop.call_soon_threadsafe(self._drain)
+
+    def _drain(self) -> None:
+        self._woken = False
+        while self._calls:
+            self._calls.popleft()()
 
 
 def _settle(outcome: asyncio.Future[T], done: asyncio.Task[T]) -> None:
