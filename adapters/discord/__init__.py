@@ -10,10 +10,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="'audioop' is deprecated", category=DeprecationWarning)
     import discord  # noqa: F401  # imported for the side effect described above
 
+from adapters.discord.adapter import DiscordAdapter, intents  # after the guarded import
 from bot.departments import Directory  # as above
 from config.settings import Settings  # as above
-
-from adapters.discord.adapter import DiscordAdapter, intents  # after the guarded import
 
 
 def from_settings(settings: Settings, *, directory: Directory) -> DiscordAdapter:

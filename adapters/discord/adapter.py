@@ -17,14 +17,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import discord
 import discord.gateway
 import discord.http
 import yarl
-from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
-from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
-from bot.ports import DeliveryError, InboundSink
 
-import discord
 from adapters.discord.render import (
     FILE_TOO_LARGE,
     HELPDESK_INVITATION,
@@ -38,6 +35,9 @@ from adapters.discord.render import (
     size_text,
     split,
 )
+from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
+from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
+from bot.ports import DeliveryError, InboundSink
 
 log = logging.getLogger(__name__)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hashlib
 
+import discord
+
 from bot.events import CitizenCommandKind
 from bot.model import CitizenReply, ReplyKind
-
-import discord
 
 #: Discord refuses message content longer than this.
 MESSAGE_LIMIT = 2000

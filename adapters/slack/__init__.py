@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from adapters.slack.adapter import SlackAdapter
 from bot.departments import Directory
 from bot.model import SLACK
 from config.settings import Settings, SettingsError
-
-from adapters.slack.adapter import SlackAdapter
 
 log = logging.getLogger(__name__)
 

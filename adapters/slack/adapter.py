@@ -19,10 +19,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
-from bot.departments import Directory
-from bot.events import StaffAction, StaffEdit, StaffMessage
-from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
-from bot.ports import DeliveryError, InboundSink
 from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -33,6 +29,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import render, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
+from bot.departments import Directory
+from bot.events import StaffAction, StaffEdit, StaffMessage
+from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
+from bot.ports import DeliveryError, InboundSink
 
 log = logging.getLogger(__name__)
 

@@ -11,9 +11,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.events import StaffActionKind
-
 from adapters.slack.render import ACTION_KINDS, TRANSFER_ACTION
+from bot.events import StaffActionKind
 
 #: Message subtypes that carry a person's words; every other subtype (joins, topic changes, …) is ignored.
 WORD_SUBTYPES = frozenset({None, "file_share", "thread_broadcast", "me_message"})

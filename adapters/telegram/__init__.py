@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import re
 
-from bot.departments import Directory
-from config.settings import Settings, SettingsError
-
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.flood import FloodControl
+from bot.departments import Directory
+from config.settings import Settings, SettingsError
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 

@@ -23,8 +23,8 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from bot.model import TELEGRAM, CitizenReply, FileData, MenuOption, Outgoing, Platform, Sent
-from bot.ports import DeliveryError, InboundSink
+from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import Message as TelegramMessage
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -43,8 +43,8 @@ from telegram.warnings import PTBDeprecationWarning
 from adapters.telegram.flood import FloodControl, FloodWaitError
 from adapters.telegram.intake import ALLOWED_UPDATES, COMMAND_DESCRIPTIONS, Intake
 from adapters.telegram.render import render
-from telegram import Bot, BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram import Message as TelegramMessage
+from bot.model import TELEGRAM, CitizenReply, FileData, MenuOption, Outgoing, Platform, Sent
+from bot.ports import DeliveryError, InboundSink
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,12 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from telegram import Audio, Bot, Document, Message, Update, User, Video, VideoNote, Voice
+from telegram.error import BadRequest, TelegramError
+
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import TELEGRAM, Address, FileData
 from bot.ports import InboundSink
-from telegram.error import BadRequest, TelegramError
-
-from telegram import Audio, Bot, Document, Message, Update, User, Video, VideoNote, Voice
 
 log = logging.getLogger(__name__)
 

@@ -6,16 +6,15 @@ bridge with no platform credentials at all is still usable in a browser.
 
 from __future__ import annotations
 
+from adapters.web.chat import WebChat
+from adapters.web.desk import WebDesk
+from adapters.web.security import RateLimiter, is_loopback
+from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.ports import Adapter
 from bot.views import ConversationViews
 from config.settings import Settings
-
-from adapters.web.chat import WebChat
-from adapters.web.desk import WebDesk
-from adapters.web.security import RateLimiter, is_loopback
-from adapters.web.static_files import StaticFiles
 
 #: A citizen may send this many messages per minute in the web chat.
 CHAT_MESSAGES_PER_MINUTE = 10

@@ -16,17 +16,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+
+from adapters.web.history import chat_state, citizen_item_id, reply_item
+from adapters.web.live import Hub
+from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
+from adapters.web.static_files import StaticFiles
 from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.views import ConversationViews
-
-from adapters.web.history import chat_state, citizen_item_id, reply_item
-from adapters.web.live import Hub
-from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
-from adapters.web.static_files import StaticFiles
 
 log = logging.getLogger(__name__)
 

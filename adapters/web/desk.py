@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from aiohttp import web
+
+from adapters.web import pages
+from adapters.web.live import Hub
+from adapters.web.security import RateLimiter, derive, new_token, protect, same, set_cookie
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
@@ -25,10 +29,6 @@ from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind
 from bot.ports import DeliveryError, InboundSink
 from bot.relay import NOTE_PREFIX
 from bot.views import ConversationViews
-
-from adapters.web import pages
-from adapters.web.live import Hub
-from adapters.web.security import RateLimiter, derive, new_token, protect, same, set_cookie
 
 log = logging.getLogger(__name__)
 
