@@ -153,8 +153,8 @@ async def bridged(
     )
     citizen: list[CitizenChannel] = list(extra)
     if telegram is not None:
-        citizen.append(telegram_from_settings(settings, directory=directory, store=store))
-    department: list[DepartmentChannel] = [slack_from_settings(settings, directory=directory, store=store)]
+        citizen.append(telegram_from_settings(settings, directory=directory))
+    department: list[DepartmentChannel] = [slack_from_settings(settings, directory=directory)]
     channels = Channels.of(citizen=tuple(citizen), department=tuple(department))
     adapters = list(channels)
     worker: DeliveryWorker | None = None

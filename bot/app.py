@@ -32,6 +32,7 @@ from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
+from bot.storage.views import StoreViews
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
@@ -166,7 +167,7 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
         )
-        self.channels = build_adapters(settings, directory=directory, store=store)
+        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(

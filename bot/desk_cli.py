@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from adapters.web.users import MIN_PASSWORD_CHARS, USERNAME_CHARS, DeskUsers, UsersFileError
+from bot.desk_users import MIN_PASSWORD_CHARS, USERNAME_CHARS, DeskUsers, UsersFileError
 from config.settings import load_settings
 
 if TYPE_CHECKING:

@@ -12,13 +12,12 @@ with warnings.catch_warnings():
 
 from adapters.discord.adapter import DiscordAdapter, intents  # after the guarded import
 from bot.departments import Directory  # as above
-from bot.storage.store import Store  # as above
 from config.settings import Settings  # as above
 
 
-def from_settings(settings: Settings, *, directory: Directory, store: Store) -> DiscordAdapter:
+def from_settings(settings: Settings, *, directory: Directory) -> DiscordAdapter:
     """The Discord adapter for these settings (``BRIDGE_DISCORD_TOKEN`` must be set)."""
-    del directory, store  # the relay does the routing and storing; Discord needs neither here
+    del directory  # the relay does the routing; Discord needs none here
     if settings.discord_token is None:
         raise ValueError("BRIDGE_DISCORD_TOKEN is not set: set it to the bot token to enable Discord")
     return DiscordAdapter(

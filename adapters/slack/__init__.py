@@ -7,15 +7,13 @@ import logging
 from adapters.slack.adapter import SlackAdapter
 from bot.departments import Directory
 from bot.model import SLACK
-from bot.storage.store import Store
 from config.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
 
-def from_settings(settings: Settings, *, directory: Directory, store: Store) -> SlackAdapter:
+def from_settings(settings: Settings, *, directory: Directory) -> SlackAdapter:
     """The Slack adapter for these settings; needs a bot token and a signing secret or an app token."""
-    del store  # Slack keeps no state of its own: the relay stores everything
     if settings.slack_bot_token is None:
         raise SettingsError("BRIDGE_SLACK_BOT_TOKEN is not set: set it to the app's xoxb- bot token")
     if settings.slack_signing_secret is None and settings.slack_app_token is None:

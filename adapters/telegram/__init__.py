@@ -7,15 +7,14 @@ import re
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.flood import FloodControl
 from bot.departments import Directory
-from bot.storage.store import Store
 from config.settings import Settings, SettingsError
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-def from_settings(settings: Settings, *, directory: Directory, store: Store) -> TelegramAdapter:
+def from_settings(settings: Settings, *, directory: Directory) -> TelegramAdapter:
     """The adapter ``BRIDGE_TELEGRAM_*`` describe; raises ``SettingsError`` naming what to fix."""
-    del directory, store  # Telegram needs neither: routing and storage stay in the relay
+    del directory  # Telegram needs no routing: it stays in the relay
     if settings.telegram_token is None:
         raise SettingsError("BRIDGE_TELEGRAM_TOKEN: not set; put the token BotFather gave you there")
     secret = settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None

@@ -10,9 +10,9 @@ from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter, is_loopback
 from adapters.web.static_files import StaticFiles
-from adapters.web.users import DeskUsers
 from bot.departments import Directory
-from bot.storage.store import Store
+from bot.desk_users import DeskUsers
+from bot.views import ConversationViews
 from config.settings import Settings
 
 #: A citizen may send this many messages per minute in the web chat.
@@ -21,18 +21,18 @@ CHAT_MESSAGES_PER_MINUTE = 10
 LOGINS_PER_MINUTE = 5
 
 
-def from_settings(settings: Settings, *, directory: Directory, store: Store) -> tuple[WebChat, WebDesk]:
+def from_settings(settings: Settings, *, directory: Directory, views: ConversationViews) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
     chat = WebChat(
-        store=store,
+        views=views,
         directory=directory,
         max_message_chars=settings.max_message_chars,
         limiter=RateLimiter(limit=CHAT_MESSAGES_PER_MINUTE, window=60.0),
         static=static,
     )
     desk = WebDesk(
-        store=store,
+        views=views,
         directory=directory,
         users=DeskUsers(path=settings.desk_users_file),
         loopback=is_loopback(settings.http_host),

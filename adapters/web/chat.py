@@ -26,7 +26,7 @@ from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
-from bot.storage.store import Store
+from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class WebChat(WebChannel):
     def __init__(
         self,
         *,
-        store: Store,
+        views: ConversationViews,
         directory: Directory,
         max_message_chars: int,
         limiter: RateLimiter,
@@ -68,7 +68,7 @@ class WebChat(WebChannel):
         hub: Hub | None = None,
     ) -> None:
         super().__init__(hub=hub)
-        self._store = store
+        self._views = views
         self._directory = directory
         self._max_chars = max_message_chars
         self._limiter = limiter
@@ -82,7 +82,7 @@ class WebChat(WebChannel):
     async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         """Push a message to the citizen's open pages; if none is open, the history shows it later."""
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
-        item = reply_item(item_id, out.body, self._store.now())
+        item = reply_item(item_id, out.body, self._views.now())
         self._hub.publish(out.target.chat, {"type": "message", "item": item.to_json()})
         return Sent(message_id=item_id)
 
@@ -120,7 +120,7 @@ class WebChat(WebChannel):
         if token is None:
             return _refuse(401, "Your chat session has ended. Reload the page to start again.")
         session = session_of(token)
-        state = await chat_state(self._store, session)
+        state = await chat_state(self._views, session)
         case = None
         if state.case is not None:
             department = self._directory.get(state.case.department) if state.case.department else None

@@ -21,15 +21,14 @@ from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
-from adapters.web.history import case_list, case_view
 from adapters.web.live import Hub
 from adapters.web.security import RateLimiter, derive, new_token, protect, same, set_cookie
-from adapters.web.users import DeskUsers, UsersFileError
 from bot.departments import Department, Directory
+from bot.desk_users import DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
-from bot.storage.store import Store
+from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +88,7 @@ class WebDesk(WebChannel):
     def __init__(
         self,
         *,
-        store: Store,
+        views: ConversationViews,
         directory: Directory,
         users: DeskUsers,
         loopback: bool,
@@ -99,7 +98,7 @@ class WebDesk(WebChannel):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(hub=hub)
-        self._store = store
+        self._views = views
         self._directory = directory
         self._users = users
         self._loopback = loopback
@@ -230,13 +229,13 @@ class WebDesk(WebChannel):
 
     async def _list(self, request: web.Request, staff: Staff) -> web.StreamResponse:
         departments = self._departments(staff)
-        summaries = await case_list(self._store, tuple(d.key for d in departments))
+        summaries = await self._views.case_summaries(tuple(d.key for d in departments))
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         return _page(pages.case_list(self._frame(staff, "Cases", page="list"), departments, summaries, message))
 
     async def _case(self, request: web.Request, staff: Staff) -> web.StreamResponse:
         reference = request.match_info["reference"]
-        view = await case_view(self._store, reference)
+        view = await self._views.case_view(reference)
         mine = {d.key: d for d in self._departments(staff)}
         if view is None or view.case.department not in mine:
             frame = self._frame(staff, "Not found")
@@ -264,7 +263,7 @@ class WebDesk(WebChannel):
             text = "This form has expired or did not come from the desk. Go back, reload the page and try again."
             return _page(pages.message_page(self._frame(staff, "Expired"), "Please try again", text), status=403)
         reference = request.match_info["reference"]
-        view = await case_view(self._store, reference)
+        view = await self._views.case_view(reference)
         if view is None or view.case.department not in {d.key for d in self._departments(staff)}:
             return _page(pages.message_page(self._frame(staff, "Not found"), "Case not found", ""), status=404)
         back = f"/desk/case/{quote(reference)}"

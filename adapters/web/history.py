@@ -1,4 +1,4 @@
-"""Read-only views of the store for the web chat (a citizen's conversation) and the desk (case lists)."""
+"""The web chat's history as its page shows it, built from the core's read models (``bot.views``)."""
 
 from __future__ import annotations
 
@@ -6,29 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-
-from bot.model import (
-    WEB,
-    Address,
-    Attachment,
-    Case,
-    CaseStatus,
-    Citizen,
-    CitizenId,
-    CitizenReply,
-    DeliveryState,
-    DepartmentKey,
-    Direction,
-    MenuOption,
-    Message,
-    Platform,
-    ReplyKind,
-    Side,
-)
-from bot.storage.codec import body_from_json
-from bot.storage.store import Store, Tx
-from bot.storage.tables import cases, citizens, deliveries, messages
+from bot.model import WEB, Address, Attachment, Case, CaseStatus, CitizenReply, MenuOption, ReplyKind
+from bot.views import ConversationViews
 
 #: How much of a returning citizen's conversation the chat shows.
 CHAT_HISTORY_ITEMS = 200
@@ -99,136 +78,22 @@ class ChatState:
     display_name: str | None
 
 
-async def chat_state(store: Store, session: str) -> ChatState:
+async def chat_state(views: ConversationViews, session: str) -> ChatState:
     """The citizen's own messages and every message the bridge sent them, oldest first, notes never."""
-
-    async def read(tx: Tx) -> ChatState:
-        chat = Address(WEB, session)
-        own = (
-            select(messages.c.id, messages.c.text, messages.c.source_id, messages.c.created_at, cases.c.reference)
-            .join(cases, cases.c.id == messages.c.case_id)
-            .where(
-                cases.c.chat_platform == WEB,
-                cases.c.chat_id == session,
-                messages.c.direction == Direction.CITIZEN.value,
-            )
-            .order_by(messages.c.id.desc())
-            .limit(CHAT_HISTORY_ITEMS)
-        )
-        sent = (
-            select(deliveries.c.id, deliveries.c.body, deliveries.c.created_at)
-            .where(
-                deliveries.c.side == Side.CITIZEN.value,
-                deliveries.c.target_platform == WEB,
-                deliveries.c.target_chat == session,
-                # Pending rows are about to reach the page (or already did, mid-send): show them.
-                deliveries.c.state != DeliveryState.FAILED.value,
-            )
-            .order_by(deliveries.c.id.desc())
-            .limit(CHAT_HISTORY_ITEMS)
-        )
-        keyed: list[tuple[datetime, int, int, ChatItem]] = []
-        for row in await tx.connection.execute(own):
-            item_id = citizen_item_id(row.source_id) if row.source_id else f"m{row.id}"
-            item = ChatItem(item_id, "citizen", "citizen", row.text, row.reference, row.created_at)
-            keyed.append((row.created_at, 0, row.id, item))
-        for row in await tx.connection.execute(sent):
-            body = body_from_json(dict(row.body))
-            if isinstance(body, CitizenReply):
-                keyed.append((row.created_at, 1, row.id, reply_item(delivery_item_id(row.id), body, row.created_at)))
-        keyed.sort(key=lambda entry: entry[:3])
-        items = tuple(entry[3] for entry in keyed[-CHAT_HISTORY_ITEMS:])
-        case = await tx.last_case(chat)
-        open_menu = None
-        if case is not None and case.status is CaseStatus.PENDING:
-            menus = [i for i in items if i.kind == ReplyKind.MENU.value and i.reference == case.reference]
-            open_menu = menus[-1].id if menus else None
-        name = (
-            await tx.connection.execute(
-                select(citizens.c.display_name).where(citizens.c.platform == WEB, citizens.c.user_id == session)
-            )
-        ).scalar_one_or_none()
-        return ChatState(items, case, open_menu, name)
-
-    return await store.read(read)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseSummary:
-    """One row of the desk's case list."""
-
-    case: Case
-    citizen: Citizen | None
-    last_text: str
-    last_direction: Direction | None
-
-    @property
-    def awaiting_reply(self) -> bool:
-        """Whether the citizen spoke last on an open case."""
-        return self.case.status is CaseStatus.OPEN and self.last_direction is Direction.CITIZEN
-
-
-async def case_list(store: Store, departments: tuple[DepartmentKey, ...]) -> list[CaseSummary]:
-    """Cases of these departments, open first and newest activity first, with who wrote last."""
-
-    async def read(tx: Tx) -> list[CaseSummary]:
-        found = await tx.cases_of_departments(departments) if departments else []
-        if not found:
-            return []
-        ids = [case.id for case in found]
-        people = {
-            CitizenId(row.id): Citizen(
-                CitizenId(row.id), Platform(row.platform), row.user_id, row.display_name, row.language
-            )
-            for row in await tx.connection.execute(
-                select(citizens).where(citizens.c.id.in_({case.citizen_id for case in found}))
-            )
-        }
-        spoken = (Direction.CITIZEN.value, Direction.STAFF.value)
-        latest = (
-            select(func.max(messages.c.id).label("id"))
-            .where(messages.c.case_id.in_(ids), messages.c.direction.in_(spoken))
-            .group_by(messages.c.case_id)
-            .subquery()
-        )
-        last = {
-            row.case_id: (row.text, Direction(row.direction))
-            for row in await tx.connection.execute(
-                select(messages.c.case_id, messages.c.text, messages.c.direction).join(
-                    latest, latest.c.id == messages.c.id
-                )
-            )
-        }
-        return [
-            CaseSummary(
-                case=case,
-                citizen=people.get(case.citizen_id),
-                last_text=last.get(case.id, ("", None))[0],
-                last_direction=last.get(case.id, ("", None))[1],
-            )
-            for case in found
-        ]
-
-    return await store.read(read)
-
-
-@dataclass(frozen=True, slots=True)
-class CaseView:
-    """Everything the desk's case page shows."""
-
-    case: Case
-    citizen: Citizen | None
-    messages: tuple[Message, ...]
-
-
-async def case_view(store: Store, reference: str) -> CaseView | None:
-    """A case with its whole conversation (citizen, staff, notes and bridge lines)."""
-
-    async def read(tx: Tx) -> CaseView | None:
-        case = await tx.case_by_reference(reference)
-        if case is None:
-            return None
-        citizen = await tx.citizen_by_id(case.citizen_id)
-        return CaseView(case, citizen, tuple(await tx.messages(case.id)))
-
-    return await store.read(read)
+    history = await views.chat_history(Address(WEB, session), limit=CHAT_HISTORY_ITEMS)
+    keyed: list[tuple[datetime, int, int, ChatItem]] = []
+    for line in history.lines:
+        item_id = citizen_item_id(line.source_id) if line.source_id else f"m{line.message_id}"
+        item = ChatItem(item_id, "citizen", "citizen", line.text, line.reference, line.at)
+        keyed.append((line.at, 0, line.message_id, item))
+    for sent in history.replies:
+        item = reply_item(delivery_item_id(sent.delivery_id), sent.reply, sent.at)
+        keyed.append((sent.at, 1, sent.delivery_id, item))
+    keyed.sort(key=lambda entry: entry[:3])
+    items = tuple(entry[3] for entry in keyed[-CHAT_HISTORY_ITEMS:])
+    case = history.last_case
+    open_menu = None
+    if case is not None and case.status is CaseStatus.PENDING:
+        menus = [i for i in items if i.kind == ReplyKind.MENU.value and i.reference == case.reference]
+        open_menu = menus[-1].id if menus else None
+    return ChatState(items, case, open_menu, history.display_name)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from adapters.web.history import CaseSummary, CaseView
 from bot.departments import Department
 from bot.model import CaseStatus, Direction, Message
 from bot.notes import without_note_mark
+from bot.views import CaseSummary, CaseView
 
 #: Notices a redirect may ask a page to show (only these: nothing from the URL is echoed).
 NOTICES = {

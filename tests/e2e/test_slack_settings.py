@@ -12,6 +12,7 @@ from pydantic import SecretStr
 from adapters.factory import build_adapters
 from adapters.slack import SlackAdapter, from_settings
 from bot.storage.store import Store
+from bot.storage.views import StoreViews
 from config.settings import Settings, SettingsError
 from tests.bridge import DIRECTORY
 
@@ -27,31 +28,31 @@ def _settings(values: dict[str, str]) -> Settings:
 
 @pytest.fixture
 async def unused_store(tmp_path: Path) -> AsyncIterator[Store]:
-    """A store object the Slack adapter ignores (it keeps no state of its own)."""
+    """A store behind the web adapters the factory always builds (never queried here)."""
     store = Store.open(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
     yield store
     await store.close()
 
 
-def test_bot_token_without_a_way_to_receive_is_refused(unused_store: Store) -> None:
+def test_bot_token_without_a_way_to_receive_is_refused() -> None:
     """A bot token alone is an error naming both ways to receive events."""
     with pytest.raises(SettingsError) as raised:
-        from_settings(_settings({"slack_bot_token": BOT}), directory=DIRECTORY, store=unused_store)
+        from_settings(_settings({"slack_bot_token": BOT}), directory=DIRECTORY)
     assert "BRIDGE_SLACK_SIGNING_SECRET" in str(raised.value)
     assert "BRIDGE_SLACK_APP_TOKEN" in str(raised.value)
 
 
-def test_signing_secret_mounts_the_events_endpoint(unused_store: Store) -> None:
+def test_signing_secret_mounts_the_events_endpoint() -> None:
     """With a signing secret the adapter serves POST /slack/events (and /slack/actions)."""
     settings = _settings({"slack_bot_token": BOT, "slack_signing_secret": SECRET})
-    adapter = from_settings(settings, directory=DIRECTORY, store=unused_store)
+    adapter = from_settings(settings, directory=DIRECTORY)
     app = web.Application()
     adapter.mount(app)
     paths = {route.resource.canonical for route in app.router.routes() if route.resource is not None}
     assert paths == {"/slack/events", "/slack/actions"}
 
 
-def test_socket_mode_only_mounts_nothing(unused_store: Store) -> None:
+def test_socket_mode_only_mounts_nothing() -> None:
     """With only an app token there is no public endpoint."""
     adapter = SlackAdapter(bot_token=SecretStr(BOT), app_token=SecretStr(APP), directory=DIRECTORY)
     app = web.Application()
@@ -62,7 +63,7 @@ def test_socket_mode_only_mounts_nothing(unused_store: Store) -> None:
 def test_factory_adds_slack_when_its_token_is_set(unused_store: Store) -> None:
     """build_adapters includes the Slack adapter once BRIDGE_SLACK_BOT_TOKEN is set."""
     settings = _settings({"slack_bot_token": BOT, "slack_app_token": APP})
-    adapters = build_adapters(settings, directory=DIRECTORY, store=unused_store)
+    adapters = build_adapters(settings, directory=DIRECTORY, views=StoreViews(store=unused_store))
     assert [a.platform for a in adapters if isinstance(a, SlackAdapter)] == ["slack"]
 
 

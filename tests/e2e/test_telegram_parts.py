@@ -111,7 +111,7 @@ def test_webhook_without_secret_is_a_settings_error() -> None:
         telegram_webhook_url="https://bridge.example.gov/telegram/webhook",
     )
     with pytest.raises(SettingsError, match="BRIDGE_TELEGRAM_WEBHOOK_SECRET"):
-        from_settings(settings, directory=DIRECTORY, store=None)  # type: ignore[arg-type]  # never used
+        from_settings(settings, directory=DIRECTORY)
 
 
 def test_webhook_secret_with_bad_characters_is_a_settings_error() -> None:
@@ -122,7 +122,7 @@ def test_webhook_secret_with_bad_characters_is_a_settings_error() -> None:
         telegram_webhook_secret="not ok!",  # noqa: S106  # the point of the test
     )
     with pytest.raises(SettingsError, match="letters, digits"):
-        from_settings(settings, directory=DIRECTORY, store=None)  # type: ignore[arg-type]  # never used
+        from_settings(settings, directory=DIRECTORY)
 
 
 def test_reconnect_waits_double_from_two_seconds_to_a_minute() -> None:

@@ -18,10 +18,11 @@ from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
-from adapters.web.users import DeskUsers
 from bot.departments import Department, Directory
+from bot.desk_users import DeskUsers
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.storage.store import Clock, Store
+from bot.storage.views import StoreViews
 from tests.bridge import Bridge, build_bridge
 
 DESK_DIRECTORY = Directory(
@@ -140,14 +141,14 @@ async def running_web(
     static = StaticFiles.load()
     users = DeskUsers(path=tmp_path / "desk-users.json")
     chat = WebChat(
-        store=store,
+        views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         max_message_chars=max_message_chars,
         limiter=RateLimiter(limit=per_minute, window=60.0, clock=rate_clock),
         static=static,
     )
     desk = WebDesk(
-        store=store,
+        views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         users=users,
         loopback=loopback,

@@ -15,8 +15,9 @@ from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
-from adapters.web.users import DeskUsers
+from bot.desk_users import DeskUsers
 from bot.storage.store import Store
+from bot.storage.views import StoreViews
 from tests.backends import open_store
 from tests.bridge import build_bridge
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -37,14 +38,14 @@ def _require_chromium() -> None:
 async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
     """The relay, a background worker and the web adapters on a real server at a free 127.0.0.1 port."""
     chat = WebChat(
-        store=store,
+        views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         max_message_chars=8000,
         limiter=RateLimiter(limit=10, window=60.0),
         static=StaticFiles.load(),
     )
     desk = WebDesk(
-        store=store,
+        views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         users=DeskUsers(path=tmp_path / "desk-users.json"),
         loopback=True,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from adapters.web.chat import session_of
-from adapters.web.history import case_list, case_view, chat_state
+from adapters.web.history import chat_state
 from bot.model import DepartmentKey, Direction
+from bot.storage.views import StoreViews
 from tests.fakes import FakeClock
 from tests.web.harness import Browser, Web
 
@@ -31,7 +32,7 @@ async def test_chat_history_interleaves_own_messages_and_replies(
     clock.advance(1)
     await citizen.say("Thank you!")
     await web_bridge.bridge.settle()
-    state = await chat_state(web_bridge.bridge.store, session_of(citizen.chat_cookie()))
+    state = await chat_state(StoreViews(store=web_bridge.bridge.store), session_of(citizen.chat_cookie()))
     assert [(item.who, item.kind) for item in state.items] == [
         ("citizen", "citizen"),
         ("bridge", "ack"),
@@ -44,11 +45,11 @@ async def test_case_list_knows_who_spoke_last(web_bridge: Web, citizen: Browser,
     """The desk's list marks a case awaiting a reply until staff answer."""
     await citizen.say("There is a pothole on Mill Lane")
     await web_bridge.bridge.settle()
-    store = web_bridge.bridge.store
-    [summary] = await case_list(store, (DepartmentKey("roads"),))
+    views = StoreViews(store=web_bridge.bridge.store)
+    [summary] = await views.case_summaries((DepartmentKey("roads"),))
     assert summary.awaiting_reply
     await staff.desk_post(summary.case.reference, do="reply", text="On it.")
-    [summary] = await case_list(store, (DepartmentKey("roads"),))
+    [summary] = await views.case_summaries((DepartmentKey("roads"),))
     assert (summary.awaiting_reply, summary.last_text) == (False, "On it.")
 
 
@@ -59,6 +60,6 @@ async def test_case_view_holds_every_message(web_bridge: Web, citizen: Browser, 
     reference = (await citizen.history())["case"]["reference"]
     await staff.desk_post(reference, do="reply", text="On it.")
     await staff.desk_post(reference, do="note", text="Crew booked.")
-    view = await case_view(web_bridge.bridge.store, reference)
+    view = await StoreViews(store=web_bridge.bridge.store).case_view(reference)
     assert view is not None
     assert [m.direction for m in view.messages] == [Direction.CITIZEN, Direction.STAFF, Direction.NOTE]

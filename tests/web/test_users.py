@@ -8,8 +8,8 @@ import json
 import stat
 from pathlib import Path
 
-from adapters.web.users import DeskUsers, check_password, hash_password
 from bot import desk_cli
+from bot.desk_users import DeskUsers, check_password, hash_password
 
 
 def _parse(*argv: str) -> argparse.Namespace:

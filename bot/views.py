@@ -1,0 +1,83 @@
+"""What the web chat and the web desk may read: named read models, offered as one small interface.
+
+Adapters get a ``ConversationViews`` injected (the store implements it in
+``bot.storage.views``); they never see a connection or a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from bot.model import Address, Case, CaseStatus, Citizen, CitizenReply, DeliveryId, DepartmentKey, Direction, Message
+
+
+@dataclass(frozen=True, slots=True)
+class CitizenLine:
+    """A message the citizen wrote, as their chat shows it again."""
+
+    message_id: int
+    text: str
+    source_id: str | None  # the platform's event id: the web chat's own id for the line
+    reference: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SentReply:
+    """A reply the bridge queued for (or sent to) the citizen's chat."""
+
+    delivery_id: DeliveryId
+    reply: CitizenReply
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChatHistory:
+    """A citizen chat's conversation: newest lines of each kind, its last case and the citizen's name."""
+
+    lines: tuple[CitizenLine, ...]
+    replies: tuple[SentReply, ...]
+    last_case: Case | None
+    display_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    """One row of the desk's case list."""
+
+    case: Case
+    citizen: Citizen | None
+    last_text: str
+    last_direction: Direction | None
+
+    @property
+    def awaiting_reply(self) -> bool:
+        """Whether the citizen spoke last on an open case."""
+        return self.case.status is CaseStatus.OPEN and self.last_direction is Direction.CITIZEN
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """Everything the desk's case page shows."""
+
+    case: Case
+    citizen: Citizen | None
+    messages: tuple[Message, ...]
+
+
+class ConversationViews(Protocol):
+    """The read models the web chat and the desk show."""
+
+    def now(self) -> datetime:
+        """The bridge's clock."""
+
+    async def chat_history(self, chat: Address, *, limit: int) -> ChatHistory:
+        """Up to ``limit`` of the citizen's own messages and of the replies sent to ``chat`` (failed ones never)."""
+
+    async def case_summaries(self, departments: tuple[DepartmentKey, ...]) -> list[CaseSummary]:
+        """Cases of these departments, open first and newest activity first, with who wrote last."""
+
+    async def case_view(self, reference: str) -> CaseView | None:
+        """A case with its whole conversation (citizen, staff, notes and bridge lines)."""
