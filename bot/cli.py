@@ -52,14 +52,17 @@ async def _run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with App(settings=settings):
+    app = App(settings=settings)
+    # Set before the start: a SIGHUP while starting must not end the process (the default action).
+    loop.add_signal_handler(signal.SIGHUP, app.reload_routing)
+    async with app:
         await stop.wait()
         log.info("stopping: finishing in-flight deliveries")
     log.info("stopped cleanly")
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    """Run the bridge until SIGINT/SIGTERM."""
+    """Run the bridge until SIGINT/SIGTERM; SIGHUP reloads the routing file."""
     settings = load_settings()
     configure_logging(settings.log_level)
     asyncio.run(_run(settings))
