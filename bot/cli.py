@@ -134,7 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the schema version and the database's integrity",
         description="Exits 1 when the schema is behind this version or the database fails its integrity check.",
     ).set_defaults(func=cmd_db)
-    desk_cli.register(commands)
+    desk_cli.register(commands, default_routing=_default_routing)
     return parser
 
 
