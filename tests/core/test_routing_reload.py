@@ -92,6 +92,19 @@ async def test_changed_routing_file_routes_new_messages_by_the_new_rule(tmp_path
         assert await department_of_first_message(app, "My bin was not collected this week") == "waste"
 
 
+async def test_desk_lists_a_department_added_by_a_reload(tmp_path: Path) -> None:
+    """The web desk reads the same departments as the relay: a department added to the file appears on it."""
+    async with running_app(tmp_path) as app:
+        (tmp_path / "routing.yaml").write_text(WITH_WASTE, encoding="utf-8")
+
+        async def listed() -> bool:
+            url = f"http://127.0.0.1:{app.port}/desk"
+            async with aiohttp.ClientSession() as session, session.get(url) as response:
+                return 'id="dept-waste"' in await response.text()
+
+        await eventually(listed, what="the waste department on the desk")
+
+
 async def test_invalid_routing_file_shows_its_problems_in_healthz(tmp_path: Path) -> None:
     """A routing file saved with a mistake is refused, and /healthz names the file and line."""
     async with running_app(tmp_path) as app:
