@@ -63,7 +63,7 @@ async def measure(backend: str, options: Options) -> list[Row]:
     s = size(options)
     config = routing(s.channels)
     router = make_router(config)
-    from bot.app import directory_from  # noqa: PLC0415  # app wiring is only needed here
+    from bot.live_routing import directory_from  # noqa: PLC0415  # app wiring is only needed here
 
     directory = directory_from(config)
     cases = s.channels * s.cases_per_channel

@@ -23,8 +23,8 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import directory_from
 from bot.departments import Department, Directory
+from bot.live_routing import directory_from
 from bot.model import SLACK, Address
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store

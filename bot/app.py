@@ -23,11 +23,10 @@ from sqlalchemy.engine import make_url
 from adapters.factory import build_adapters
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
-from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
 from bot.leadership import Lease, LocalLease, PostgresLease
+from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
-from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
@@ -70,20 +69,6 @@ def choose_routing(settings: Settings) -> RoutingChoice:
             raise StartupError(f"BRIDGE_ROUTING_FILE={path}: no such file. Point it at your routing YAML.")
         return RoutingChoice(EXAMPLE_ROUTING_PATH, load_routing(EXAMPLE_ROUTING_PATH), is_example=True)
     return RoutingChoice(path, load_routing(path), is_example=False)
-
-
-def directory_from(config: RoutingConfig) -> Directory:
-    """The relay's view of the routing file's departments."""
-    departments = tuple(
-        Department(
-            key=DepartmentKey(d.key),
-            name=d.name,
-            home=Address(SLACK, d.slack_channel) if d.slack_channel else Address(DESK, d.key),
-            sign_with_officer_name=d.sign_with_officer_name,
-        )
-        for d in config.departments
-    )
-    return Directory(departments=departments, fallback=DepartmentKey(config.fallback))
 
 
 class SqliteLock:
@@ -133,6 +118,12 @@ class App:
         self._worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
+        self.routing: RoutingReloader | None = None
+
+    def reload_routing(self) -> None:
+        """Load the routing file again soon, changed or not (what SIGHUP does)."""
+        if self.routing is not None:
+            self.routing.request()
 
     async def __aenter__(self) -> Self:
         try:
@@ -149,6 +140,8 @@ class App:
 
     async def _start(self) -> None:
         settings = self.settings
+        # Taken before the file is read: a change made meanwhile is then seen by the watch.
+        seen = digest(settings.routing_file)
         routing = choose_routing(settings)
         if routing.is_example:
             log.warning(
@@ -158,10 +151,18 @@ class App:
             )
         store = await self._open_database()
         directory = directory_from(routing.config)
+        router = LiveRouter(build_router(routing.config))
+        self.routing = RoutingReloader(
+            path=settings.routing_file,
+            directory=directory,
+            router=router,
+            seen=None if routing.is_example else seen,
+            loaded_from=routing.path,
+        )
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=build_router(routing.config),
+            router=router,
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
@@ -178,6 +179,7 @@ class App:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         await self._worker.__aenter__()
+        await self.routing.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
@@ -213,6 +215,7 @@ class App:
             stuck_after=settings.stuck_after_seconds,
             schema=lambda: migrate.current_revision(store.engine),
             intake=self._intake_state,
+            routing=lambda: self.routing.status().as_json() if self.routing is not None else None,
         )
         web_app = build_web_app(
             health=health,
@@ -258,6 +261,8 @@ class App:
 
     async def _stop(self) -> None:
         gc.unfreeze()
+        if self.routing is not None:
+            await self.routing.__aexit__(None, None, None)
         for task in self._intakes:
             task.cancel()
         for task in self._intakes:

@@ -16,7 +16,7 @@ from bot.database_errors import database_problem
 from bot.storage import migrate
 from bot.storage.store import Store
 from config.routing_file import RoutingFileError
-from config.settings import Settings, SettingsError, load_settings
+from config.settings import Settings, SettingsError, load_settings, settings_help
 
 log = logging.getLogger("civic_bridge")
 
@@ -52,14 +52,17 @@ async def _run(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with App(settings=settings):
+    app = App(settings=settings)
+    # Set before the start: a SIGHUP while starting must not end the process (the default action).
+    loop.add_signal_handler(signal.SIGHUP, app.reload_routing)
+    async with app:
         await stop.wait()
         log.info("stopping: finishing in-flight deliveries")
     log.info("stopped cleanly")
 
 
 def cmd_run(_args: argparse.Namespace) -> int:
-    """Run the bridge until SIGINT/SIGTERM."""
+    """Run the bridge until SIGINT/SIGTERM; SIGHUP reloads the routing file."""
     settings = load_settings()
     configure_logging(settings.log_level)
     asyncio.run(_run(settings))
@@ -109,13 +112,29 @@ def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
     commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk}", required=True)
-    run = commands.add_parser("run", help="run the bridge (applies pending migrations first)")
+    run = commands.add_parser(
+        "run",
+        help="run the bridge (applies pending migrations first)",
+        description="Runs the bridge: every platform whose credentials are set, the delivery worker and the HTTP "
+        "server. Applies pending database migrations first. SIGHUP reloads the routing file.",
+        epilog=settings_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.set_defaults(func=cmd_run)
     routes_cli.register(commands, default_routing=_default_routing)
     db = commands.add_parser("db", help="database migrations and checks")
-    db.add_argument("db_command", choices=["upgrade", "check"])
-    db.set_defaults(func=cmd_db)
-    desk_cli.register(commands)
+    db_commands = db.add_subparsers(dest="db_command", metavar="{upgrade,check}", required=True)
+    db_commands.add_parser(
+        "upgrade",
+        help="apply pending migrations",
+        description="Applies every pending migration to BRIDGE_DATABASE_URL (`run` does this too).",
+    ).set_defaults(func=cmd_db)
+    db_commands.add_parser(
+        "check",
+        help="check the schema version and the database's integrity",
+        description="Exits 1 when the schema is behind this version or the database fails its integrity check.",
+    ).set_defaults(func=cmd_db)
+    desk_cli.register(commands, default_routing=_default_routing)
     return parser
 
 

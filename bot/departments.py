@@ -19,8 +19,8 @@ class Department:
 
 
 @dataclass(frozen=True, slots=True)
-class Directory:
-    """Every department, in the routing file's order, and the fallback."""
+class DepartmentTable:
+    """One routing file's departments, in the file's order, and the fallback: a value."""
 
     departments: tuple[Department, ...]
     fallback: DepartmentKey
@@ -29,6 +29,34 @@ class Directory:
         if self.fallback not in {d.key for d in self.departments}:
             msg = f"fallback department {self.fallback!r} is not among the departments"
             raise ValueError(msg)
+
+
+class Directory:
+    """Every department and the fallback, as the relay and every channel read them.
+
+    The one ``Directory`` the app builds is shared by the relay and the channels; a routing
+    reload ``swap``s in the new file's table with one assignment, so every reader sees either
+    the old departments or the new ones, never a mix.
+    """
+
+    __slots__ = ("_table",)
+
+    def __init__(self, *, departments: tuple[Department, ...], fallback: DepartmentKey) -> None:
+        self._table = DepartmentTable(departments, fallback)
+
+    @property
+    def departments(self) -> tuple[Department, ...]:
+        """Every department, in the routing file's order."""
+        return self._table.departments
+
+    @property
+    def fallback(self) -> DepartmentKey:
+        """The department that gets what no rule claims."""
+        return self._table.fallback
+
+    def swap(self, other: Directory) -> None:
+        """From now on, answer with ``other``'s departments (a reloaded routing file)."""
+        self._table = other._table
 
     def get(self, key: str) -> Department | None:
         """The department with this key, if there is one."""

@@ -1,8 +1,12 @@
-"""The web desk's users: a JSON file of usernames, scrypt password hashes and departments."""
+"""The web desk's users: a JSON file of usernames, display names, roles, scrypt password hashes and departments.
+
+Files written before names and roles existed still load: each user there is staff, named by their username.
+"""
 
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import json
@@ -28,17 +32,39 @@ class UsersFileError(Exception):
     """The users file cannot be read or written; the message names the file and the fix."""
 
 
+class DeskRole(enum.StrEnum):
+    """What a desk user may do: staff work their departments' cases; admins see every department and the reports."""
+
+    STAFF = "staff"
+    ADMIN = "admin"
+
+
 @dataclass(frozen=True, slots=True)
 class DeskUser:
-    """A person who may use the desk; ``departments`` None means every desk department."""
+    """A person who may use the desk; ``departments`` None means every desk department.
+
+    ``name`` is the display name (``desk add-user --name``); None for a user added without one.
+    """
 
     username: str
     password_hash: str
     departments: tuple[str, ...] | None = None
+    name: str | None = None
+    role: DeskRole = DeskRole.STAFF
+
+    @property
+    def display_name(self) -> str:
+        """The name to show people: the display name, else the username."""
+        return self.name or self.username
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether this user sees every department and the reports."""
+        return self.role is DeskRole.ADMIN
 
     def may_see(self, department: str) -> bool:
-        """Whether this user works for ``department``."""
-        return self.departments is None or department in self.departments
+        """Whether this user works for ``department`` (an admin sees every one)."""
+        return self.is_admin or self.departments is None or department in self.departments
 
 
 def hash_password(password: str) -> str:
@@ -103,12 +129,26 @@ class DeskUsers:
         ok = check_password(password, user.password_hash if user else _DUMMY_HASH)
         return user if ok and user is not None else None
 
-    def add(self, username: str, password: str, departments: tuple[str, ...] | None) -> bool:
-        """Add a user or replace their password and departments; True when the user is new."""
+    def add(
+        self,
+        username: str,
+        password: str,
+        departments: tuple[str, ...] | None,
+        *,
+        name: str | None = None,
+        role: DeskRole | None = None,
+    ) -> bool:
+        """Add a user or replace their password and departments; True when the user is new.
+
+        ``name`` and ``role`` left None keep what an existing user has (a new user: no name, staff).
+        """
         existing = self.all()
         users = [user for user in existing if user.username != username]
         is_new = len(users) == len(existing)
-        users.append(DeskUser(username, hash_password(password), departments))
+        before = next((user for user in existing if user.username == username), None)
+        name = name if name is not None else (before.name if before else None)
+        role = role if role is not None else (before.role if before else DeskRole.STAFF)
+        users.append(DeskUser(username, hash_password(password), departments, name=name, role=role))
         payload = {"users": [_json(user) for user in users]}
         temporary = self._path.with_name(self._path.name + ".tmp")
         try:
@@ -125,13 +165,22 @@ class DeskUsers:
 
 def _user(item: dict[str, Any]) -> DeskUser:
     departments = item.get("departments")
+    name = item.get("name")
     return DeskUser(
         username=str(item["username"]),
         password_hash=str(item["password"]),
         departments=tuple(str(d) for d in departments) if departments is not None else None,
+        name=str(name) if name else None,
+        role=DeskRole(item.get("role", DeskRole.STAFF)),
     )
 
 
 def _json(user: DeskUser) -> dict[str, Any]:
     departments = list(user.departments) if user.departments is not None else None
-    return {"username": user.username, "password": user.password_hash, "departments": departments}
+    return {
+        "username": user.username,
+        "name": user.name,
+        "role": str(user.role),
+        "password": user.password_hash,
+        "departments": departments,
+    }

@@ -30,9 +30,11 @@ class Health:
     outbox_depth: int
     outbox_oldest_pending_seconds: float | None
     outbox_failed: int
+    routing: Mapping[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The JSON body."""
+        routing = {"routing": dict(self.routing)} if self.routing is not None else {}
         return {
             "status": self.status,
             "database": self.database,
@@ -44,6 +46,7 @@ class Health:
                 "oldest_pending_seconds": self.outbox_oldest_pending_seconds,
                 "failed": self.outbox_failed,
             },
+            **routing,
         }
 
 
@@ -59,6 +62,7 @@ class HealthCheck:
         stuck_after: float,
         schema: Callable[[], Awaitable[str | None]],
         intake: Callable[[], Mapping[str, str]] = dict,
+        routing: Callable[[], Mapping[str, Any] | None] = lambda: None,
     ) -> None:
         self._store = store
         self._adapters = adapters
@@ -66,6 +70,7 @@ class HealthCheck:
         self._stuck_after = stuck_after
         self._schema = schema
         self._intake = intake
+        self._routing = routing
 
     async def check(self) -> Health:
         """Read the database and adapters once."""
@@ -92,6 +97,7 @@ class HealthCheck:
             outbox_depth=stats.depth,
             outbox_oldest_pending_seconds=round(oldest, 3) if oldest is not None else None,
             outbox_failed=stats.failed,
+            routing=self._routing(),
         )
 
 

@@ -116,3 +116,28 @@ def load_settings(**overrides: object) -> Settings:
             message = str(problem["msg"]).removeprefix("Value error, ")
             lines.append(f"{name}: {message}{shown}; fix it in the environment or .env")
         raise SettingsError("\n".join(lines)) from None
+
+
+def _shown_default(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str | int | float | Path):
+        return str(value)
+    try:
+        empty = value == type(value)()
+    except TypeError:
+        empty = False
+    return "unset" if empty else str(value)
+
+
+def settings_help() -> str:
+    """Every setting as ``BRIDGE_NAME  default``, read from ``Settings`` itself (for ``run --help``)."""
+    rows = []
+    for name, field in Settings.model_fields.items():
+        variable = f"BRIDGE_{name.upper()}"
+        default = _shown_default(field.get_default(call_default_factory=True))
+        secret = " (secret)" if name in SECRET_FIELDS else ""
+        rows.append(f"  {variable:<36} {default}{secret}")
+    return "settings (environment variables, also read from .env; README explains each):\n" + "\n".join(rows)

@@ -90,7 +90,6 @@ class SlackAdapter:
         self._max_file_bytes = max_file_bytes
         self._timeout = timeout
         self._clock = clock
-        self._channels = frozenset(d.home.chat for d in directory.departments if d.home.platform == SLACK)
         self._sink: InboundSink | None = None
         self._session: aiohttp.ClientSession | None = None
         self._client: AsyncWebClient | None = None
@@ -117,6 +116,10 @@ class SlackAdapter:
             session = self._socket.client.current_session
             return "up" if session is not None and not session.closed else "connecting"
         return "up"
+
+    def _department_channels(self) -> frozenset[str]:
+        """The channels departments answer in, read now: a routing reload may have added or moved one."""
+        return frozenset(d.home.chat for d in self._directory.departments if d.home.platform == SLACK)
 
     def mount(self, app: web.Application) -> None:
         """Add ``POST /slack/events`` (and its alias ``/slack/actions``) when a signing secret is set."""
@@ -250,7 +253,7 @@ class SlackAdapter:
 
     async def _on_message(self, ack: Callable[[], Any], event: Mapping[str, Any], context: Mapping[str, Any]) -> None:
         bot_user_id = self._bot_user_id or context.get("bot_user_id")
-        found = classify_message(event, channels=self._channels, bot_user_id=bot_user_id)
+        found = classify_message(event, channels=self._department_channels(), bot_user_id=bot_user_id)
         # Deduplicated on the message, not the envelope: Slack may send one message under two event ids.
         if isinstance(found, ThreadWords):
             await self._words(found.event_id, found)
@@ -260,7 +263,7 @@ class SlackAdapter:
         await ack()
 
     async def _on_action(self, ack: Callable[[], Any], body: Mapping[str, Any]) -> None:
-        press = classify_action(body, channels=self._channels)
+        press = classify_action(body, channels=self._department_channels())
         if isinstance(press, ButtonPress):
             name = await self._name(press.user, fallback=press.user_name)
             await self._accept(

@@ -9,7 +9,7 @@ import stat
 from pathlib import Path
 
 from bot import desk_cli
-from bot.desk_users import DeskUsers, check_password, hash_password
+from bot.desk_users import DeskRole, DeskUsers, check_password, hash_password
 
 
 def _parse(*argv: str) -> argparse.Namespace:
@@ -81,3 +81,87 @@ def test_adding_an_existing_user_replaces_the_password(tmp_path: Path) -> None:
     assert users.add("grace", "a brand new password", None) is False
     assert users.authenticate("grace", "correct horse battery") is None
     assert users.authenticate("grace", "a brand new password") is not None
+
+
+ROUTING = """\
+fallback: general
+departments:
+  - key: roads
+    name: Roads
+    desk: web
+    keywords: [pothole]
+  - key: general
+    name: Citizen Services
+    desk: web
+"""
+
+
+def _add(tmp_path: Path, *argv: str) -> tuple[int, str]:
+    """Run ``desk add-user`` against a routing file of roads and general; the exit code and stderr."""
+    routing = tmp_path / "routing.yaml"
+    routing.write_text(ROUTING, encoding="utf-8")
+    args = _parse(*argv, "--password-stdin", "--file", str(tmp_path / "desk-users.json"), "--routing", str(routing))
+    err = io.StringIO()
+    code = desk_cli.cmd_add_user(args, stdin=io.StringIO("correct horse battery\n"), stdout=io.StringIO(), stderr=err)
+    return code, err.getvalue()
+
+
+def test_add_user_refuses_a_department_the_routing_file_lacks(tmp_path: Path) -> None:
+    """A misspelt department key is refused with the closest match and every valid key; nothing is written."""
+    code, err = _add(tmp_path, "grace", "--departments", "roadz")
+    assert code == 2
+    assert "'roadz' (did you mean 'roads'?)" in err
+    assert "valid keys: roads, general" in err
+    assert not (tmp_path / "desk-users.json").exists()
+
+
+def test_add_user_stores_the_display_name(tmp_path: Path) -> None:
+    """``--name "Grace Hopper"`` is the name the desk can show for the user."""
+    code, _err = _add(tmp_path, "grace.hopper", "--name", "Grace Hopper", "--departments", "roads")
+    user = DeskUsers(path=tmp_path / "desk-users.json").get("grace.hopper")
+    assert code == 0
+    assert user is not None
+    assert user.display_name == "Grace Hopper"
+
+
+def test_admin_sees_every_department(tmp_path: Path) -> None:
+    """A user added with ``--admin`` is an admin and may see any department."""
+    code, _err = _add(tmp_path, "ada", "--admin")
+    user = DeskUsers(path=tmp_path / "desk-users.json").get("ada")
+    assert code == 0
+    assert user is not None
+    assert (user.role, user.may_see("housing")) == (DeskRole.ADMIN, True)
+
+
+def test_staff_see_only_their_departments(tmp_path: Path) -> None:
+    """A user added with ``--departments roads`` is staff and may not see another department."""
+    _add(tmp_path, "grace", "--departments", "roads")
+    user = DeskUsers(path=tmp_path / "desk-users.json").get("grace")
+    assert user is not None
+    assert (user.role, user.may_see("roads"), user.may_see("general")) == (DeskRole.STAFF, True, False)
+
+
+def test_admin_with_departments_is_refused(tmp_path: Path) -> None:
+    """``--admin --departments`` contradicts itself and is refused."""
+    code, err = _add(tmp_path, "ada", "--admin", "--departments", "roads")
+    assert code == 2
+    assert "admin sees every department" in err
+
+
+def test_new_password_keeps_the_name_and_role(tmp_path: Path) -> None:
+    """Running add-user again for a new password leaves the user's display name and admin role as they were."""
+    _add(tmp_path, "ada", "--admin", "--name", "Ada Lovelace")
+    _add(tmp_path, "ada")
+    user = DeskUsers(path=tmp_path / "desk-users.json").get("ada")
+    assert user is not None
+    assert (user.display_name, user.role) == ("Ada Lovelace", DeskRole.ADMIN)
+
+
+def test_users_file_from_before_names_and_roles_still_loads(tmp_path: Path) -> None:
+    """A users file written without names and roles loads: each user is staff, named by their username."""
+    users_file = tmp_path / "desk-users.json"
+    old = {"username": "grace", "password": hash_password("correct horse battery"), "departments": ["roads"]}
+    users_file.write_text(json.dumps({"users": [old]}), encoding="utf-8")
+    user = DeskUsers(path=users_file).authenticate("grace", "correct horse battery")
+    assert user is not None
+    assert (user.display_name, user.role, user.departments) == ("grace", DeskRole.STAFF, ("roads",))
