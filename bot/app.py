@@ -25,11 +25,13 @@ from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
+from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
+from bot.speech import Languages
 from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
@@ -80,10 +82,17 @@ def directory_from(config: RoutingConfig) -> Directory:
             name=d.name,
             home=Address(SLACK, d.slack_channel) if d.slack_channel else Address(DESK, d.key),
             sign_with_officer_name=d.sign_with_officer_name,
+            names=tuple(d.names.items()),
         )
         for d in config.departments
     )
     return Directory(departments=departments, fallback=DepartmentKey(config.fallback))
+
+
+def languages_from(config: RoutingConfig) -> Languages:
+    """What the office offers citizens: the shipped catalogs, its language, ``languages`` and ``timezone``."""
+    catalogs = Catalogs.load(office_language=config.office_language)
+    return Languages.of(catalogs, offered=config.languages, timezone=config.timezone)
 
 
 class SqliteLock:
@@ -158,6 +167,7 @@ class App:
             )
         store = await self._open_database()
         directory = directory_from(routing.config)
+        languages = languages_from(routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -166,8 +176,11 @@ class App:
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
+            languages=languages,
         )
-        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
+        self.channels = build_adapters(
+            settings, directory=directory, views=StoreViews(store=store), languages=languages
+        )
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(
