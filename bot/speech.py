@@ -22,6 +22,7 @@ from bot.language import (
     language_list,
     language_name,
     normalize_language,
+    parse_accept_language,
     parse_language_argument,
 )
 from bot.model import Case, Citizen
@@ -48,6 +49,10 @@ class Voice:
     def say(self, message: Msg, /, **fields: object) -> str:
         """``message`` in this language with ``fields`` filled in."""
         return self.texts.gettext(message, **fields)
+
+    def template(self, message: Msg) -> str:
+        """``message`` in this language with its ``{placeholders}`` left in (for the web chat's script to fill)."""
+        return self.texts.translations.gettext(message)
 
     def count(self, message: Plural, n: int, /, **fields: object) -> str:
         """The form of ``message`` for ``n``; ``{count}`` is ``n`` unless given."""
@@ -112,14 +117,27 @@ class Languages:
 
         ``locale`` is the platform's locale as the current event gives it; the citizen's stored one otherwise.
         """
-        return choose_language(
+        return self.choose_from(
             explicit=citizen.chosen_language if citizen else None,
             identified=case.language if case else None,
-            platform_locale=locale or (citizen.language if citizen else None),
+            locale=locale or (citizen.language if citizen else None),
+        )
+
+    def choose_from(self, *, explicit: str | None, identified: str | None, locale: str | None) -> LanguageChoice:
+        """``choose`` from the three facts themselves (the web chat reads them without a ``Citizen``)."""
+        return choose_language(
+            explicit=explicit,
+            identified=identified,
+            platform_locale=locale,
             office_language=self.office_language,
             offered=self.offered,
             shipped=self.catalogs.shipped,
         )
+
+    def best_locale(self, header: str | None) -> LanguageCode | None:
+        """The language an ``Accept-Language`` header asks for: the first the office offers, else the first listed."""
+        listed = parse_accept_language(header)
+        return next((code for code in listed if code in self.offered), listed[0] if listed else None)
 
     def parse(self, argument: str) -> LanguageCode | None:
         """The offered language a ``language`` command names, if any."""
