@@ -29,6 +29,23 @@ from bot.model import Case, Citizen
 from bot.texts import Msg, Plural
 
 
+def spoken_language(citizen: Citizen | None, case: Case | None) -> LanguageCode | None:
+    """The citizen's own language, as staff see it on the case: chosen, else identified, else their platform's.
+
+    Unlike ``Languages.choose`` this ignores what the office offers: a Polish citizen answered in English is Polish.
+    """
+    for value in (citizen.chosen_language if citizen else None, case.language if case else None):
+        code = normalize_language(value)
+        if code is not None:
+            return code
+    return normalize_language(citizen.language) if citizen else None
+
+
+def language_label(code: str | None) -> str:
+    """A language as staff read it on a case: ``Spanish (es)``; ``unknown`` when nothing is known."""
+    return f"{language_name(code, in_language='en')} ({code})" if code else "unknown"
+
+
 @dataclass(frozen=True, slots=True)
 class Voice:
     """The citizen texts in one language, with department names in it and dates in the office's time zone."""

@@ -30,7 +30,7 @@ from bot.model import (
     ThreadPost,
 )
 from bot.relay.effects import Effects
-from bot.speech import Languages, Voice
+from bot.speech import Languages, Voice, spoken_language
 from bot.storage.store import Tx
 
 BRIDGE = "bridge"
@@ -211,7 +211,7 @@ def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
         department_name=department.name,
         platform=citizen.platform,
         citizen_name=citizen.display_name,
-        language=citizen.language,
+        language=spoken_language(citizen, case),
         status=case.status,
         claimed_by=case.claimed_by,
     )

@@ -197,3 +197,10 @@ async def test_too_long_error_in_citizens_language(store: Store, clock: FakeCloc
         await bridge.settle()
         [reply] = bridge.telegram.texts(1)
     assert reply.startswith("Votre message est trop long")
+
+
+async def test_staff_see_the_citizens_language_on_the_thread_root(narrow: Bridge) -> None:
+    """The thread root's card names the citizen's own language, even one the office answers in English."""
+    await narrow.telegram.receive(user=1, text="Dziura w drodze", language="pl")
+    await narrow.settle()
+    assert narrow.slack.threads[0].posts[0].card.language == "pl"

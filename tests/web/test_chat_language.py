@@ -51,3 +51,20 @@ async def test_refusal_in_the_browsers_language(web_bridge: Web) -> None:
     response = await browser.say("   ")
     assert response.status == 400
     assert (await response.json())["error"] == "Escriba un mensaje antes de enviarlo."
+
+
+async def test_desk_shows_the_citizens_language_and_direction(web_bridge: Web) -> None:
+    """Staff see an Arabic citizen's language on the case, and their messages marked Arabic, right to left."""
+    citizen = await web_bridge.browser()
+    citizen.client.session.headers["Accept-Language"] = "ar"
+    await citizen.open_chat()
+    await citizen.say("توجد حفرة كبيرة في الطريق pothole")
+    await web_bridge.bridge.settle()
+    reference = (await citizen.history())["case"]["reference"]
+    staff = await web_bridge.browser()
+    listing = await staff.desk_page()
+    page = await staff.desk_page(f"/desk/case/{reference}")
+    assert "telegram" not in listing
+    assert " · web · ar</span>" in listing
+    assert "<dt>Language</dt><dd>Arabic (ar)</dd>" in page
+    assert '<li class="msg msg-citizen" lang="ar" dir="rtl">' in page
