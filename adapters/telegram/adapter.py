@@ -252,15 +252,15 @@ class TelegramAdapter:
         await self._app.initialize()
         bot = self._app.bot
         self._ready = True
-        try:
-            await self._register_commands(bot)
-        except TelegramError as error:  # the bot works without its command menu
-            log.warning("telegram: could not register the command menu: %s", error.message)
         if self._webhook_url:
             await bot.set_webhook(
                 self._webhook_url, secret_token=self._webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
             )
             log.info("telegram: webhook registered; updates arrive at %s", WEBHOOK_PATH)
+        try:  # after the webhook: one menu per offered language is eleven calls, and updates matter more
+            await self._register_commands(bot)
+        except TelegramError as error:  # the bot works without its command menu
+            log.warning("telegram: could not register the command menu: %s", error.message)
 
     async def _register_commands(self, bot: Bot) -> None:
         """The command menu in the office language, and in each offered language for accounts set to it."""
