@@ -4,26 +4,30 @@ from __future__ import annotations
 
 from bot.departments import Directory
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.speech import Languages
 from bot.views import ConversationViews
 from config.settings import Settings
 
 
-def build_adapters(settings: Settings, *, directory: Directory, views: ConversationViews) -> Channels:
-    """Every channel this configuration enables, by side."""
+def build_adapters(
+    settings: Settings, *, directory: Directory, views: ConversationViews, languages: Languages | None = None
+) -> Channels:
+    """Every channel this configuration enables, by side; citizen channels speak ``languages``."""
+    languages = languages or Languages.english()
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    chat, desk = web_channels(settings, directory=directory, views=views)
+    chat, desk = web_channels(settings, directory=directory, views=views, languages=languages)
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:
         from adapters.telegram import from_settings as telegram_adapter  # noqa: PLC0415  # imported only when enabled
 
-        citizen.append(telegram_adapter(settings, directory=directory))
+        citizen.append(telegram_adapter(settings, directory=directory, languages=languages))
     if settings.discord_token is not None:
         from adapters.discord import from_settings as discord_adapter  # noqa: PLC0415  # imported only when enabled
 
-        citizen.append(discord_adapter(settings, directory=directory))
+        citizen.append(discord_adapter(settings, directory=directory, languages=languages))
     if settings.slack_bot_token is not None:
         from adapters.slack import from_settings as slack_adapter  # noqa: PLC0415  # imported only when enabled
 

@@ -24,11 +24,13 @@ from adapters.factory import build_adapters
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.http import HealthCheck, build_web_app
+from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
+from bot.speech import Languages
 from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
@@ -69,6 +71,12 @@ def choose_routing(settings: Settings) -> RoutingChoice:
             raise StartupError(f"BRIDGE_ROUTING_FILE={path}: no such file. Point it at your routing YAML.")
         return RoutingChoice(EXAMPLE_ROUTING_PATH, load_routing(EXAMPLE_ROUTING_PATH), is_example=True)
     return RoutingChoice(path, load_routing(path), is_example=False)
+
+
+def languages_from(config: RoutingConfig) -> Languages:
+    """What the office offers citizens: the shipped catalogs, its language, ``languages`` and ``timezone``."""
+    catalogs = Catalogs.load(office_language=config.office_language)
+    return Languages.of(catalogs, offered=config.languages, timezone=config.timezone)
 
 
 class SqliteLock:
@@ -159,6 +167,7 @@ class App:
             seen=None if routing.is_example else seen,
             loaded_from=routing.path,
         )
+        languages = languages_from(routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -167,8 +176,11 @@ class App:
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
+            languages=languages,
         )
-        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
+        self.channels = build_adapters(
+            settings, directory=directory, views=StoreViews(store=store), languages=languages
+        )
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(

@@ -16,6 +16,12 @@ class Department:
     name: str
     home: Address
     sign_with_officer_name: bool = False
+    #: The department's name in other languages (the routing file's ``names``), as (language, name) pairs.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, language: str | None) -> str:
+        """The department's name as a citizen writing in ``language`` reads it; ``name`` when none is given."""
+        return dict(self.names).get(language or "", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +75,16 @@ class Directory:
         return department
 
     def find(self, words: str) -> Department | None:
-        """A department named by key or (case-insensitively) by name, as staff type it."""
+        """A department named by key or (case-insensitively) by name in any language, as people type it."""
         wanted = words.strip().casefold()
-        return next((d for d in self.departments if wanted in {d.key.casefold(), d.name.casefold()}), None)
+        return next(
+            (
+                d
+                for d in self.departments
+                if wanted in {d.key.casefold(), d.name.casefold(), *(name.casefold() for _, name in d.names)}
+            ),
+            None,
+        )
 
     def homes(self) -> Iterable[Address]:
         """Every channel or queue the bridge acts in."""

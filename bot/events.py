@@ -43,6 +43,7 @@ class CitizenCommandKind(enum.StrEnum):
     HELP = "help"
     STATUS = "status"
     NEW = "new"
+    LANGUAGE = "language"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,8 @@ class CitizenCommand:
     sender: Sender
     chat: Address
     command: CitizenCommandKind
+    #: What follows the command (``language es``: ``es``); empty when nothing does.
+    argument: str = ""
 
 
 @dataclass(frozen=True, slots=True)

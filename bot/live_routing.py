@@ -41,6 +41,7 @@ def directory_from(config: RoutingConfig) -> Directory:
             name=d.name,
             home=Address(SLACK, d.slack_channel) if d.slack_channel else Address(DESK, d.key),
             sign_with_officer_name=d.sign_with_officer_name,
+            names=tuple(d.names.items()),
         )
         for d in config.departments
     )

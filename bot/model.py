@@ -101,6 +101,10 @@ class Citizen:
     user_id: str
     display_name: str
     language: str | None
+    #: The language the citizen chose with the ``language`` command (or the web chat's selector).
+    chosen_language: str | None = None
+    #: The language they were last told, in it, that the office does not offer it (told once).
+    language_notice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +123,8 @@ class Case:
     claimed_by: str | None
     created_at: datetime
     updated_at: datetime
+    #: The language identified in the citizen's first message, when the router could tell.
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,10 @@ class RouteDecision(Protocol):
     def candidates(self) -> tuple[str, ...]:
         """The departments to offer when unsure, best first."""
 
+    @property
+    def language(self) -> str | None:
+        """The language identified in the text, else the locale the caller gave, else None."""
+
 
 class RoutingPolicy(Protocol):
     """Chooses a department for a citizen's first message (``routing.router.Router`` is the real one)."""

@@ -61,6 +61,8 @@ STATUS_CLOSED = Msg("closed")
 STATUS_WORDS: Mapping[str, Msg] = MappingProxyType(
     {"open": STATUS_OPEN, "pending": STATUS_PENDING, "closed": STATUS_CLOSED}
 )
+#: One case in the citizen's ``status`` list; ``{updated}`` is its last change, in their language and the office's zone.
+STATUS_LINE_UPDATED = Msg("{reference} · {department} · {status} · {updated}")
 STATUS_HEADER = Plural("You have {count} case:", "You have {count} cases:")
 HELP_LANGUAGE = Msg("To choose the language we write to you in, write: language followed by its name, e.g. {example}.")
 LANGUAGE_SET = Msg("From now on we will write to you in {language}.")

@@ -41,6 +41,8 @@ class ChatHistory:
     replies: tuple[SentReply, ...]
     last_case: Case | None
     display_name: str | None
+    #: The language the citizen chose (``language`` command or the chat's selector), if they did.
+    chosen_language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

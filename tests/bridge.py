@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
-from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel
+from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy
 from bot.relay import Limits, Relay
 from bot.retry import Delay
+from bot.speech import Languages
 from bot.storage.store import Clock, Store
 from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
 
@@ -62,6 +63,8 @@ async def build_bridge(
     directory: Directory = DIRECTORY,
     max_message_chars: int = 8000,
     backoff: Delay = lambda _attempts: 0.0,
+    router: RoutingPolicy | None = None,
+    languages: Languages | None = None,
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -75,8 +78,9 @@ async def build_bridge(
     relay = Relay(
         store=store,
         directory=directory,
-        router=KeywordRouter(KEYWORDS, "general"),
+        router=router or KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
+        languages=languages,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
     worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)

@@ -118,13 +118,14 @@ class FakeCitizenPlatform(_Recorder[CitizenReply]):
         files: Iterable[FileData] = (),
         edited: bool = False,
         name: str = "Ada Citizen",
+        language: str | None = "en",
     ) -> str:
-        """A citizen writes; returns the event id used."""
+        """A citizen writes (``language``: their platform's locale); returns the event id used."""
         event_id = event_id or next_id()
         await self._deliver(
             CitizenMessage(
                 event_id=event_id,
-                sender=self.sender(user, name),
+                sender=self.sender(user, name, language),
                 chat=self.chat(user),
                 text=text,
                 files=tuple(files),
@@ -134,9 +135,12 @@ class FakeCitizenPlatform(_Recorder[CitizenReply]):
         )
         return event_id
 
-    async def command(self, *, user: int | str, command: CitizenCommandKind) -> None:
-        """A citizen uses a command such as /start or /status."""
-        await self._deliver(CitizenCommand(next_id(), self.sender(user), self.chat(user), command))
+    async def command(
+        self, *, user: int | str, command: CitizenCommandKind, argument: str = "", language: str | None = "en"
+    ) -> None:
+        """A citizen uses a command such as /start, /status or /language es."""
+        sender = self.sender(user, language=language)
+        await self._deliver(CitizenCommand(next_id(), sender, self.chat(user), command, argument))
 
     async def choose(self, *, user: int | str, choice: str) -> None:
         """A citizen presses a menu button."""
@@ -253,20 +257,27 @@ class FakeDecision:
     confidence: float
     reason: str
     candidates: tuple[str, ...] = ()
+    language: str | None = None
 
 
 class KeywordRouter:
-    """A predictable router for relay tests: the first keyword found wins; ``both`` is unsure."""
+    """A predictable router for relay tests: the first keyword found wins; ``both`` is unsure.
 
-    def __init__(self, keywords: dict[str, str], fallback: str) -> None:
+    ``languages`` maps marker words to the language a text holding one is identified as; with none,
+    the language is the locale given, as the real router does with a text too short to tell.
+    """
+
+    def __init__(self, keywords: dict[str, str], fallback: str, *, languages: dict[str, str] | None = None) -> None:
         self._keywords = keywords
         self._fallback = fallback
+        self._languages = languages or {}
 
     def route(self, text: str, *, language: str | None = None) -> FakeDecision:
-        del language
+        words = text.lower().split()
+        identified = next((code for word, code in self._languages.items() if word in words), language)
         found = [dept for word, dept in self._keywords.items() if word in text.lower()]
         if len(set(found)) > 1:
-            return FakeDecision(None, 0.4, "several keywords", tuple(dict.fromkeys(found)))
+            return FakeDecision(None, 0.4, "several keywords", tuple(dict.fromkeys(found)), identified)
         if found:
-            return FakeDecision(found[0], 0.9, "keyword")
-        return FakeDecision(self._fallback, 0.1, "no keyword: fallback")
+            return FakeDecision(found[0], 0.9, "keyword", language=identified)
+        return FakeDecision(self._fallback, 0.1, "no keyword: fallback", language=identified)

@@ -12,10 +12,11 @@ with warnings.catch_warnings():
 
 from adapters.discord.adapter import DiscordAdapter, intents  # after the guarded import
 from bot.departments import Directory  # as above
+from bot.speech import Languages  # as above
 from config.settings import Settings  # as above
 
 
-def from_settings(settings: Settings, *, directory: Directory) -> DiscordAdapter:
+def from_settings(settings: Settings, *, directory: Directory, languages: Languages | None = None) -> DiscordAdapter:
     """The Discord adapter for these settings (``BRIDGE_DISCORD_TOKEN`` must be set)."""
     del directory  # the relay does the routing; Discord needs none here
     if settings.discord_token is None:
@@ -26,6 +27,7 @@ def from_settings(settings: Settings, *, directory: Directory) -> DiscordAdapter
         gateway_url=settings.discord_gateway_url,
         max_file_bytes=settings.max_file_bytes,
         helpdesk_channel=settings.discord_helpdesk_channel,
+        languages=languages,
     )
 
 

@@ -23,22 +23,23 @@ import discord.http
 import yarl
 
 from adapters.discord.render import (
-    FILE_TOO_LARGE,
-    HELPDESK_INVITATION,
     LABEL_LIMIT,
     MAX_BUTTONS,
     MAX_FILES,
     MENU_PREFIX,
     command_of,
+    language_argument_of,
     nonce,
     render,
     size_text,
     split,
 )
-from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
+from bot import texts
+from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.retry import Attempts, Backoff
+from bot.speech import Languages
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ class DiscordAdapter:
         helpdesk_channel: int | None = None,
         send_timeout: float = 60.0,
         accept_backoff: float = 1.0,
+        languages: Languages | None = None,
     ) -> None:
         self._token = token
         self._api_url = api_url.rstrip("/")
@@ -113,6 +115,9 @@ class DiscordAdapter:
         self._helpdesk = helpdesk_channel
         self._send_timeout = send_timeout
         self._accept_backoff = accept_backoff
+        # A DM carries no locale: what the adapter says itself is in the office language.
+        self._languages = languages or Languages.english()
+        self._voice = self._languages.voice(self._languages.office_language)
         self._client: discord.Client | None = None
         self._sink: InboundSink | None = None
         self._login_task: asyncio.Task[None] | None = None
@@ -283,10 +288,13 @@ class DiscordAdapter:
                 await self._tell_too_large(message, too_large)
                 return
             command = command_of(message.content) if not message.attachments else None
+            language = language_argument_of(message.content) if not message.attachments else None
             sender = _sender(message.author)
             address = Address(DISCORD, str(chat))
 
             async def build() -> InboundEvent:
+                if language is not None:
+                    return CitizenCommand(str(message.id), sender, address, CitizenCommandKind.LANGUAGE, language)
                 if command is not None:
                     return CitizenCommand(str(message.id), sender, address, command)
                 files = tuple([await _download(attachment) for attachment in message.attachments])
@@ -393,7 +401,7 @@ class DiscordAdapter:
         """Answer a public help-desk post with an invitation to write by DM; nothing is stored."""
         try:
             await message.channel.send(
-                HELPDESK_INVITATION,
+                self._voice.say(texts.HELPDESK_INVITATION),
                 reference=message.to_reference(fail_if_not_exists=False),
                 allowed_mentions=discord.AllowedMentions.none(),
                 nonce=nonce(f"helpdesk:{message.id}", 0),
@@ -402,8 +410,11 @@ class DiscordAdapter:
             log.warning("discord: could not answer help-desk message %s: %s", message.id, type(error).__name__)
 
     async def _tell_too_large(self, message: discord.Message, attachment: discord.Attachment) -> None:
-        text = FILE_TOO_LARGE.format(
-            name=attachment.filename, size=size_text(attachment.size), limit=size_text(self._max_file_bytes)
+        text = self._voice.say(
+            texts.FILE_TOO_LARGE,
+            name=attachment.filename,
+            size=size_text(attachment.size),
+            limit=size_text(self._max_file_bytes),
         )
         try:
             await message.channel.send(

@@ -26,16 +26,8 @@ COMMANDS = {
     "!help": CitizenCommandKind.HELP,
     "!status": CitizenCommandKind.STATUS,
     "!new": CitizenCommandKind.NEW,
+    "!language": CitizenCommandKind.LANGUAGE,
 }
-
-HELPDESK_INVITATION = (
-    "Hello! To keep your details private, please send me a direct message (click my name, then "
-    '"Message") and a member of staff will answer you there. Nothing you post in this channel is passed on.'
-)
-FILE_TOO_LARGE = (
-    "Sorry, the file {name} is too large ({size}; the limit is {limit}). Nothing from that message was passed on: "
-    "please send a smaller file, or the text on its own."
-)
 
 
 def escape(text: str) -> str:
@@ -82,6 +74,12 @@ def command_of(text: str) -> CitizenCommandKind | None:
     """The citizen command a DM text is (``!status``, ``!new``, ``!help``, ``!start``), if it is one."""
     words = text.strip().split(maxsplit=1)
     return COMMANDS.get(words[0].casefold()) if len(words) == 1 else None
+
+
+def language_argument_of(text: str) -> str | None:
+    """What follows ``!language`` (``!language es``: ``es``; alone: empty), or None when it is not that command."""
+    head, _, argument = text.strip().partition(" ")
+    return argument.strip() if head.casefold() == "!language" else None
 
 
 def size_text(size: int) -> str:

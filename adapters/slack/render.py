@@ -13,6 +13,7 @@ from typing import Any
 from bot.departments import Directory
 from bot.events import StaffActionKind
 from bot.model import CaseCard, CaseStatus
+from bot.speech import language_label
 
 #: Action ids of the root card's controls; the adapter's interactivity listener matches the prefix.
 ACTION_PREFIX = "case_"
@@ -192,7 +193,7 @@ def _button(label: str, action_id: str, value: str, *, style: str | None = None)
 
 def card_blocks(card: CaseCard, text: str, directory: Directory) -> list[dict[str, Any]]:
     """The thread root: the case card, the first message (escaped) and the controls."""
-    language = card.language or "unknown"
+    language = language_label(card.language)
     blocks: list[dict[str, Any]] = [
         {
             "type": "header",

@@ -7,12 +7,13 @@ import re
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.flood import FloodControl
 from bot.departments import Directory
+from bot.speech import Languages
 from config.settings import Settings, SettingsError
 
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-def from_settings(settings: Settings, *, directory: Directory) -> TelegramAdapter:
+def from_settings(settings: Settings, *, directory: Directory, languages: Languages | None = None) -> TelegramAdapter:
     """The adapter ``BRIDGE_TELEGRAM_*`` describe; raises ``SettingsError`` naming what to fix."""
     del directory  # Telegram needs no routing: it stays in the relay
     if settings.telegram_token is None:
@@ -34,6 +35,7 @@ def from_settings(settings: Settings, *, directory: Directory) -> TelegramAdapte
         webhook_url=settings.telegram_webhook_url or None,
         webhook_secret=secret,
         max_file_bytes=settings.max_file_bytes,
+        languages=languages,
     )
 
 

@@ -48,6 +48,7 @@ from bot.body_limits import limit_body, read_at_most, too_large
 from bot.model import TELEGRAM, CitizenReply, FileData, MenuOption, Outgoing, Platform, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.retry import Attempts, Backoff, Delay
+from bot.speech import Languages
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class TelegramAdapter:
         album_window: float = 1.0,
         poll_timeout: int = 30,
         retry_delay: Delay = default_retry_delay,
+        languages: Languages | None = None,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("a webhook needs a secret (BRIDGE_TELEGRAM_WEBHOOK_SECRET)")
@@ -146,6 +148,7 @@ class TelegramAdapter:
         self._album_window = album_window
         self._poll_timeout = poll_timeout
         self._retry_delay = retry_delay
+        self._languages = languages or Languages.english()
         self._intake: Intake | None = None
         self._connect_task: asyncio.Task[None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
@@ -181,7 +184,11 @@ class TelegramAdapter:
         # The HTTP client logs every request URL at INFO, and Bot API URLs contain the token.
         logging.getLogger("httpx").setLevel(logging.WARNING)
         self._intake = Intake(
-            bot=self._app.bot, sink=sink, max_file_bytes=self._max_file_bytes, album_window=self._album_window
+            bot=self._app.bot,
+            sink=sink,
+            max_file_bytes=self._max_file_bytes,
+            album_window=self._album_window,
+            languages=self._languages,
         )
         self._down = None
         self._connect_task = asyncio.create_task(self._run_connect(), name="telegram-connect")
@@ -245,15 +252,24 @@ class TelegramAdapter:
         await self._app.initialize()
         bot = self._app.bot
         self._ready = True
-        try:
-            await bot.set_my_commands([BotCommand(name, text) for name, text in COMMAND_DESCRIPTIONS])
-        except TelegramError as error:  # the bot works without its command menu
-            log.warning("telegram: could not register the command menu: %s", error.message)
         if self._webhook_url:
             await bot.set_webhook(
                 self._webhook_url, secret_token=self._webhook_secret, allowed_updates=list(ALLOWED_UPDATES)
             )
             log.info("telegram: webhook registered; updates arrive at %s", WEBHOOK_PATH)
+        try:  # after the webhook: one menu per offered language is eleven calls, and updates matter more
+            await self._register_commands(bot)
+        except TelegramError as error:  # the bot works without its command menu
+            log.warning("telegram: could not register the command menu: %s", error.message)
+
+    async def _register_commands(self, bot: Bot) -> None:
+        """The command menu in the office language, and in each offered language for accounts set to it."""
+        office = self._languages.voice(self._languages.office_language)
+        await bot.set_my_commands([BotCommand(name, office.say(text)) for name, text in COMMAND_DESCRIPTIONS])
+        for code in self._languages.offered:
+            voice = self._languages.voice(code)
+            commands = [BotCommand(name, voice.say(text)) for name, text in COMMAND_DESCRIPTIONS]
+            await bot.set_my_commands(commands, language_code=code)
 
     async def _poll(self) -> None:
         """Fetch, hand to the relay, and only then confirm (by asking from the next offset)."""

@@ -16,9 +16,13 @@ from dataclasses import dataclass, field
 from telegram import Audio, Bot, Document, Message, Update, User, Video, VideoNote, Voice
 from telegram.error import BadRequest, TelegramError
 
+from bot import texts
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import TELEGRAM, Address, FileData
 from bot.ports import InboundSink
+from bot.speech import Languages
+from bot.speech import Voice as Speaker
+from bot.texts import Msg
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +30,13 @@ log = logging.getLogger(__name__)
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
 COMMANDS: dict[str, CitizenCommandKind] = {kind.value: kind for kind in CitizenCommandKind}
-#: What ``setMyCommands`` registers, in menu order.
-COMMAND_DESCRIPTIONS: tuple[tuple[str, str], ...] = (
-    ("start", "About this service and your privacy"),
-    ("status", "Your cases and where they stand"),
-    ("new", "Close your case; your next message opens a new one"),
-    ("help", "How this chat works"),
-)
-
-GROUP_ONLY = (
-    "Hello! I only work in a private chat, so that what you tell a public office stays between you and them. "
-    "Please write to me directly{link}. I will not read or store messages in this group."
-)
-TOO_BIG = (
-    "Sorry, that file is too large to pass on (the limit is {limit}). Nothing from that message was sent. "
-    "Please send a smaller file, or describe it in text."
+#: What ``setMyCommands`` registers, in menu order (each description is translated per language).
+COMMAND_DESCRIPTIONS: tuple[tuple[str, Msg], ...] = (
+    ("start", texts.COMMAND_START),
+    ("status", texts.COMMAND_STATUS),
+    ("new", texts.COMMAND_NEW),
+    ("help", texts.COMMAND_HELP),
+    ("language", texts.COMMAND_LANGUAGE),
 )
 _ALBUM_PARTS_REMEMBERED = 4096
 
@@ -98,8 +94,11 @@ class Intake:
     which album parts were already relayed.
     """
 
-    def __init__(self, *, bot: Bot, sink: InboundSink, max_file_bytes: int, album_window: float) -> None:
+    def __init__(
+        self, *, bot: Bot, sink: InboundSink, max_file_bytes: int, album_window: float, languages: Languages
+    ) -> None:
         self._bot = bot
+        self._languages = languages
         self._sink = sink
         self._max_file_bytes = max_file_bytes
         self._album_window = album_window
@@ -119,14 +118,16 @@ class Intake:
         message = update.message or update.edited_message
         if message is None or message.from_user is None or message.from_user.is_bot:
             return None
+        voice = self._voice(message.from_user)
         if message.chat.type != "private":
-            await self._refuse_group(message.chat.id)
+            await self._refuse_group(message.chat.id, voice)
             return None
         sender = sender_of(message.from_user)
         chat = Address(TELEGRAM, str(message.chat.id))
         edited = update.edited_message is not None
         if not edited and (command := _command(message)) is not None:
-            await self._sink.accept(CitizenCommand(str(update.update_id), sender, chat, command))
+            kind, argument = command
+            await self._sink.accept(CitizenCommand(str(update.update_id), sender, chat, kind, argument))
             return None
         if edited:
             await self._edited(update, message, sender, chat)
@@ -136,7 +137,7 @@ class Intake:
         try:
             text, files = await self._content(message)
         except FileTooBigError:
-            await self._refuse_big(message.chat.id)
+            await self._refuse_big(message.chat.id, voice)
             return None
         event = CitizenMessage(str(update.update_id), sender, chat, text, files, source_id=str(message.message_id))
         await self._sink.accept(event)
@@ -226,7 +227,7 @@ class Intake:
                 texts.append(text)
                 files.extend(found)
         except FileTooBigError:
-            await self._refuse_big(first.chat.id)
+            await self._refuse_big(first.chat.id, self._voice(first.from_user))
         else:
             event = CitizenMessage(
                 str(parts[0].update_id),
@@ -276,31 +277,37 @@ class Intake:
 
     # --- answered here, not through the relay ----------------------------------------------------
 
-    async def _refuse_group(self, chat_id: int) -> None:
+    def _voice(self, user: User) -> Speaker:
+        """The language of a refusal sent here: the account's locale (the relay knows more, but is not asked)."""
+        return self._languages.voice(self._languages.choose(None, None, locale=user.language_code).language)
+
+    async def _refuse_group(self, chat_id: int, voice: Speaker) -> None:
         if chat_id in self._groups_told:
             return
         self._groups_told.add(chat_id)
         link = f" at https://t.me/{self._bot.username}" if self._bot.username else ""
         try:
-            await self._bot.send_message(chat_id, GROUP_ONLY.format(link=link))
+            await self._bot.send_message(chat_id, voice.say(texts.GROUP_ONLY, link=link))
         except TelegramError as error:
             log.warning("telegram: could not tell a group chat that the bot works in private only: %s", error)
 
-    async def _refuse_big(self, chat_id: int) -> None:
+    async def _refuse_big(self, chat_id: int, voice: Speaker) -> None:
         # Sent straight away rather than through the outbox: nothing was accepted, so
         # there is no case message to attach it to, and a lost refusal loses no content.
         try:
-            await self._bot.send_message(chat_id, TOO_BIG.format(limit=human_size(self._max_file_bytes)))
+            await self._bot.send_message(chat_id, voice.say(texts.FILE_TOO_BIG, limit=human_size(self._max_file_bytes)))
         except TelegramError as error:
             log.warning("telegram: could not tell a citizen their file was too big: %s", error)
 
 
-def _command(message: Message) -> CitizenCommandKind | None:
+def _command(message: Message) -> tuple[CitizenCommandKind, str] | None:
+    """The command a message gives (``/language es``: LANGUAGE and ``es``), if it is one."""
     text = (message.text or "").strip()
     if not text.startswith("/"):
         return None
-    name = text.split(maxsplit=1)[0][1:].split("@", 1)[0].lower()
-    return COMMANDS.get(name)
+    head, _, argument = text.partition(" ")
+    kind = COMMANDS.get(head.split(maxsplit=1)[0][1:].split("@", 1)[0].lower())
+    return None if kind is None else (kind, argument.strip())
 
 
 def _file_of(message: Message) -> _Wanted | None:

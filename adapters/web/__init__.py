@@ -12,6 +12,7 @@ from adapters.web.security import RateLimiter, is_loopback
 from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
+from bot.speech import Languages
 from bot.views import ConversationViews
 from config.settings import Settings
 
@@ -21,7 +22,9 @@ CHAT_MESSAGES_PER_MINUTE = 10
 LOGINS_PER_MINUTE = 5
 
 
-def from_settings(settings: Settings, *, directory: Directory, views: ConversationViews) -> tuple[WebChat, WebDesk]:
+def from_settings(
+    settings: Settings, *, directory: Directory, views: ConversationViews, languages: Languages | None = None
+) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
     chat = WebChat(
@@ -30,6 +33,7 @@ def from_settings(settings: Settings, *, directory: Directory, views: Conversati
         max_message_chars=settings.max_message_chars,
         limiter=RateLimiter(limit=CHAT_MESSAGES_PER_MINUTE, window=60.0),
         static=static,
+        languages=languages,
     )
     desk = WebDesk(
         views=views,

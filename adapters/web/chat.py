@@ -26,6 +26,7 @@ from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
+from bot.speech import Languages, Voice
 from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,41 @@ MAX_NAME_CHARS = 100
 COOKIE_MAX_AGE = 180 * 24 * 3600
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+#: The chat page's own texts, by the key its script looks them up by (``data-t`` attributes and messages).
+PAGE_TEXTS: dict[str, texts.Msg] = {
+    "title": texts.WEB_TITLE,
+    "heading": texts.WEB_HEADING,
+    "skip": texts.WEB_SKIP,
+    "idle": texts.WEB_IDLE,
+    "noscript": texts.WEB_NOSCRIPT,
+    "privacy_summary": texts.WEB_PRIVACY_SUMMARY,
+    "conversation": texts.WEB_CONVERSATION,
+    "name": texts.WEB_NAME,
+    "optional": texts.WEB_OPTIONAL,
+    "message": texts.WEB_MESSAGE,
+    "hint": texts.WEB_HINT,
+    "send": texts.WEB_SEND,
+    "new_case": texts.WEB_NEW_CASE,
+    "language": texts.WEB_LANGUAGE,
+    "you": texts.WEB_YOU,
+    "staff": texts.WEB_STAFF,
+    "service": texts.WEB_SERVICE,
+    "menu_label": texts.WEB_MENU_LABEL,
+    "attachments": texts.WEB_ATTACHMENTS,
+    "case": texts.WEB_CASE,
+    "load_failed": texts.WEB_LOAD_FAILED,
+    "send_failed": texts.WEB_SEND_FAILED,
+    "connection_lost": texts.WEB_CONNECTION_LOST,
+    "choice_failed": texts.WEB_CHOICE_FAILED,
+    "try_again": texts.WEB_TRY_AGAIN,
+    "empty": texts.WEB_EMPTY,
+    "too_long": texts.TOO_LONG,
+    "status_open": texts.STATUS_OPEN,
+    "status_pending": texts.STATUS_PENDING,
+    "status_closed": texts.STATUS_CLOSED,
+}
+#: A typed ``language`` command: the word alone, or with one more (``language es``, ``language español``).
+_LANGUAGE_COMMAND = re.compile(r"^\s*language(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -66,6 +101,7 @@ class WebChat(WebChannel):
         limiter: RateLimiter,
         static: StaticFiles,
         hub: Hub | None = None,
+        languages: Languages | None = None,
     ) -> None:
         super().__init__(hub=hub)
         self._views = views
@@ -73,6 +109,7 @@ class WebChat(WebChannel):
         self._max_chars = max_message_chars
         self._limiter = limiter
         self._static = static
+        self._languages = languages or Languages.english()
 
     @property
     def platform(self) -> Platform:
@@ -96,6 +133,7 @@ class WebChat(WebChannel):
         app.router.add_post("/chat/send", self._session_post(self._send_message))
         app.router.add_post("/chat/choose", self._session_post(self._choose))
         app.router.add_post("/chat/new", self._session_post(self._new_case))
+        app.router.add_post("/chat/language", self._session_post(self._choose_language))
 
     # --- pages ------------------------------------------------------------------------
 
@@ -121,19 +159,32 @@ class WebChat(WebChannel):
             return _refuse(401, "Your chat session has ended. Reload the page to start again.")
         session = session_of(token)
         state = await chat_state(self._views, session)
+        choice = self._languages.choose_from(
+            explicit=state.chosen_language,
+            identified=state.case.language if state.case else None,
+            locale=self._locale(request),
+        )
+        voice = self._languages.voice(choice.language)
         case = None
         if state.case is not None:
             department = self._directory.get(state.case.department) if state.case.department else None
             case = {
                 "reference": state.case.reference,
                 "status": state.case.status.value,
-                "department": department.name if department else None,
+                "department": voice.department(department) if department else None,
             }
         return _json(
             {
                 "csrf": _csrf(token),
-                "intro": texts.GREETING,
-                "privacy": texts.PRIVACY,
+                "language": voice.language,
+                "dir": voice.direction,
+                "texts": {key: voice.template(message) for key, message in PAGE_TEXTS.items()},
+                "languages": [
+                    {"code": code, "name": self._languages.voice(code).language_name(code)}
+                    for code in self._languages.offered
+                ],
+                "intro": voice.say(texts.GREETING),
+                "privacy": voice.say(texts.PRIVACY),
                 "name": state.display_name if state.display_name not in {None, DEFAULT_NAME} else "",
                 "max_chars": self._max_chars,
                 "items": [item.to_json() for item in state.items],
@@ -187,11 +238,14 @@ class WebChat(WebChannel):
     async def _send_message(self, request: web.Request, session: str, data: dict[str, Any]) -> web.Response:
         text = data.get("text")
         if not isinstance(text, str) or not text.strip():
-            return _refuse(400, "Please write a message before sending.")
+            return _refuse(400, self._voice(request).say(texts.WEB_EMPTY))
         if len(text.strip()) > self._max_chars:
-            message = texts.TOO_LONG.format(length=len(text.strip()), limit=self._max_chars)
+            message = self._voice(request).say(texts.TOO_LONG, length=len(text.strip()), limit=self._max_chars)
             return _refuse(413, message)
         event_id = str(data["event_id"])
+        if (command := _LANGUAGE_COMMAND.match(text)) is not None:
+            await self._language_command(request, session, data, command.group(1) or "")
+            return _json({"id": citizen_item_id(event_id)})
         await self._accept(
             CitizenMessage(
                 event_id=_scoped(session, event_id),
@@ -206,7 +260,7 @@ class WebChat(WebChannel):
     async def _choose(self, request: web.Request, session: str, data: dict[str, Any]) -> web.Response:
         choice = data.get("choice")
         if not isinstance(choice, str) or not choice or len(choice) > MAX_NAME_CHARS:
-            return _refuse(400, "Please choose one of the offices offered.")
+            return _refuse(400, self._voice(request).say(texts.WEB_CHOOSE_OFFERED))
         event = MenuChoice(
             event_id=_scoped(session, str(data["event_id"])),
             sender=self._sender(request, session, data.get("name")),
@@ -226,14 +280,41 @@ class WebChat(WebChannel):
         await self._accept(event)
         return _json({"ok": True})
 
+    async def _choose_language(self, request: web.Request, session: str, data: dict[str, Any]) -> web.Response:
+        """The page's language selector: the same as typing ``language <code>``."""
+        language = data.get("language")
+        if not isinstance(language, str) or not language or len(language) > MAX_NAME_CHARS:
+            return _refuse(400, self._voice(request).say(texts.WEB_NOT_UNDERSTOOD))
+        await self._language_command(request, session, data, language)
+        return _json({"ok": True})
+
+    async def _language_command(self, request: web.Request, session: str, data: dict[str, Any], argument: str) -> None:
+        event = CitizenCommand(
+            event_id=_scoped(session, str(data["event_id"])),
+            sender=self._sender(request, session, data.get("name")),
+            chat=Address(WEB, session),
+            command=CitizenCommandKind.LANGUAGE,
+            argument=argument,
+        )
+        await self._accept(event)
+
+    def _locale(self, request: web.Request) -> str | None:
+        """The language the browser asks for (``Accept-Language``): the first the office offers, else the first."""
+        return self._languages.best_locale(request.headers.get("Accept-Language"))
+
+    def _voice(self, request: web.Request) -> Voice:
+        """The language of a refusal: the browser's (a refusal reads nothing stored)."""
+        return self._languages.voice(
+            self._languages.choose_from(explicit=None, identified=None, locale=self._locale(request)).language
+        )
+
     async def _accept(self, event: InboundEvent) -> None:
         assert self._sink is not None  # noqa: S101  # checked by the wrapper before the action runs
         await self._sink.accept(event)
 
     def _sender(self, request: web.Request, session: str, name: object) -> Sender:
         given = " ".join(name.split())[:MAX_NAME_CHARS] if isinstance(name, str) else ""
-        language = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].split("-")[0].strip()
-        return Sender(WEB, session, given or DEFAULT_NAME, language.lower() if _LANGUAGE.match(language) else None)
+        return Sender(WEB, session, given or DEFAULT_NAME, self._locale(request))
 
 
 def _token(request: web.Request) -> str | None:

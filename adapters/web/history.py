@@ -76,6 +76,7 @@ class ChatState:
     case: Case | None
     open_menu: str | None  # the id of the menu item the citizen can still answer
     display_name: str | None
+    chosen_language: str | None = None
 
 
 async def chat_state(views: ConversationViews, session: str) -> ChatState:
@@ -96,4 +97,4 @@ async def chat_state(views: ConversationViews, session: str) -> ChatState:
     if case is not None and case.status is CaseStatus.PENDING:
         menus = [i for i in items if i.kind == ReplyKind.MENU.value and i.reference == case.reference]
         open_menu = menus[-1].id if menus else None
-    return ChatState(items, case, open_menu, history.display_name)
+    return ChatState(items, case, open_menu, history.display_name, history.chosen_language)

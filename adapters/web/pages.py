@@ -8,8 +8,10 @@ from datetime import datetime
 from html import escape
 
 from bot.departments import Department
+from bot.language import text_direction
 from bot.model import CaseStatus, Direction, Message
 from bot.notes import without_note_mark
+from bot.speech import language_label, spoken_language
 from bot.views import CaseSummary, CaseView
 
 #: Notices a redirect may ask a page to show (only these: nothing from the URL is echoed).
@@ -108,7 +110,8 @@ def _case_table(caption: str, rows: Sequence[CaseSummary]) -> str:
         "<tr>"
         f'<th scope="row"><a href="/desk/case/{e(s.case.reference)}">{e(s.case.reference)}</a></th>'
         f"<td>{e(s.citizen.display_name if s.citizen else '?')}"
-        f'<span class="muted"> · {e(s.citizen.platform if s.citizen else "")}</span></td>'
+        f'<span class="muted"> · {e(s.citizen.platform if s.citizen else "")}'
+        f" · {e(spoken_language(s.citizen, s.case) or '?')}</span></td>"
         f'<td><span class="status status-{e(s.case.status.value)}{" awaiting" if s.awaiting_reply else ""}">'
         f"{e(status_text(s.case.status, awaiting=s.awaiting_reply))}</span></td>"
         f"<td>{e(s.case.claimed_by or '—')}</td>"
@@ -160,7 +163,8 @@ def case_list(
     return layout(frame, content)
 
 
-def _message_item(message: Message) -> str:
+def _message_item(message: Message, language: str | None = None) -> str:
+    """One message of the conversation; a citizen's carries their language and its direction (lang, dir)."""
     labels = {
         Direction.CITIZEN: ("citizen", message.author),
         Direction.STAFF: ("staff", message.author),
@@ -180,8 +184,11 @@ def _message_item(message: Message) -> str:
         )
     files = "".join(f"<li>{e(a.name)} ({a.size} bytes)</li>" for a in message.attachments)
     files = f'<ul class="files" aria-label="Attachments">{files}</ul>' if files else ""
+    spoken = ""
+    if message.direction is Direction.CITIZEN and language:
+        spoken = f' lang="{e(language)}" dir="{text_direction(language)}"'
     return (
-        f'<li class="msg msg-{css}"><p class="who">{e(who)} '
+        f'<li class="msg msg-{css}"{spoken}><p class="who">{e(who)} '
         f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
         f'<p class="text">{e(text)}</p>{files}</li>'
     )
@@ -201,6 +208,7 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
     """One case: its facts, the whole conversation, and the reply, note and action forms."""
     case = view.case
     citizen = view.citizen
+    language = spoken_language(citizen, case)
     facts = (
         '<dl id="case-facts" class="facts">'
         f"<dt>Department</dt><dd>{e(department.name)}</dd>"
@@ -209,10 +217,11 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
         f"<dt>Handled by</dt><dd>{e(case.claimed_by or 'nobody yet')}</dd>"
         f"<dt>Citizen</dt><dd>{e(citizen.display_name if citizen else '?')} "
         f'<span class="muted">({e(citizen.platform if citizen else "?")})</span></dd>'
+        f"<dt>Language</dt><dd>{e(language_label(language))}</dd>"
         f"<dt>Opened</dt><dd>{e(when(case.created_at))}</dd>"
         "</dl>"
     )
-    conversation = "".join(_message_item(m) for m in view.messages)
+    conversation = "".join(_message_item(m, language) for m in view.messages)
     parts = [
         '<p><a href="/desk">← All cases</a></p>',
         f"<h1>Case {e(case.reference)}</h1>",

@@ -24,6 +24,7 @@ from bot.relay.citizens import OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
+from bot.speech import Languages
 from bot.storage.store import Tx
 
 T = TypeVar("T")
@@ -59,11 +60,13 @@ class Relay:
         on_queued: Callable[[], None] = lambda: None,
         observer: RelayObserver | None = None,
         limits: Limits | None = None,
+        languages: Languages | None = None,
     ) -> None:
         self._store = store
         self._directory = directory
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
+        self._languages = languages or Languages.english()
         self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits())
         self._staff = StaffSide(directory=directory)
 
@@ -116,7 +119,8 @@ class Relay:
 
         async def attempt(tx: Tx) -> tuple[T, Effects]:
             effects = Effects()  # a retried attempt starts afresh: nothing is counted twice
-            return await body(Casework(tx, directory=self._directory, effects=effects)), effects
+            work = Casework(tx, directory=self._directory, effects=effects, languages=self._languages)
+            return await body(work), effects
 
         result, effects = await self._store.atomic(attempt)
         effects.fire(self._observer)

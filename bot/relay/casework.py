@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from bot import texts
 from bot.departments import Department, Directory
+from bot.language import normalize_language
 from bot.model import (
     Address,
     Attachment,
@@ -29,6 +30,7 @@ from bot.model import (
     ThreadPost,
 )
 from bot.relay.effects import Effects
+from bot.speech import Languages, Voice, spoken_language
 from bot.storage.store import Tx
 
 BRIDGE = "bridge"
@@ -47,10 +49,12 @@ def department_lane(case: Case) -> str:
 class Casework:
     """One transaction's work on cases; ``tx`` is there for the reads and writes each side does itself."""
 
-    def __init__(self, tx: Tx, *, directory: Directory, effects: Effects) -> None:
+    def __init__(self, tx: Tx, *, directory: Directory, effects: Effects, languages: Languages) -> None:
         self.tx = tx
         self.directory = directory
         self.effects = effects
+        self.languages = languages
+        self._noticed: set[tuple[int, str]] = set()
 
     # --- the case's citizen ------------------------------------------------------------------
 
@@ -59,6 +63,30 @@ class Casework:
         citizen = await self.tx.citizen_by_id(case.citizen_id)
         assert citizen is not None  # noqa: S101  # a case's citizen row is never deleted
         return citizen
+
+    async def voice(
+        self, citizen: Citizen | None, case: Case | None, *, chat: Address, locale: str | None = None
+    ) -> Voice:
+        """The voice to speak to this citizen in (``Languages.choose``).
+
+        When their language is not offered, they are told so once, in theirs (if shipped), before what follows;
+        the row remembers the language they were told about. Citizens with no row yet are told when it exists.
+        """
+        choice = self.languages.choose(citizen, case, locale=locale)
+        wanted = normalize_language(choice.wanted)
+        if choice.notice_in is not None and citizen is not None and wanted is not None:
+            told = (int(citizen.id), wanted)
+            if citizen.language_notice != wanted and told not in self._noticed:
+                self._noticed.add(told)
+                theirs = self.languages.voice(choice.notice_in)
+                office = theirs.language_name(choice.language)
+                await self.tell(chat, case, ReplyKind.SYSTEM, theirs.say(texts.LANGUAGE_NOT_OFFERED, language=office))
+                await self.tx.save_citizen_language(replace(citizen, language_notice=wanted))
+        return self.languages.voice(choice.language)
+
+    async def voice_of(self, case: Case) -> Voice:
+        """The voice to speak to a case's citizen in, from the stored citizen and case."""
+        return await self.voice(await self.citizen_of(case), case, chat=case.chat)
 
     async def tell(self, chat: Address, case: Case | None, kind: ReplyKind, text: str) -> None:
         """Queue a message from the bridge to a citizen chat."""
@@ -99,7 +127,8 @@ class Casework:
                 citizen=citizen,
                 message=message,
             )
-        ack = texts.ACK.format(reference=case.reference, department=department.name)
+        voice = await self.voice(citizen, case, chat=case.chat)
+        ack = voice.say(texts.ACK, reference=case.reference, department=voice.department(department))
         await self.tell(case.chat, case, ReplyKind.ACK, ack)
 
     async def open_root(
@@ -168,10 +197,10 @@ class Casework:
         await self.update_root(case)
         await self.system(case, line)
 
-    def department_name(self, case: Case) -> str:
+    def department_name(self, case: Case, voice: Voice) -> str:
         """The name of the case's department, as the citizen reads it."""
         department = self.directory.get(case.department) if case.department else None
-        return department.name if department else "(choosing a department)"
+        return voice.department(department) if department else voice.say(texts.STATUS_PENDING)
 
 
 def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
@@ -182,7 +211,7 @@ def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
         department_name=department.name,
         platform=citizen.platform,
         citizen_name=citizen.display_name,
-        language=citizen.language,
+        language=spoken_language(citizen, case),
         status=case.status,
         claimed_by=case.claimed_by,
     )

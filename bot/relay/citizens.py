@@ -7,7 +7,10 @@ from dataclasses import dataclass, replace
 from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, MenuChoice, Sender
+from bot.language import normalize_language
 from bot.model import (
+    DISCORD,
+    TELEGRAM,
     Address,
     Attachment,
     Case,
@@ -23,8 +26,11 @@ from bot.model import (
 )
 from bot.ports import RoutingPolicy
 from bot.relay.casework import Casework, citizen_lane
+from bot.speech import Voice
 
 OTHER = "other"
+#: How each platform spells a command, for the help text's example (the web chat takes it as typed).
+_COMMAND_PREFIX = {TELEGRAM: "/", DISCORD: "!"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +43,11 @@ class Limits:
 def _as_citizen(case: Case, sender: Sender) -> Citizen:
     """The case's citizen as the platform describes them in this event (no database read)."""
     return Citizen(case.citizen_id, sender.platform, sender.user_id, sender.display_name, sender.language)
+
+
+async def _voice(work: Casework, sender: Sender, chat: Address, case: Case | None) -> Voice:
+    """The voice for a citizen who may have no stored row yet (a command before their first case)."""
+    return await work.voice(await work.tx.find_citizen(sender), case, chat=chat, locale=sender.language)
 
 
 class CitizenSide:
@@ -67,11 +78,13 @@ class CitizenSide:
         case = await tx.touch_active_case(event.chat)
         text = event.text.strip()
         if len(text) > self._limits.max_message_chars:
-            reply = texts.TOO_LONG.format(length=len(text), limit=self._limits.max_message_chars)
+            voice = await _voice(work, event.sender, event.chat, case)
+            reply = voice.say(texts.TOO_LONG, length=len(text), limit=self._limits.max_message_chars)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
             return
         if not text and not attachments:
-            await work.tell(event.chat, case, ReplyKind.SYSTEM, texts.UNSUPPORTED)
+            voice = await _voice(work, event.sender, event.chat, case)
+            await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
@@ -86,7 +99,9 @@ class CitizenSide:
             if await self._menu_answer(work, event.sender, event.chat, case, text):
                 return
             await self._store(work, case, citizen, event, text=text, attachments=attachments)
-            await self._send_menu(work, case, event.chat, texts.MENU_AGAIN, await self._last_menu(work, case))
+            voice = await work.voice(citizen, case, chat=event.chat)
+            last = await self._last_menu(work, case)
+            await self._send_menu(work, case, event.chat, voice=voice, question=texts.MENU_AGAIN, candidates=last)
             return
         message = await self._store(work, case, citizen, event, text=text, attachments=attachments)
         await work.post(
@@ -100,17 +115,24 @@ class CitizenSide:
         previous = await work.tx.last_case(event.chat)
         decision = self._router.route(text, language=citizen.language)
         department = self._directory.get(decision.department) if decision.department else None
+        # The router falls back to the locale it was given when the text is too short to tell: that is not
+        # the text's language, and the locale is used below the identified language anyway.
+        identified = normalize_language(decision.language)
+        if identified == normalize_language(citizen.language):
+            identified = None
         case = await work.tx.create_case(
             citizen=citizen,
             chat=event.chat,
             department=department.key if department else None,
             status=CaseStatus.OPEN if department else CaseStatus.PENDING,
             previous=previous.id if previous else None,
+            language=identified,
         )
         message = await self._store(work, case, citizen, event, text=text, attachments=attachments)
         if department is None:
             candidates = tuple(c for c in decision.candidates if self._directory.get(c) is not None)
-            await self._send_menu(work, case, event.chat, texts.MENU, candidates)
+            voice = await work.voice(citizen, case, chat=event.chat)
+            await self._send_menu(work, case, event.chat, voice=voice, question=texts.MENU, candidates=candidates)
             return
         await work.start_thread(case, citizen=citizen, department=department, messages=[message], previous=previous)
 
@@ -140,12 +162,22 @@ class CitizenSide:
         return tuple(d.key for d in self._directory.departments if d.key != self._directory.fallback)
 
     async def _send_menu(
-        self, work: Casework, case: Case, chat: Address, text: str, candidates: tuple[str, ...]
+        self,
+        work: Casework,
+        case: Case,
+        chat: Address,
+        *,
+        voice: Voice,
+        question: texts.Msg,
+        candidates: tuple[str, ...],
     ) -> None:
         keys = [key for key in candidates or self._all_candidates() if key != self._directory.fallback]
-        options = (*(MenuOption(key, self._directory[key].name) for key in keys), MenuOption(OTHER, texts.OTHER))
+        options = (
+            *(MenuOption(key, voice.department(self._directory[key])) for key in keys),
+            MenuOption(OTHER, voice.say(texts.OTHER)),
+        )
         numbered = "\n".join(f"{number}. {option.label}" for number, option in enumerate(options, start=1))
-        body = CitizenReply(ReplyKind.MENU, f"{text}\n{numbered}", case.reference, options=options)
+        body = CitizenReply(ReplyKind.MENU, f"{voice.say(question)}\n{numbered}", case.reference, options=options)
         await work.tx.enqueue(case_id=case.id, side=Side.CITIZEN, lane=citizen_lane(chat), target=chat, body=body)
 
     async def _last_menu(self, work: Casework, case: Case) -> tuple[str, ...]:
@@ -163,7 +195,10 @@ class CitizenSide:
         chosen = None
         if words.isdigit() and 1 <= int(words) <= len(options):
             chosen = options[int(words) - 1]
-        elif words in {OTHER, texts.OTHER.casefold()}:
+        elif words in {
+            OTHER,
+            *(work.languages.voice(code).say(texts.OTHER).casefold() for code in work.languages.offered),
+        }:
             chosen = OTHER
         elif (named := self._directory.find(words)) is not None:
             chosen = named.key
@@ -176,7 +211,8 @@ class CitizenSide:
         tx = work.tx
         case = await tx.active_case(chat)
         if case is None or case.status is not CaseStatus.PENDING:
-            await work.tell(chat, case, ReplyKind.SYSTEM, texts.MENU_STALE)
+            voice = await _voice(work, sender, chat, case)
+            await work.tell(chat, case, ReplyKind.SYSTEM, voice.say(texts.MENU_STALE))
             return
         citizen = await tx.citizen(sender)
         department = self._directory.get(choice) or self._directory[self._directory.fallback]
@@ -189,23 +225,68 @@ class CitizenSide:
 
     async def _command(self, work: Casework, event: CitizenCommand) -> None:
         case = await work.tx.active_case(event.chat)
+        if event.command is CitizenCommandKind.LANGUAGE:
+            await self._language(work, event, case)
+            return
+        voice = await _voice(work, event.sender, event.chat, case)
         match event.command:
             case CitizenCommandKind.START:
-                await work.tell(event.chat, case, ReplyKind.SYSTEM, f"{texts.GREETING}\n\n{texts.PRIVACY}")
+                reply = f"{voice.say(texts.GREETING)}\n\n{voice.say(texts.PRIVACY)}"
+                await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
             case CitizenCommandKind.HELP:
-                await work.tell(event.chat, case, ReplyKind.SYSTEM, texts.HELP)
+                await work.tell(event.chat, case, ReplyKind.SYSTEM, self._help(work, voice, event.sender))
             case CitizenCommandKind.STATUS:
-                lines = [
-                    texts.STATUS_LINE.format(
-                        reference=c.reference, department=work.department_name(c), status=c.status.value
-                    )
-                    for c in await work.tx.cases_of_chat(event.chat)
-                ]
-                await work.tell(event.chat, case, ReplyKind.SYSTEM, "\n".join(lines) or texts.NO_CASES)
+                await work.tell(event.chat, case, ReplyKind.SYSTEM, await self._status(work, voice, event.chat))
             case CitizenCommandKind.NEW:
                 if case is None:
-                    await work.tell(event.chat, None, ReplyKind.SYSTEM, texts.NEW_NONE)
+                    await work.tell(event.chat, None, ReplyKind.SYSTEM, voice.say(texts.NEW_NONE))
                     return
                 await work.close(case, texts.CLOSED_BY_CITIZEN)
-                reply = texts.NEW_CASE.format(reference=case.reference)
+                reply = voice.say(texts.NEW_CASE, reference=case.reference)
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
+
+    def _help(self, work: Casework, voice: Voice, sender: Sender) -> str:
+        """The commands, and how to choose a language (with an offered language other than theirs as the example)."""
+        other = next((code for code in work.languages.offered if code != voice.language), voice.language)
+        example = f"{_COMMAND_PREFIX.get(sender.platform, '')}language {other}"
+        return f"{voice.say(texts.HELP)}\n{voice.say(texts.HELP_LANGUAGE, example=example)}"
+
+    async def _status(self, work: Casework, voice: Voice, chat: Address) -> str:
+        """The citizen's cases, newest first, each with its last change in their language and the office's zone."""
+        cases = await work.tx.cases_of_chat(chat)
+        if not cases:
+            return voice.say(texts.NO_CASES)
+        lines = [
+            voice.say(
+                texts.STATUS_LINE_UPDATED,
+                reference=c.reference,
+                department=work.department_name(c, voice),
+                status=voice.say(texts.STATUS_WORDS[c.status.value]),
+                updated=voice.when(c.updated_at),
+            )
+            for c in cases
+        ]
+        return "\n".join([voice.count(texts.STATUS_HEADER, len(cases)), *lines])
+
+    async def _language(self, work: Casework, event: CitizenCommand, case: Case | None) -> None:
+        """``language``: list the offered languages; ``language es``: choose one, confirmed in it."""
+        argument = event.argument.strip()
+        if not argument:
+            voice = await _voice(work, event.sender, event.chat, case)
+            reply = voice.say(
+                texts.LANGUAGE_CURRENT, language=voice.language_name(voice.language), languages=work.languages.listed()
+            )
+            await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
+            return
+        chosen = work.languages.parse(argument)
+        if chosen is None:
+            voice = await _voice(work, event.sender, event.chat, case)
+            reply = voice.say(texts.LANGUAGE_UNKNOWN, languages=work.languages.listed())
+            await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
+            return
+        citizen = await work.tx.citizen(event.sender)  # the choice is kept on their row, erased with it
+        await work.tx.save_citizen_language(replace(citizen, chosen_language=chosen))
+        voice = work.languages.voice(chosen)
+        await work.tell(
+            event.chat, case, ReplyKind.SYSTEM, voice.say(texts.LANGUAGE_SET, language=voice.language_name(chosen))
+        )

@@ -82,7 +82,8 @@ class StaffSide:
             await work.system(case, texts.ALREADY.format(status="closed"))
             return
         await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
-        reply = texts.CLOSED_CITIZEN.format(reference=case.reference, department=department.name)
+        voice = await work.voice_of(case)
+        reply = voice.say(texts.CLOSED_CITIZEN, reference=case.reference, department=voice.department(department))
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
 
     async def _reopen(self, work: Casework, case: Case, department: Department, actor: str) -> None:
@@ -96,16 +97,19 @@ class StaffSide:
         case = await work.tx.save_case(replace(case, status=CaseStatus.OPEN))
         await work.update_root(case)
         await work.system(case, texts.REOPENED_STAFF.format(actor=actor))
-        reply = texts.REOPENED_CITIZEN.format(reference=case.reference, department=department.name)
+        voice = await work.voice_of(case)
+        reply = voice.say(texts.REOPENED_CITIZEN, reference=case.reference, department=voice.department(department))
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
 
     async def _claim(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         case = await work.tx.save_case(replace(case, claimed_by=actor))
         await work.update_root(case)
         await work.system(case, texts.CLAIMED_STAFF.format(actor=actor))
-        reply = texts.CLAIMED_CITIZEN.format(
+        voice = await work.voice_of(case)
+        reply = voice.say(
+            texts.CLAIMED_CITIZEN,
             officer=actor.split(maxsplit=1)[0] if actor else "An officer",
-            department=department.name,
+            department=voice.department(department),
             reference=case.reference,
         )
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
@@ -130,7 +134,8 @@ class StaffSide:
         transcript = "\n".join(f"{m.author}: {m.text}" for m in history)
         root_text = f"{texts.TRANSFERRED_IN.format(department=current.name)}\n{transcript}"
         await work.open_root(case, citizen=citizen, department=target, text=root_text)
-        reply = texts.TRANSFERRED_CITIZEN.format(reference=case.reference, department=target.name)
+        voice = await work.voice(citizen, case, chat=case.chat)
+        reply = voice.say(texts.TRANSFERRED_CITIZEN, reference=case.reference, department=voice.department(target))
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
 
     async def _edit(self, work: Casework, event: StaffEdit) -> None:

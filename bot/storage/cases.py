@@ -44,6 +44,7 @@ def case_from_row(row: Row[Any]) -> Case:
         claimed_by=row.claimed_by,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        language=row.language,
     )
 
 
@@ -146,6 +147,7 @@ class CaseQueries(Queries):
         department: DepartmentKey | None,
         status: CaseStatus,
         previous: CaseId | None,
+        language: str | None = None,
     ) -> Case:
         """Open a new case; a racing twin makes this raise IntegrityError (``atomic`` retries)."""
         reference = new_reference()
@@ -160,6 +162,7 @@ class CaseQueries(Queries):
                 previous_case_id=previous,
                 created_at=self.now,
                 updated_at=self.now,
+                language=language,
             )
         )
         case_id = CaseId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
@@ -176,6 +179,7 @@ class CaseQueries(Queries):
             claimed_by=None,
             created_at=self.now,
             updated_at=self.now,
+            language=language,
         )
 
     async def save_case(self, case: Case) -> Case:

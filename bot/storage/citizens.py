@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Row, insert, select, update
@@ -20,6 +21,8 @@ def citizen_from_row(row: Row[Any], *, prefix: str = "") -> Citizen:
         getattr(row, prefix + "user_id"),
         getattr(row, prefix + "display_name"),
         getattr(row, prefix + "language"),
+        getattr(row, prefix + "chosen_language"),
+        getattr(row, prefix + "language_notice"),
     )
 
 
@@ -58,8 +61,25 @@ class CitizenQueries(Queries):
                 .where(citizens.c.id == citizen.id)
                 .values(display_name=sender.display_name, language=language)
             )
-            citizen = Citizen(citizen.id, citizen.platform, citizen.user_id, sender.display_name, language)
+            citizen = replace(citizen, display_name=sender.display_name, language=language)
         return citizen
+
+    async def find_citizen(self, sender: Sender) -> Citizen | None:
+        """The stored citizen for ``sender``, if they have written before (nothing is stored here)."""
+        row = (
+            await self._c.execute(
+                select(citizens).where(citizens.c.platform == sender.platform, citizens.c.user_id == sender.user_id)
+            )
+        ).first()
+        return None if row is None else citizen_from_row(row)
+
+    async def save_citizen_language(self, citizen: Citizen) -> None:
+        """Store the citizen's chosen language and the not-offered notice they were given."""
+        await self._c.execute(
+            update(citizens)
+            .where(citizens.c.id == citizen.id)
+            .values(chosen_language=citizen.chosen_language, language_notice=citizen.language_notice)
+        )
 
     async def citizen_by_id(self, citizen_id: CitizenId) -> Citizen | None:
         """The citizen with this id."""

@@ -184,3 +184,10 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# The citizen's language (#14): their explicit choice and the unoffered language they were told about
+# live on the citizen row (personal data, erased with it); the language identified in a case's first
+# message lives on the case row.
+citizens.append_column(Column("chosen_language", String(16)))
+citizens.append_column(Column("language_notice", String(16)))
+cases.append_column(Column("language", String(16)))

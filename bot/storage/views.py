@@ -68,6 +68,13 @@ class ViewQueries(Queries):
                 replies.append(SentReply(DeliveryId(row.id), body, row.created_at))
         return replies
 
+    async def chosen_language(self, chat: Address) -> str | None:
+        """The language the citizen writing from ``chat`` chose, if they did."""
+        query = select(citizens.c.chosen_language).where(
+            citizens.c.platform == chat.platform, citizens.c.user_id == chat.chat
+        )
+        return (await self._c.execute(query)).scalar_one_or_none()
+
     async def display_name(self, chat: Address) -> str | None:
         """The name the citizen writing from ``chat`` gave, if they are stored."""
         query = select(citizens.c.display_name).where(
@@ -109,6 +116,7 @@ class StoreViews(ConversationViews):
                 replies=tuple(await tx.replies_to_chat(chat, limit=limit)),
                 last_case=await tx.last_case(chat),
                 display_name=await tx.display_name(chat),
+                chosen_language=await tx.chosen_language(chat),
             )
 
         return await self._store.read(read)

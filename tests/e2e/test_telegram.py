@@ -242,10 +242,17 @@ async def test_new_command_closes_the_open_case(sqlite_store: Store, telegram: T
 
 
 async def test_commands_are_registered_on_start(sqlite_store: Store, telegram: TelegramEmulator) -> None:
-    """Starting the adapter registers /start, /status, /new and /help with setMyCommands."""
+    """Starting the adapter registers /start, /status, /new, /help and /language with setMyCommands."""
     async with running(sqlite_store, telegram):
-        [call] = telegram.calls_to("setMyCommands")
-        assert [command["command"] for command in call.json("commands")] == ["start", "status", "new", "help"]
+        call = telegram.calls_to("setMyCommands")[0]  # the default menu; one per offered language follows
+        assert "language_code" not in call.params
+        assert [command["command"] for command in call.json("commands")] == [
+            "start",
+            "status",
+            "new",
+            "help",
+            "language",
+        ]
 
 
 async def test_menu_choice_by_inline_button_routes_the_case(sqlite_store: Store, telegram: TelegramEmulator) -> None:

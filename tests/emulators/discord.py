@@ -248,8 +248,8 @@ class DiscordEmulator:
         await self.dispatch("MESSAGE_UPDATE", data)
         return data
 
-    async def press(self, message: SentMessage, custom_id: str, *, user_id: int) -> str:
-        """The user presses a button of a bot message in their DM; returns the interaction id."""
+    async def press(self, message: SentMessage, custom_id: str, *, user_id: int, locale: str = "en-GB") -> str:
+        """The user (their Discord set to ``locale``) presses a button of a bot message in their DM."""
         user = self.user(user_id)
         interaction_id = str(next(self._ids))
         await self.dispatch(
@@ -264,7 +264,7 @@ class DiscordEmulator:
                 "channel_id": message.channel_id,
                 "channel": {"id": message.channel_id, "type": 1, "recipients": [user]},
                 "user": user,
-                "locale": "en-GB",
+                "locale": locale,
                 "message": message.data,
                 "app_permissions": "0",
                 "entitlements": [],

@@ -112,12 +112,26 @@ class TelegramEmulator:
         self._files[file_id] = (f"{folder}/file_{number}.{suffix}", data)
         return {"file_id": file_id, "file_unique_id": f"U{number}", "file_size": len(data)}
 
-    def user(self, user: int, *, first_name: str = "Ada", last_name: str = "Citizen") -> dict[str, Any]:
-        """A citizen's account."""
-        return {"id": user, "is_bot": False, "first_name": first_name, "last_name": last_name, "language_code": "en"}
+    def user(
+        self, user: int, *, first_name: str = "Ada", last_name: str = "Citizen", language_code: str = "en"
+    ) -> dict[str, Any]:
+        """A citizen's account (``language_code``: the language their Telegram app is set to)."""
+        return {
+            "id": user,
+            "is_bot": False,
+            "first_name": first_name,
+            "last_name": last_name,
+            "language_code": language_code,
+        }
 
     def message(
-        self, *, user: int = 111, chat: int | None = None, chat_type: str = "private", **content: Any
+        self,
+        *,
+        user: int = 111,
+        chat: int | None = None,
+        chat_type: str = "private",
+        language_code: str = "en",
+        **content: Any,
     ) -> dict[str, Any]:
         """A message as Telegram describes it; ``content`` holds text, photo, document and so on."""
         chat_id = chat if chat is not None else user
@@ -127,7 +141,7 @@ class TelegramEmulator:
             "message_id": next(self._message_ids),
             "date": int(time.time()),
             "chat": chat_object,
-            "from": self.user(user),
+            "from": self.user(user, language_code=language_code),
             **content,
         }
 
@@ -147,12 +161,14 @@ class TelegramEmulator:
         self.push(update)
         return update
 
-    def push_callback(self, *, user: int = 111, data: str, message_id: int = 1) -> dict[str, Any]:
+    def push_callback(
+        self, *, user: int = 111, data: str, message_id: int = 1, language_code: str = "en"
+    ) -> dict[str, Any]:
         """A citizen presses an inline button under one of the bot's messages."""
         message = {"message_id": message_id, "date": int(time.time()), "chat": {"id": user, "type": "private"}}
         query = {
             "id": f"q{next(self._message_ids)}",
-            "from": self.user(user),
+            "from": self.user(user, language_code=language_code),
             "chat_instance": "ci1",
             "message": {**message, "from": BOT_USER, "text": "Which office?"},
             "data": data,

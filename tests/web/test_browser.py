@@ -135,3 +135,19 @@ async def test_chat_works_with_the_keyboard_alone(tmp_path: Path) -> None:
         reference = await _case_reference(citizen)
         await expect(citizen.locator("#case-status")).to_contain_text("Waste & Recycling")
         assert reference.startswith("CB-")
+
+
+async def test_arabic_citizen_page_reads_right_to_left(tmp_path: Path) -> None:
+    """A citizen whose browser asks for Arabic gets a right-to-left page in Arabic, acknowledgement included."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        citizen = await (await browser.new_context(locale="ar")).new_page()
+        await citizen.goto(f"{base}/")
+        await expect(citizen.locator("html")).to_have_attribute("lang", "ar")
+        assert await citizen.evaluate("getComputedStyle(document.documentElement).direction") == "rtl"
+        await citizen.get_by_role("textbox", name="رسالتك").fill("توجد حفرة كبيرة في الطريق أمام منزلي pothole")
+        await citizen.get_by_role("button", name="إرسال").click()
+        ack = citizen.locator(".msg-bridge").last
+        await expect(ack).to_contain_text("شكرًا")
+        await expect(ack).to_have_attribute("dir", "rtl")
+        assert await ack.evaluate("node => getComputedStyle(node).direction") == "rtl"

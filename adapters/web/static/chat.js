@@ -2,7 +2,22 @@
 "use strict";
 
 (function () {
-  var state = { csrf: "", seen: new Set(), openMenu: null, maxChars: 8000, caseStatus: null, source: null };
+  var state = {
+    csrf: "", seen: new Set(), openMenu: null, maxChars: 8000, caseStatus: null, source: null,
+    texts: {}, language: "en", dir: "ltr"
+  };
+  var ENGLISH = {
+    you: "You", staff: "Staff", service: "City contact service", menu_label: "Choose the office for your case",
+    attachments: "Attachments: {names}", "case": "Case {reference}", idle: "Write to us: we pass your message to the right office.",
+    status_open: "open", status_pending: "waiting for you to choose an office", status_closed: "closed",
+    load_failed: "The chat could not be loaded. Please reload the page.",
+    send_failed: "Your message could not be sent. Please try again.",
+    connection_lost: "Your message could not be sent: the connection was lost. Please try again.",
+    choice_failed: "Your choice could not be sent.", try_again: "Please try again.",
+    empty: "Please write a message before sending.",
+    too_long: "Your message is too long ({length} characters; the limit is {limit}). Please send it in shorter parts."
+  };
+  var languageSelect = document.getElementById("language");
   var list = document.getElementById("messages");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
@@ -28,20 +43,53 @@
     return node;
   }
 
+  // A page text in the citizen's language (the server sends them with the history), placeholders filled in.
+  function t(key, fields) {
+    var text = state.texts[key] || ENGLISH[key] || key;
+    Object.keys(fields || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(fields[name])); });
+    return text;
+  }
+
+  function applyLanguage(data) {
+    state.texts = data.texts || {};
+    state.language = data.language || "en";
+    state.dir = data.dir || "ltr";
+    document.documentElement.lang = state.language;
+    document.documentElement.dir = state.dir;
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t]"), function (node) {
+      var text = state.texts[node.dataset.t];
+      if (text) { node.textContent = text; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-t-placeholder]"), function (node) {
+      var text = state.texts[node.dataset.tPlaceholder];
+      if (text) { node.placeholder = text; }
+    });
+    if (data.languages && languageSelect.options.length !== data.languages.length) {
+      languageSelect.textContent = "";
+      data.languages.forEach(function (language) {
+        var option = el("option", null, language.name);
+        option.value = language.code;
+        option.lang = language.code;
+        languageSelect.appendChild(option);
+      });
+    }
+    languageSelect.value = state.language;
+  }
+
   function showNotice(text) {
     notice.textContent = text;
     notice.hidden = !text;
   }
 
   function who(item) {
-    if (item.who === "citizen") { return "You"; }
-    if (item.who === "staff") { return item.signature || "Staff"; }
-    return "City contact service";
+    if (item.who === "citizen") { return t("you"); }
+    if (item.who === "staff") { return item.signature || t("staff"); }
+    return t("service");
   }
 
   function timeOf(item) {
     var at = item.at ? new Date(item.at) : new Date();
-    var node = el("time", "when", at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+    var node = el("time", "when", at.toLocaleTimeString([state.language], { hour: "2-digit", minute: "2-digit" }));
     node.dateTime = at.toISOString();
     return node;
   }
@@ -49,7 +97,7 @@
   function renderMenu(item, li) {
     var group = el("div", "menu");
     group.setAttribute("role", "group");
-    group.setAttribute("aria-label", "Choose the office for your case");
+    group.setAttribute("aria-label", t("menu_label"));
     item.options.forEach(function (option) {
       var button = el("button", "secondary", option.label);
       button.type = "button";
@@ -65,12 +113,19 @@
     state.seen.add(item.id);
     var li = el("li", "msg msg-" + item.who);
     li.id = "item-" + item.id;
+    if (item.who === "bridge") {
+      // The bridge writes in the citizen's language; people write in theirs, so the browser reads their direction.
+      li.lang = state.language;
+      li.dir = state.dir;
+    }
     var head = el("p", "who", who(item) + " ");
     head.appendChild(timeOf(item));
     li.appendChild(head);
-    li.appendChild(el("p", "text", item.text));
+    var body = el("p", "text", item.text);
+    if (item.who !== "bridge") { body.dir = "auto"; }
+    li.appendChild(body);
     if (item.attachments && item.attachments.length) {
-      li.appendChild(el("p", "muted", "Attachments: " + item.attachments.join(", ")));
+      li.appendChild(el("p", "muted", t("attachments", { names: item.attachments.join(", ") })));
     }
     if (item.kind === "menu" && item.options && item.options.length) { renderMenu(item, li); }
     list.appendChild(li);
@@ -86,12 +141,11 @@
 
   function showCase(kase) {
     if (!kase) {
-      status.textContent = "Write to us: we pass your message to the right office.";
+      status.textContent = t("idle");
       newCase.hidden = true;
       return;
     }
-    var words = { open: "open", pending: "waiting for you to choose an office", closed: "closed" };
-    var text = "Case " + kase.reference + " · " + (words[kase.status] || kase.status);
+    var text = t("case", { reference: kase.reference }) + " · " + t("status_" + kase.status);
     if (kase.department) { text += " · " + kase.department; }
     status.textContent = text;
     newCase.hidden = kase.status === "closed";
@@ -116,10 +170,11 @@
   function refresh() {
     return api("/chat/history").then(function (result) {
       if (result.status !== 200) {
-        showNotice(result.data.error || "The chat could not be loaded. Please reload the page.");
+        showNotice(result.data.error || t("load_failed"));
         return;
       }
       var data = result.data;
+      applyLanguage(data);
       state.csrf = data.csrf;
       state.maxChars = data.max_chars;
       state.openMenu = data.open_menu;
@@ -167,12 +222,12 @@
         li.remove();
         state.seen.delete(item.id);
         if (!input.value) { input.value = text; }
-        showNotice(result.data.error || "Your message could not be sent. Please try again.");
+        showNotice(result.data.error || t("send_failed"));
         return null;
       })
       .catch(function () {
         li.classList.add("failed");
-        showNotice("Your message could not be sent: the connection was lost. Please try again.");
+        showNotice(t("connection_lost"));
       })
       .then(function () { sendButton.disabled = false; });
   }
@@ -180,7 +235,7 @@
   function choose(key, group) {
     Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = true; });
     post("/chat/choose", { event_id: uuid(), choice: key, name: nameInput.value }).then(function (result) {
-      if (result.status !== 200) { showNotice(result.data.error || "Your choice could not be sent."); }
+      if (result.status !== 200) { showNotice(result.data.error || t("choice_failed")); }
       return refresh();
     });
   }
@@ -189,12 +244,12 @@
     event.preventDefault();
     var text = input.value.trim();
     if (!text) {
-      showNotice("Please write a message before sending.");
+      showNotice(t("empty"));
       input.focus();
       return;
     }
     if (text.length > state.maxChars) {
-      showNotice("Your message is too long (" + text.length + " characters; the limit is " + state.maxChars + ").");
+      showNotice(t("too_long", { length: text.length, limit: state.maxChars }));
       return;
     }
     input.value = "";
@@ -211,9 +266,17 @@
 
   newCase.addEventListener("click", function () {
     post("/chat/new", { event_id: uuid(), name: nameInput.value }).then(function (result) {
-      if (result.status !== 200) { showNotice(result.data.error || "Please try again."); }
+      if (result.status !== 200) { showNotice(result.data.error || t("try_again")); }
       return refresh();
     });
+  });
+
+  languageSelect.addEventListener("change", function () {
+    post("/chat/language", { event_id: uuid(), language: languageSelect.value, name: nameInput.value })
+      .then(function (result) {
+        if (result.status !== 200) { showNotice(result.data.error || t("try_again")); }
+        return refresh();
+      });
   });
 
   document.querySelector(".skip").addEventListener("click", function (event) {
