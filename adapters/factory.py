@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from bot.departments import Directory
+from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.sessions import WebSessions
 from bot.views import ConversationViews
 from config.settings import Settings
 
 
-def build_adapters(settings: Settings, *, directory: Directory, views: ConversationViews) -> Channels:
-    """Every channel this configuration enables, by side."""
+def build_adapters(
+    settings: Settings, *, directory: Directory, views: ConversationViews, sessions: WebSessions, live: LiveEvents
+) -> Channels:
+    """Every channel this configuration enables, by side (the web ones keep sessions and live events shared)."""
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    chat, desk = web_channels(settings, directory=directory, views=views)
+    chat, desk = web_channels(settings, directory=directory, views=views, sessions=sessions, live=live)
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:
