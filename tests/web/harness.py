@@ -20,8 +20,8 @@ from adapters.web.desk import SignInLimits, WebDesk
 from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
-from bot.departments import Department, Directory
 from bot.client_address import TrustedProxies
+from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
