@@ -98,8 +98,8 @@ async def test_citizen_and_desk_talk_live_in_a_real_browser(tmp_path: Path) -> N
     async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
         citizen = await (await browser.new_context()).new_page()
         desk = await (await browser.new_context()).new_page()
-        link = await issue_sign_in_link(StoreSessions(store=store), base_url=base, lifetime=timedelta(hours=1))
-        await desk.goto(link)  # the one-time link that `civic-bridge run` prints while the desk has no users
+        sign_in = await issue_sign_in_link(StoreSessions(store=store), base_url=base, lifetime=timedelta(hours=1))
+        await desk.goto(sign_in)  # the one-time link that `civic-bridge run` prints while the desk has no users
         await expect(desk.get_by_role("heading", name="Cases")).to_be_visible()
         await citizen.goto(f"{base}/")
         await citizen.evaluate("window.notReloaded = true")
