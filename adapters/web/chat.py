@@ -166,15 +166,18 @@ class WebChat(WebChannel):
         await self._sessions.open(SessionKind.CHAT, token, subject=session_of(token), lifetime=SESSION_UNUSED)
         return token
 
-    async def _session(self, request: web.Request) -> tuple[str, str] | None:
-        """The cookie's token and the session id, when the server issued that cookie and it has not expired."""
+    async def _session(self, request: web.Request, *, wrote: bool = False) -> tuple[str, str] | None:
+        """The cookie's token and the session id, when the server issued that cookie and it has not expired.
+
+        A session that ``wrote`` is kept for ``SESSION_KEPT`` from now (at most one write a day).
+        """
         token = _token(request)
         if token is None:
             return None
         record = await self._sessions.find(SessionKind.CHAT, token)
         if record is None:
             return None
-        if record.expires_at < self._sessions.now() + SESSION_KEPT - timedelta(days=1):
+        if wrote and record.expires_at < self._sessions.now() + SESSION_KEPT - timedelta(days=1):
             await self._sessions.extend(SessionKind.CHAT, token, lifetime=SESSION_KEPT)
         return token, record.subject
 
@@ -247,7 +250,7 @@ class WebChat(WebChannel):
 
     async def _admit(self, request: web.Request) -> tuple[str, dict[str, Any]] | web.Response:
         """The session id and JSON body of a chat POST, or the response refusing it."""
-        found = await self._session(request)
+        found = await self._session(request, wrote=True)
         if found is None:
             return _refuse(401, _SESSION_GONE)
         token, session = found

@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 #: What a refused stream is told to wait before trying again, in seconds.
 _RETRY_AFTER = "10"
+#: How often an idle stream checks that its page is still connected, in seconds.
+_CHECK = 1.0
 #: Turns an id-only event into what the page gets (None: nothing to send).
 Render = Callable[[EventData], Awaitable[dict[str, Any] | None]]
 
@@ -101,7 +103,7 @@ class Hub:
                 try:
                     await response.prepare(request)
                     await response.write(b"retry: 2000\n: connected\n\n")
-                    await self._pump(response, subscription, render)
+                    await self._pump(request, response, subscription, render)
                 finally:
                     self._open.discard(subscription)
         except ConnectionResetError:
@@ -111,17 +113,29 @@ class Hub:
             _down(self._addresses, address)
         return response
 
-    async def _pump(self, response: web.StreamResponse, subscription: Subscription, render: Render) -> None:
+    async def _pump(
+        self, request: web.Request, response: web.StreamResponse, subscription: Subscription, render: Render
+    ) -> None:
+        """Write events as they come, a keepalive after each ``keepalive`` seconds of silence; end when the page left.
+
+        The server does not cancel a handler whose browser went away, so the stream looks at its connection
+        every ``_CHECK`` seconds: a closed page frees its place under the caps at once, not at the next write.
+        """
+        silent = 0.0
         while True:
-            data = await subscription.next(self._keepalive)
-            if data is None:
+            data = await subscription.next(min(_CHECK, self._keepalive))
+            if data is None or request.transport is None or request.transport.is_closing():
                 return
-            if not data:
-                await response.write(b": keepalive\n\n")
+            if data:
+                silent = 0.0
+                event = await render(data)
+                if event is not None:
+                    await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
                 continue
-            event = await render(data)
-            if event is not None:
-                await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
+            silent += min(_CHECK, self._keepalive)
+            if silent >= self._keepalive:
+                silent = 0.0
+                await response.write(b": keepalive\n\n")
 
 
 def _down(counter: Counter[str], key: str) -> None:
