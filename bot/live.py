@@ -128,6 +128,7 @@ class PostgresLiveEvents(LiveEvents):
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self._started_once = False
+        self._pid: int | None = None
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._listen(), name="live-events")
@@ -150,6 +151,11 @@ class PostgresLiveEvents(LiveEvents):
         """Whether the listening connection is up."""
         return self._ready.is_set()
 
+    @property
+    def listener_pid(self) -> int | None:
+        """The PostgreSQL backend process of the listening connection (for operators' queries), if up."""
+        return self._pid
+
     async def publish(self, topic: str, data: EventData) -> None:
         """See ``LiveEvents.publish``: one NOTIFY; this process hears it back like every other."""
         payload = json.dumps({"t": topic, "d": dict(data)}, separators=(",", ":"))
@@ -162,8 +168,12 @@ class PostgresLiveEvents(LiveEvents):
                 # Not listening right now: at least this process's pages hear it.
                 self._local.dispatch(topic, data)
                 return
-            raw = await self._raw(connection)
-            await raw.execute("SELECT pg_notify($1, $2)", self._channel, payload)
+            try:
+                raw = await self._raw(connection)
+                await raw.execute("SELECT pg_notify($1, $2)", self._channel, payload)
+            except Exception as error:  # noqa: BLE001  # a lost live event must never fail the send that caused it
+                log.warning("live events: cannot notify (%s); only this process's pages hear it", type(error).__name__)
+                self._local.dispatch(topic, data)
 
     def subscribe(self, topics: tuple[str, ...]) -> contextlib.AbstractContextManager[Subscription]:
         """See ``LiveEvents.subscribe``."""
@@ -194,6 +204,7 @@ class PostgresLiveEvents(LiveEvents):
                     channel = channel_name(str(names["db"]), str(names["schema"]))
                     raw.add_termination_listener(lambda _c, lost=lost: lost.set())
                     await raw.add_listener(channel, self._heard)
+                    self._pid = int(raw.get_server_pid())
                     async with self._lock:
                         self._connection, self._channel = connection, channel
                     self._ready.set()
@@ -202,6 +213,7 @@ class PostgresLiveEvents(LiveEvents):
                         await lost.wait()
                     finally:
                         self._ready.clear()
+                        self._pid = None
                         async with self._lock:
                             self._connection, self._channel = None, None
                         if not raw.is_closed():
