@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,10 @@ def _start(folder: Path, name: str, database_url: str, routing: Path) -> Process
     return Process(process, f"http://127.0.0.1:{port}", log)
 
 
+def _has_link(bridge: Process) -> bool:
+    return bridge.sign_in_link() is not None
+
+
 @asynccontextmanager
 async def two_processes(folder: Path) -> AsyncIterator[tuple[Process, Process]]:
     """Two bridge processes on one private PostgreSQL database, up and answering."""
@@ -86,7 +91,7 @@ async def two_processes(folder: Path) -> AsyncIterator[tuple[Process, Process]]:
         try:
             started.extend(_start(folder, name, database_url, routing) for name in ("a", "b"))
             for bridge in started:
-                await eventually(lambda b=bridge: b.sign_in_link() is not None, timeout=60, what=f"{bridge.base} up")
+                await eventually(partial(_has_link, bridge), timeout=60, what=f"{bridge.base} up")
             yield started[0], started[1]
         finally:
             for bridge in started:
