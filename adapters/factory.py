@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 from bot.departments import Directory
+from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
 from config.settings import Settings
 
 
 def build_adapters(
-    settings: Settings, *, directory: Directory, views: ConversationViews, languages: Languages | None = None
+    settings: Settings,
+    *,
+    directory: Directory,
+    views: ConversationViews,
+    sessions: WebSessions,
+    live: LiveEvents,
+    languages: Languages | None = None,
 ) -> Channels:
-    """Every channel this configuration enables, by side; citizen channels speak ``languages``."""
+    """Every channel this configuration enables, by side.
+
+    Citizen channels speak ``languages``; the web ones share sessions and live events across processes.
+    """
     languages = languages or Languages.english()
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    chat, desk = web_channels(settings, directory=directory, views=views, languages=languages)
+    chat, desk = web_channels(
+        settings, directory=directory, views=views, sessions=sessions, live=live, languages=languages
+    )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:

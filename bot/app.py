@@ -23,17 +23,21 @@ from sqlalchemy.engine import make_url
 from adapters.factory import build_adapters
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
+from bot.desk_users import DeskUsers, UsersFileError
 from bot.http import HealthCheck, build_web_app
 from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
+from bot.live import LiveEvents, LocalLiveEvents, PostgresLiveEvents
 from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
+from bot.sessions import WebSessions, issue_sign_in_link
 from bot.speech import Languages
 from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
+from bot.storage.web_sessions import StoreSessions
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
@@ -127,6 +131,7 @@ class App:
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
         self.routing: RoutingReloader | None = None
+        self._live: PostgresLiveEvents | None = None
 
     def reload_routing(self) -> None:
         """Load the routing file again soon, changed or not (what SIGHUP does)."""
@@ -178,10 +183,17 @@ class App:
             limits=Limits(max_message_chars=settings.max_message_chars),
             languages=languages,
         )
+        sessions = StoreSessions(store=store)
         self.channels = build_adapters(
-            settings, directory=directory, views=StoreViews(store=store), languages=languages
+            settings,
+            directory=directory,
+            views=StoreViews(store=store),
+            sessions=sessions,
+            live=await self._open_live_events(store),
+            languages=languages,
         )
         await self._serve_http(store)
+        await self._announce_desk_link(sessions)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(
             store=store,
@@ -217,6 +229,37 @@ class App:
             raise StartupError(problem) from error
         log.info("database ready at schema %s", migrate.head_revision())
         return store
+
+    async def _open_live_events(self, store: Store) -> LiveEvents:
+        """Live page updates: within this process on SQLite, between processes (LISTEN/NOTIFY) on PostgreSQL."""
+        if store.is_sqlite:
+            return LocalLiveEvents()
+        live = PostgresLiveEvents(engine=store.engine)
+        await live.__aenter__()
+        self._live = live
+        return live
+
+    async def _announce_desk_link(self, sessions: WebSessions) -> None:
+        """With no desk users, log a one-time sign-in link for the desk (a new one at every start)."""
+        settings = self.settings
+        try:
+            if DeskUsers(path=settings.desk_users_file).any():
+                return
+        except UsersFileError:
+            return  # the desk itself says what is wrong with the file
+        host = settings.http_host.strip("[]")
+        host = "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host  # noqa: S104  # a wildcard is not a link
+        host = f"[{host}]" if ":" in host else host
+        hours = settings.desk_sign_in_link_hours
+        link = await issue_sign_in_link(
+            sessions, base_url=f"http://{host}:{self.port}", lifetime=timedelta(hours=hours)
+        )
+        log.warning(
+            "the desk has no users: open %s to sign in (the link works once, for %g hours; a new one is printed at "
+            "each start until you add a user with `civic-bridge desk add-user NAME`)",
+            link,
+            hours,
+        )
 
     async def _serve_http(self, store: Store) -> None:
         settings = self.settings
@@ -275,32 +318,42 @@ class App:
         gc.unfreeze()
         if self.routing is not None:
             await self.routing.__aexit__(None, None, None)
-        for task in self._intakes:
-            task.cancel()
-        for task in self._intakes:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._intakes.clear()
+        await self._cancel_intakes()
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)
                 self._worker = None
         finally:
-            for adapter in reversed(self._started):
-                try:
-                    await adapter.stop()
-                except Exception:
-                    log.exception("stopping the %s adapter failed", adapter.platform)
-            self._started.clear()
+            await self._stop_channels()
             if self._runner is not None:
                 await self._runner.cleanup()
                 self._runner = None
+            if self._live is not None:
+                await self._live.__aexit__(None, None, None)
+                self._live = None
             if self.store is not None:
                 await self.store.close()
                 self.store = None
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+
+    async def _cancel_intakes(self) -> None:
+        for task in self._intakes:
+            task.cancel()
+        for task in self._intakes:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._intakes.clear()
+
+    async def _stop_channels(self) -> None:
+        """Stop every started channel, newest first; one that fails to stop does not keep the others running."""
+        for adapter in reversed(self._started):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("stopping the %s adapter failed", adapter.platform)
+        self._started.clear()
 
 
 def intake_lease(adapter: Channel) -> str:

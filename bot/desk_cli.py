@@ -119,7 +119,7 @@ def cmd_add_user(
         scope = "admin: every department and the reports"
     else:
         scope = "staff of " + (", ".join(departments) if departments else "every desk department")
-    verb = "added" if created else "updated"
+    verb = "added" if created else "updated (their open desk sessions end)"
     print(f"desk user {username!r} {verb} in {path} ({scope}); the desk now asks for a sign-in", file=out)
     return 0
 

@@ -81,6 +81,22 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[TrustedProxies, NoDecode, BeforeValidator(_proxies)] = TrustedProxies()
     #: Serve /metrics to requests that came through a proxy (X-Forwarded-For or Forwarded present).
     metrics_behind_proxy: bool = False
+    #: How long a desk sign-in lasts.
+    desk_session_hours: float = Field(default=12.0, gt=0)
+    #: How long the one-time desk sign-in link printed at start (while the desk has no users) works.
+    desk_sign_in_link_hours: float = Field(default=24.0, gt=0)
+    #: Desk sign-in attempts a minute, per username and per client address (counted in the database).
+    desk_sign_ins_per_user: int = Field(default=5, gt=0)
+    desk_sign_ins_per_address: int = Field(default=20, gt=0)
+    #: Web chat messages a minute, per chat session and per client address.
+    chat_messages_per_minute: int = Field(default=10, gt=0)
+    chat_messages_per_address: int = Field(default=60, gt=0)
+    #: New web chat sessions a minute from one client address.
+    chat_sessions_per_address: int = Field(default=10, gt=0)
+    #: Open live-update streams (``/chat/events``, ``/desk/events``) per session, per client address, per process.
+    live_streams_per_session: int = Field(default=5, gt=0)
+    live_streams_per_address: int = Field(default=50, gt=0)
+    live_streams_total: int = Field(default=500, gt=0)
 
     @field_validator(*SECRET_FIELDS)
     @classmethod

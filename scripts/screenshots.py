@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 from playwright.async_api import Page, async_playwright, expect
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.app import App  # noqa: E402  # after the repository root is importable
+from bot.sessions import issue_sign_in_link  # noqa: E402  # same
+from bot.storage.web_sessions import StoreSessions  # noqa: E402  # same
 from config.routing_file import EXAMPLE_ROUTING_PATH  # noqa: E402  # same
 from config.settings import load_settings  # noqa: E402  # same
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  # same
@@ -67,7 +70,9 @@ async def main() -> None:
             reference = await _write(citizen, "The street light on Mill Lane has been out for a week.", "Ada")
 
             desk = await (await browser.new_context(viewport={"width": 1200, "height": 900})).new_page()
-            await desk.goto(f"{base}/desk")
+            assert app.store is not None  # noqa: S101  # the app is running, so its store is open
+            sessions = StoreSessions(store=app.store)
+            await desk.goto(await issue_sign_in_link(sessions, base_url=base, lifetime=timedelta(hours=1)))
             await expect(desk.get_by_role("link", name=reference)).to_be_visible()
             await desk.screenshot(path=OUT / "desk-list.png", full_page=True)
             await desk.get_by_role("link", name=reference).click()

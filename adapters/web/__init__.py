@@ -6,42 +6,65 @@ bridge with no platform credentials at all is still usable in a browser.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from adapters.web.chat import WebChat
-from adapters.web.desk import WebDesk
-from adapters.web.security import RateLimiter, is_loopback
+from adapters.web.desk import SignInLimits, WebDesk
+from adapters.web.live import StreamCaps
+from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
+from bot.live import LiveEvents
+from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
 from config.settings import Settings
 
-#: A citizen may send this many messages per minute in the web chat.
-CHAT_MESSAGES_PER_MINUTE = 10
-#: Sign-in attempts per minute, per username and per address.
-LOGINS_PER_MINUTE = 5
-
 
 def from_settings(
-    settings: Settings, *, directory: Directory, views: ConversationViews, languages: Languages | None = None
+    settings: Settings,
+    *,
+    directory: Directory,
+    views: ConversationViews,
+    sessions: WebSessions,
+    live: LiveEvents,
+    languages: Languages | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
+    caps = StreamCaps(
+        per_session=settings.live_streams_per_session,
+        per_address=settings.live_streams_per_address,
+        total=settings.live_streams_total,
+    )
     chat = WebChat(
         views=views,
         directory=directory,
         max_message_chars=settings.max_message_chars,
-        limiter=RateLimiter(limit=CHAT_MESSAGES_PER_MINUTE, window=60.0),
+        limiter=RateLimiter(limit=settings.chat_messages_per_minute, window=60.0),
+        address_limiter=RateLimiter(limit=settings.chat_messages_per_address, window=60.0),
+        session_limiter=RateLimiter(limit=settings.chat_sessions_per_address, window=60.0),
         static=static,
         languages=languages,
+        sessions=sessions,
+        trusted_proxies=settings.trusted_proxies,
+        live=live,
+        caps=caps,
     )
     desk = WebDesk(
         views=views,
         directory=directory,
         users=DeskUsers(path=settings.desk_users_file),
-        loopback=is_loopback(settings.http_host),
+        sessions=sessions,
         max_message_chars=settings.max_message_chars,
-        login_limiter=RateLimiter(limit=LOGINS_PER_MINUTE, window=60.0),
+        sign_in_limits=SignInLimits(
+            per_user=settings.desk_sign_ins_per_user, per_address=settings.desk_sign_ins_per_address
+        ),
+        session_lifetime=timedelta(hours=settings.desk_session_hours),
+        trusted_proxies=settings.trusted_proxies,
+        live=live,
+        caps=caps,
     )
     return chat, desk
 

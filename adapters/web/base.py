@@ -1,4 +1,4 @@
-"""What the web chat and the web desk share: served by the bridge's own HTTP server, live pages through a hub."""
+"""What the web chat and the web desk share: served by the bridge's own HTTP server, live pages through ``bot.live``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from abc import ABC, abstractmethod
 
 from aiohttp import web
 
-from adapters.web.live import Hub
+from adapters.web.live import Hub, StreamCaps
+from bot.live import LiveEvents
 from bot.ports import InboundSink
 
 
@@ -17,8 +18,8 @@ class WebChannel(ABC):
     the channel's routes and ends its live streams when the server shuts down.
     """
 
-    def __init__(self, *, hub: Hub | None = None) -> None:
-        self._hub = hub or Hub()
+    def __init__(self, *, live: LiveEvents | None = None, caps: StreamCaps | None = None) -> None:
+        self._hub = Hub(live=live, caps=caps)
         self._sink: InboundSink | None = None
 
     def health(self) -> str:

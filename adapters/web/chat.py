@@ -1,7 +1,9 @@
 """The citizen web chat: the page at ``/``, the embeddable ``/widget.js``, and its JSON and live endpoints.
 
-A citizen is identified by a random token in an HttpOnly cookie; the store
-only ever sees a value derived from it (the session id), which is both the
+A citizen is identified by a random token in an HttpOnly cookie that the
+server issued and recorded (``bot.sessions``: only its hash is stored); a
+cookie the server does not know is replaced by a new session. The store only
+ever sees a value derived from the token (the session id), which is both the
 citizen's user id and their chat's address. Everything they do goes through
 the relay like any other platform's events.
 """
@@ -13,19 +15,23 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from adapters.web.base import WebChannel
 from adapters.web.history import chat_state, citizen_item_id, reply_item
-from adapters.web.live import Hub
+from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter, derive, is_https, new_token, protect, same, set_cookie
 from adapters.web.static_files import StaticFiles
 from bot import texts
+from bot.client_address import TrustedProxies, client_address
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
-from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
+from bot.live import EventData, LiveEvents
+from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform, Sent
+from bot.sessions import SessionKind, WebSessions
 from bot.speech import Languages, Voice
 from bot.views import ConversationViews
 
@@ -37,6 +43,11 @@ DEFAULT_NAME = "Web visitor"
 MAX_NAME_CHARS = 100
 #: A citizen's cookie lasts this long after their last visit, so they can come back to their case.
 COOKIE_MAX_AGE = 180 * 24 * 3600
+#: A session is kept this long after the citizen last wrote (the server's side of the cookie's life).
+SESSION_KEPT = timedelta(seconds=COOKIE_MAX_AGE)
+#: A session that never sent anything (a page view, a crawler) is forgotten after a day.
+SESSION_UNUSED = timedelta(days=1)
+_SESSION_GONE = "Your chat session has ended. Reload the page to start again."
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 #: The chat page's own texts, by the key its script looks them up by (``data-t`` attributes and messages).
@@ -99,17 +110,26 @@ class WebChat(WebChannel):
         directory: Directory,
         max_message_chars: int,
         limiter: RateLimiter,
+        address_limiter: RateLimiter,
+        session_limiter: RateLimiter,
         static: StaticFiles,
-        hub: Hub | None = None,
+        sessions: WebSessions,
+        trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
+        live: LiveEvents | None = None,
+        caps: StreamCaps | None = None,
         languages: Languages | None = None,
     ) -> None:
-        super().__init__(hub=hub)
+        super().__init__(live=live, caps=caps)
         self._views = views
         self._directory = directory
         self._max_chars = max_message_chars
         self._limiter = limiter
+        self._address_limiter = address_limiter
+        self._session_limiter = session_limiter
         self._static = static
         self._languages = languages or Languages.english()
+        self._sessions = sessions
+        self._trusted = trusted_proxies
 
     @property
     def platform(self) -> Platform:
@@ -119,9 +139,22 @@ class WebChat(WebChannel):
     async def send(self, out: Outgoing[CitizenReply]) -> Sent:
         """Push a message to the citizen's open pages; if none is open, the history shows it later."""
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
-        item = reply_item(item_id, out.body, self._views.now())
-        self._hub.publish(out.target.chat, {"type": "message", "item": item.to_json()})
+        # Ids only: the page's stream, in whichever process, reads the reply from the store.
+        await self._hub.publish(_topic(out.target.chat), {"type": "message", "id": item_id})
         return Sent(message_id=item_id)
+
+    def _render(self, session: str) -> Callable[[EventData], Awaitable[dict[str, Any] | None]]:
+        """Turn an id-only event into the message item the page shows (or a plain "refresh")."""
+
+        async def render(data: EventData) -> dict[str, Any] | None:
+            item_id = str(data.get("id", ""))
+            if data.get("type") == "message" and item_id[:1] == "d" and item_id[1:].isdigit():
+                sent = await self._sessions.chat_reply(Address(WEB, session), DeliveryId(int(item_id[1:])))
+                if sent is not None:
+                    return {"type": "message", "item": reply_item(item_id, sent.reply, sent.at).to_json()}
+            return {"type": "refresh"}
+
+        return render
 
     def _add_routes(self, app: web.Application) -> None:
         """Add ``/``, ``/widget.js``, ``/static/…`` and ``/chat/…``."""
@@ -138,8 +171,10 @@ class WebChat(WebChannel):
     # --- pages ------------------------------------------------------------------------
 
     async def _page(self, request: web.Request) -> web.Response:
+        token = await self._issue(request)
+        if isinstance(token, web.Response):
+            return token
         response = self._static.response("chat.html", frameable=True, cache=False)
-        token = _token(request) or new_token()
         embedded = request.query.get("embed") == "1"
         if embedded and is_https(request):
             # Inside another site's iframe a Lax cookie is never sent: a partitioned one is (per embedding site).
@@ -148,16 +183,52 @@ class WebChat(WebChannel):
             set_cookie(response, request, COOKIE, token, same_site="Lax", max_age=COOKIE_MAX_AGE)
         return response
 
+    async def _issue(self, request: web.Request) -> str | web.Response:
+        """The browser's session token: the one it holds if the server issued it, else a new one."""
+        held = _token(request)
+        if held is not None:
+            if await self._sessions.find(SessionKind.CHAT, held) is not None:
+                return held
+            chat = Address(WEB, session_of(held))
+            if await self._sessions.has_chat(chat):
+                # A conversation from before sessions were recorded: its cookie was issued by us then.
+                await self._sessions.open(SessionKind.CHAT, held, subject=chat.chat, lifetime=SESSION_KEPT)
+                return held
+        verdict = self._session_limiter.hit(client_address(request, self._trusted))
+        if not verdict.allowed:
+            text = f"Too many new chats from your network. Please wait {verdict.retry_after} seconds and reload."
+            response = web.Response(text=text, status=429, headers={"Retry-After": str(verdict.retry_after)})
+            protect(response)
+            return response
+        token = new_token()
+        await self._sessions.open(SessionKind.CHAT, token, subject=session_of(token), lifetime=SESSION_UNUSED)
+        return token
+
+    async def _session(self, request: web.Request, *, wrote: bool = False) -> tuple[str, str] | None:
+        """The cookie's token and the session id, when the server issued that cookie and it has not expired.
+
+        A session that ``wrote`` is kept for ``SESSION_KEPT`` from now (at most one write a day).
+        """
+        token = _token(request)
+        if token is None:
+            return None
+        record = await self._sessions.find(SessionKind.CHAT, token)
+        if record is None:
+            return None
+        if wrote and record.expires_at < self._sessions.now() + SESSION_KEPT - timedelta(days=1):
+            await self._sessions.extend(SessionKind.CHAT, token, lifetime=SESSION_KEPT)
+        return token, record.subject
+
     async def _widget(self, _request: web.Request) -> web.Response:
         return self._static.response("widget.js")
 
     # --- JSON and live endpoints ------------------------------------------------------
 
     async def _history(self, request: web.Request) -> web.Response:
-        token = _token(request)
-        if token is None:
-            return _refuse(401, "Your chat session has ended. Reload the page to start again.")
-        session = session_of(token)
+        found = await self._session(request)
+        if found is None:
+            return _refuse(401, _SESSION_GONE)
+        token, session = found
         state = await chat_state(self._views, session)
         choice = self._languages.choose_from(
             explicit=state.chosen_language,
@@ -194,10 +265,18 @@ class WebChat(WebChannel):
         )
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
-        token = _token(request)
-        if token is None:
-            return _refuse(401, "Your chat session has ended. Reload the page to start again.")
-        return await self._hub.stream(request, (session_of(token),), decorate=protect)
+        found = await self._session(request)
+        if found is None:
+            return _refuse(401, _SESSION_GONE)
+        session = found[1]
+        return await self._hub.stream(
+            request,
+            (_topic(session),),
+            session=session,
+            address=client_address(request, self._trusted),
+            decorate=protect,
+            render=self._render(session),
+        )
 
     def _session_post(self, action: Callable[[web.Request, str, dict[str, Any]], Awaitable[web.Response]]) -> Handler:
         """Wrap a chat action: a session, a matching CSRF token, a JSON body, the rate limit."""
@@ -208,6 +287,8 @@ class WebChat(WebChannel):
                 return admitted
             session, data = admitted
             verdict = self._limiter.hit(session)
+            if verdict.allowed:
+                verdict = self._address_limiter.hit(client_address(request, self._trusted))
             if not verdict.allowed:
                 message = (
                     f"You are sending messages too quickly. Please wait {verdict.retry_after} seconds "
@@ -220,9 +301,10 @@ class WebChat(WebChannel):
 
     async def _admit(self, request: web.Request) -> tuple[str, dict[str, Any]] | web.Response:
         """The session id and JSON body of a chat POST, or the response refusing it."""
-        token = _token(request)
-        if token is None:
-            return _refuse(401, "Your chat session has ended. Reload the page to start again.")
+        found = await self._session(request, wrote=True)
+        if found is None:
+            return _refuse(401, _SESSION_GONE)
+        token, session = found
         if not same(request.headers.get(CSRF_HEADER), _csrf(token)):
             return _refuse(403, "This request did not come from the chat page. Reload the page and try again.")
         if self._sink is None:
@@ -233,7 +315,7 @@ class WebChat(WebChannel):
             data = None
         if not isinstance(data, dict) or not _EVENT_ID.match(str(data.get("event_id", ""))):
             return _refuse(400, "The request was not understood.")
-        return session_of(token), data
+        return session, data
 
     async def _send_message(self, request: web.Request, session: str, data: dict[str, Any]) -> web.Response:
         text = data.get("text")
@@ -325,6 +407,10 @@ def _token(request: web.Request) -> str | None:
 def session_of(token: str) -> str:
     """The citizen's id in the store: derived from the cookie, which the store never holds."""
     return derive(token, "web-chat-session")
+
+
+def _topic(session: str) -> str:
+    return f"chat:{session}"
 
 
 def _csrf(token: str) -> str:

@@ -11,30 +11,36 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import quote
 
 from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
-from adapters.web.live import Hub
-from adapters.web.security import RateLimiter, derive, new_token, protect, same, set_cookie
+from adapters.web.live import StreamCaps
+from adapters.web.security import derive, new_token, protect, same, set_cookie
+from bot.client_address import TrustedProxies, client_address
 from bot.departments import Department, Directory
-from bot.desk_users import DeskUsers, UsersFileError
+from bot.desk_users import DeskUser, DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
+from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
+from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
 
 COOKIE = "cb_desk"
-#: A desk sign-in lasts this long; then staff sign in again.
+#: A cookie that only ties the sign-in form to the browser that loaded it (no session is created for it).
+LOGIN_COOKIE = "cb_desk_login"
+#: A desk sign-in lasts this long unless configured otherwise; then staff sign in again.
 SESSION_SECONDS = 12 * 3600
+#: The name shown for the administrator who signed in with the one-time link (no users exist yet).
 LOCAL_USER = "Staff"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")
 _EVENT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -44,14 +50,20 @@ _ACTIONS = {
     "claim": StaffActionKind.CLAIM,
     "transfer": StaffActionKind.TRANSFER,
 }
+_NO_USERS = (
+    "The desk has no users yet. Open the one-time sign-in link that `civic-bridge run` printed in its first "
+    "log lines (it works once, for a limited time; each start prints a new one), or add a user on the server "
+    "with `civic-bridge desk add-user NAME`."
+)
 
 
 @dataclass(frozen=True, slots=True)
-class _Session:
-    """A browser's desk session: signed in as ``username``, or not yet (None)."""
+class SignInLimits:
+    """Sign-in attempts allowed per ``window``, per username and per client address (shared by every process)."""
 
-    username: str | None
-    expires: float
+    per_user: int = 5
+    per_address: int = 20
+    window: timedelta = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +73,17 @@ class Staff:
     name: str
     departments: tuple[str, ...] | None
     token: str
-    signed_in: bool
+    by_link: bool = False
 
     @property
     def csrf(self) -> str:
         """The token every form of this session carries."""
         return derive(self.token, "desk-csrf")
+
+
+def password_proof(password_hash: str) -> str:
+    """A fingerprint of a user's password hash kept with their sessions: a new password ends them."""
+    return derive(password_hash, "desk-password")
 
 
 def _page(body: str, *, status: int = 200) -> web.Response:
@@ -85,27 +102,29 @@ def _redirect(location: str) -> web.Response:
 class WebDesk(WebChannel):
     """The web desk, a department channel: platform ``desk``, pages under ``/desk``."""
 
-    def __init__(
+    def __init__(  # each is a distinct dependency, injected
         self,
         *,
         views: ConversationViews,
         directory: Directory,
         users: DeskUsers,
-        loopback: bool,
+        sessions: WebSessions,
         max_message_chars: int,
-        login_limiter: RateLimiter,
-        hub: Hub | None = None,
-        clock: Callable[[], float] = time.time,
+        sign_in_limits: SignInLimits | None = None,
+        session_lifetime: timedelta = timedelta(seconds=SESSION_SECONDS),
+        trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
+        live: LiveEvents | None = None,
+        caps: StreamCaps | None = None,
     ) -> None:
-        super().__init__(hub=hub)
+        super().__init__(live=live, caps=caps)
         self._views = views
         self._directory = directory
         self._users = users
-        self._loopback = loopback
+        self._sessions = sessions
         self._max_chars = max_message_chars
-        self._login_limiter = login_limiter
-        self._clock = clock
-        self._sessions: dict[str, _Session] = {}
+        self._limits = sign_in_limits or SignInLimits()
+        self._lifetime = session_lifetime
+        self._trusted = trusted_proxies
 
     @property
     def platform(self) -> Platform:
@@ -113,99 +132,85 @@ class WebDesk(WebChannel):
         return DESK
 
     async def send(self, out: Outgoing[ThreadPost]) -> Sent:
-        """Open a case's desk thread (ROOT) or tell open desk pages that a case changed."""
+        """Open a case's desk thread (ROOT) or tell open desk pages, in every process, that a case changed."""
         body = out.body
         reference = body.card.reference
-        self._hub.publish(_channel(out.target.chat), {"type": "case", "reference": reference, "kind": body.kind.value})
+        await self._hub.publish(
+            _channel(out.target.chat), {"type": "case", "reference": reference, "kind": body.kind.value}
+        )
         if body.kind is PostKind.ROOT:
             return Sent(message_id=f"{reference}:root", thread=reference)
         return Sent(message_id=out.idempotency_key or uuid.uuid4().hex)
 
     def _add_routes(self, app: web.Application) -> None:
-        """Add the ``/desk`` pages, its sign-in and its live stream."""
+        """Add the ``/desk`` pages, its sign-in (password or one-time link) and its live stream."""
         app.router.add_get("/desk", self._guarded(self._list))
         app.router.add_get("/desk/", self._guarded(self._list))
         app.router.add_get("/desk/login", self._login_form)
         app.router.add_post("/desk/login", self._login)
         app.router.add_post("/desk/logout", self._logout)
+        app.router.add_get(SIGN_IN_LINK_PATH + "{token}", self._sign_in_link)
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
 
     # --- who is asking --------------------------------------------------------------------
 
-    def _open_access(self) -> bool:
-        return not self._users.any()
-
-    def _banner(self) -> str | None:
-        if self._open_access():
+    def _banner(self, staff: Staff) -> str | None:
+        if staff.by_link:
             return (
-                "No desk users are configured, so the desk needs no sign-in: it answers only on this computer "
-                "(the bridge listens on a loopback address). Add a user with `civic-bridge desk add-user NAME` "
-                "before serving it to a network."
+                "You signed in with the one-time link, because the desk has no users yet. Add a user on the server "
+                "with `civic-bridge desk add-user NAME`: from then on everyone signs in with a password, "
+                "and this session ends."
             )
         return None
 
-    def _session(self, request: web.Request) -> tuple[str, _Session] | None:
+    def _cookie_token(self, request: web.Request) -> str | None:
         token = request.cookies.get(COOKIE)
-        if token is None or not _TOKEN.match(token):
-            return None
-        session = self._sessions.get(token)
-        if session is None or session.expires < self._clock():
-            self._sessions.pop(token, None)
-            return None
-        return token, session
+        return token if token is not None and _TOKEN.match(token) else None
 
-    def _new_session(self, username: str | None) -> str:
-        now = self._clock()
-        for token in [t for t, s in self._sessions.items() if s.expires < now]:
-            del self._sessions[token]
-        token = new_token()
-        self._sessions[token] = _Session(username, now + SESSION_SECONDS)
-        return token
-
-    def _set_session_cookie(self, response: web.StreamResponse, request: web.Request, token: str) -> None:
-        set_cookie(response, request, COOKIE, token, same_site="Strict", max_age=SESSION_SECONDS, path="/desk")
-
-    def _staff(self, request: web.Request) -> Staff | web.Response:
-        """Who this request comes from, or the response that turns them away."""
+    async def _staff(self, request: web.Request) -> Staff | web.Response:
+        """Who this request comes from, or the response that turns them away (no session is created for it)."""
         try:
-            open_access = self._open_access()
+            users = self._users.all()
         except UsersFileError as error:
             log.error("desk: %s", error)  # noqa: TRY400  # the message says what to fix; no traceback needed
             frame = pages.Frame("Desk unavailable")
             return _page(pages.message_page(frame, "The desk is unavailable", str(error)), status=500)
-        found = self._session(request)
-        if open_access:
-            if not self._loopback:
-                text = (
-                    "The desk has no users and this bridge listens on a network address, so the desk is closed. "
-                    "Add a user on the server with `civic-bridge desk add-user NAME`, then reload this page."
-                )
-                return _page(pages.message_page(pages.Frame("Desk closed"), "The desk is closed", text), status=403)
-            token = found[0] if found else self._new_session(None)
-            return Staff(LOCAL_USER, None, token, signed_in=False)
-        if found is None or found[1].username is None:
-            return _redirect(f"/desk/login?next={quote(request.path_qs, safe='')}")
-        user = self._users.get(found[1].username)
-        if user is None:  # removed from the users file since signing in
-            self._sessions.pop(found[0], None)
-            return _redirect("/desk/login")
-        return Staff(user.username, user.departments, found[0], signed_in=True)
+        sign_in = _redirect(f"/desk/login?next={quote(request.path_qs, safe='')}")
+        token = self._cookie_token(request)
+        record = await self._sessions.find(SessionKind.DESK, token) if token is not None else None
+        if token is None or record is None:
+            return sign_in
+        if record.subject == LINK_ADMIN:
+            if not users:
+                return Staff(LOCAL_USER, None, token, by_link=True)
+        else:
+            user = next((u for u in users if u.username == record.subject), None)
+            if user is not None and record.proof == password_proof(user.password_hash):
+                return Staff(user.username, user.departments, token)
+        # The user was removed, their password changed, or users now exist (the link's session ends).
+        await self._sessions.end(SessionKind.DESK, token)
+        return sign_in
 
     def _guarded(
         self, handler: Callable[[web.Request, Staff], Awaitable[web.StreamResponse]]
     ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def guarded(request: web.Request) -> web.StreamResponse:
-            staff = self._staff(request)
+            staff = await self._staff(request)
             if isinstance(staff, web.Response):
                 return staff
-            response = await handler(request, staff)
-            if request.cookies.get(COOKIE) != staff.token and not response.prepared:
-                self._set_session_cookie(response, request, staff.token)
-            return response
+            return await handler(request, staff)
 
         return guarded
+
+    async def _open_session(self, request: web.Request, response: web.StreamResponse, subject: str, proof: str) -> None:
+        """A new session in the database, its cookie on ``response`` (a fresh token: a planted one never counts)."""
+        token = new_token()
+        await self._sessions.open(SessionKind.DESK, token, subject=subject, lifetime=self._lifetime, proof=proof)
+        max_age = int(self._lifetime.total_seconds())
+        set_cookie(response, request, COOKIE, token, same_site="Strict", max_age=max_age, path="/desk")
+        response.del_cookie(LOGIN_COOKIE, path="/desk")
 
     def _departments(self, staff: Staff) -> list[Department]:
         """The desk departments this person works for."""
@@ -218,9 +223,9 @@ class WebDesk(WebChannel):
     def _frame(self, staff: Staff, title: str, *, page: str = "desk", reference: str | None = None) -> pages.Frame:
         return pages.Frame(
             title,
-            user=staff.name if staff.signed_in else None,
-            banner=self._banner(),
-            csrf=staff.csrf if staff.signed_in else None,
+            user=staff.name,
+            banner=self._banner(staff),
+            csrf=staff.csrf,
             page=page,
             reference=reference,
         )
@@ -253,7 +258,13 @@ class WebDesk(WebChannel):
 
     async def _events(self, request: web.Request, staff: Staff) -> web.StreamResponse:
         channels = tuple(_channel(d.key) for d in self._departments(staff))
-        return await self._hub.stream(request, channels, decorate=protect)
+        return await self._hub.stream(
+            request,
+            channels,
+            session=staff.token,
+            address=client_address(request, self._trusted),
+            decorate=protect,
+        )
 
     # --- acting on a case -------------------------------------------------------------------
 
@@ -305,61 +316,82 @@ class WebDesk(WebChannel):
     # --- signing in and out ----------------------------------------------------------------
 
     async def _login_form(self, request: web.Request) -> web.StreamResponse:
-        if self._open_access():
-            return _redirect("/desk")
-        found = self._session(request)
-        token = found[0] if found else self._new_session(None)
+        try:
+            no_users = not self._users.any()
+        except UsersFileError as error:
+            return _page(
+                pages.message_page(pages.Frame("Desk unavailable"), "The desk is unavailable", str(error)), status=500
+            )
+        if no_users:
+            return _page(pages.message_page(pages.Frame("Sign in"), "Sign in with the link from the log", _NO_USERS))
+        form_token = request.cookies.get(LOGIN_COOKIE)
+        if form_token is None or not _TOKEN.match(form_token):
+            form_token = new_token()
         next_path = _safe_next(request.query.get("next"))
-        frame = pages.Frame("Sign in", banner=None)
-        body = pages.login_page(frame, csrf=derive(token, "desk-csrf"), next_path=next_path, error=None)
+        body = pages.login_page(pages.Frame("Sign in"), csrf=_login_csrf(form_token), next_path=next_path, error=None)
         response = _page(body)
-        self._set_session_cookie(response, request, token)
+        set_cookie(response, request, LOGIN_COOKIE, form_token, same_site="Strict", max_age=3600, path="/desk")
         return response
 
     async def _login(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        found = self._session(request)
         next_path = _safe_next(_field(form, "next"))
-        if found is None or not same(_field(form, "csrf"), derive(found[0], "desk-csrf")):
+        form_token = request.cookies.get(LOGIN_COOKIE)
+        if form_token is None or not same(_field(form, "csrf"), _login_csrf(form_token)):
             return _redirect(f"/desk/login?next={quote(next_path, safe='')}")
         username = (_field(form, "username") or "").strip()
         password = _field(form, "password") or ""
-        peer = request.remote or "?"
-        for key in (f"user:{username}", f"peer:{peer}"):
-            verdict = self._login_limiter.hit(key)
+        address = client_address(request, self._trusted)
+        limits = self._limits
+        for key, limit in (
+            (limit_key("sign-in-user", username), limits.per_user),
+            (limit_key("sign-in-address", address), limits.per_address),
+        ):
+            verdict = await self._sessions.hit(key, limit=limit, window=limits.window)
             if not verdict.allowed:
                 text = f"Too many sign-in attempts. Wait {verdict.retry_after} seconds and try again."
-                body = pages.login_page(
-                    pages.Frame("Sign in"), csrf=derive(found[0], "desk-csrf"), next_path=next_path, error=text
-                )
-                response = _page(body, status=429)
+                response = self._login_again(form_token, next_path, text, status=429)
                 response.headers["Retry-After"] = str(verdict.retry_after)
                 return response
-        user = self._users.authenticate(username, password)
+        user: DeskUser | None = self._users.authenticate(username, password)
         if user is None:
             log.info("desk: a sign-in failed")
-            body = pages.login_page(
-                pages.Frame("Sign in"),
-                csrf=derive(found[0], "desk-csrf"),
-                next_path=next_path,
-                error="Wrong username or password.",
-            )
-            return _page(body, status=401)
-        del self._sessions[found[0]]  # a fresh token on sign-in: a planted cookie never becomes a session
-        token = self._new_session(user.username)
+            return self._login_again(form_token, next_path, "Wrong username or password.", status=401)
         log.info("desk: a user signed in")
         response = _redirect(next_path)
-        self._set_session_cookie(response, request, token)
+        await self._open_session(request, response, user.username, password_proof(user.password_hash))
+        return response
+
+    def _login_again(self, form_token: str, next_path: str, error: str, *, status: int) -> web.Response:
+        body = pages.login_page(pages.Frame("Sign in"), csrf=_login_csrf(form_token), next_path=next_path, error=error)
+        return _page(body, status=status)
+
+    async def _sign_in_link(self, request: web.Request) -> web.StreamResponse:
+        """The one-time link: while the desk has no users, its first use opens an admin session; never again."""
+        token = request.match_info["token"]
+        if not _TOKEN.match(token) or self._users.any() or not await self._sessions.take(SessionKind.DESK_LINK, token):
+            text = (
+                "This sign-in link was used already, has expired, or the desk has users now. "
+                "Restart the bridge for a new link, or sign in with a desk user."
+            )
+            return _page(pages.message_page(pages.Frame("Sign in"), "This link no longer works", text), status=403)
+        log.info("desk: the one-time sign-in link was used")
+        response = _redirect("/desk")
+        await self._open_session(request, response, LINK_ADMIN, "")
         return response
 
     async def _logout(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
-        found = self._session(request)
-        if found is not None and same(_field(form, "csrf"), derive(found[0], "desk-csrf")):
-            del self._sessions[found[0]]
+        token = self._cookie_token(request)
+        if token is not None and same(_field(form, "csrf"), derive(token, "desk-csrf")):
+            await self._sessions.end(SessionKind.DESK, token)  # in every process: the row is gone
         response = _redirect("/desk/login")
         response.del_cookie(COOKIE, path="/desk")
         return response
+
+
+def _login_csrf(form_token: str) -> str:
+    return derive(form_token, "desk-login-csrf")
 
 
 def _channel(department: str) -> str:

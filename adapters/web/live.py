@@ -1,109 +1,150 @@
-"""Live updates: a hub of Server-Sent Event streams, keyed by web chat session or desk department."""
+"""Live updates: Server-Sent Event streams over ``bot.live.LiveEvents``, capped per session, address and in total."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
+from bot.live import EventData, LiveEvents, LocalLiveEvents, Subscription
+
 log = logging.getLogger(__name__)
 
-#: Events a slow connection may fall behind by before it is dropped (its page reconnects and catches up).
-_BACKLOG = 100
+#: What a refused stream is told to wait before trying again, in seconds.
+_RETRY_AFTER = "10"
+#: How often an idle stream checks that its page is still connected, in seconds.
+_CHECK = 1.0
+#: Turns an id-only event into what the page gets (None: nothing to send).
+Render = Callable[[EventData], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCaps:
+    """How many live streams one session, one client address, and the whole process may hold open."""
+
+    per_session: int = 5
+    per_address: int = 20
+    total: int = 500
+
+
+async def _as_is(data: EventData) -> dict[str, Any]:
+    return dict(data)
 
 
 class Hub:
-    """Fans published events out to every open stream subscribed to a key."""
+    """Open event streams of one channel: subscribed through ``LiveEvents``, counted against ``StreamCaps``."""
 
-    def __init__(self, *, keepalive: float = 15.0) -> None:
-        self._streams: dict[str, set[asyncio.Queue[str | None]]] = {}
+    def __init__(
+        self, *, live: LiveEvents | None = None, caps: StreamCaps | None = None, keepalive: float = 15.0
+    ) -> None:
+        self.live: LiveEvents = live or LocalLiveEvents()
+        self._caps = caps or StreamCaps()
         self._keepalive = keepalive
         self._closed = False
+        self._open: set[Subscription] = set()
+        self._sessions: Counter[str] = Counter()
+        self._addresses: Counter[str] = Counter()
 
-    def publish(self, key: str, event: dict[str, Any]) -> int:
-        """Send ``event`` to every stream of ``key``; returns how many streams got it."""
-        data = json.dumps(event, ensure_ascii=False)
-        reached = 0
-        for queue in list(self._streams.get(key, ())):
-            try:
-                queue.put_nowait(data)
-                reached += 1
-            except asyncio.QueueFull:
-                self._drop(key, queue)
-        return reached
+    async def publish(self, topic: str, data: EventData) -> None:
+        """Send an id-only event to the streams of ``topic`` in every process."""
+        await self.live.publish(topic, data)
 
-    def connections(self, key: str) -> int:
-        """How many streams are open for ``key``."""
-        return len(self._streams.get(key, ()))
+    def open_streams(self) -> int:
+        """How many streams this channel holds open."""
+        return len(self._open)
 
     def close(self) -> None:
         """End every stream (the server is shutting down)."""
         self._closed = True
-        for key, queues in list(self._streams.items()):
-            for queue in list(queues):
-                self._drop(key, queue)
+        for subscription in list(self._open):
+            subscription.close()
 
-    def _drop(self, key: str, queue: asyncio.Queue[str | None]) -> None:
-        self._streams.get(key, set()).discard(queue)
-        while not queue.empty():
-            queue.get_nowait()
-        queue.put_nowait(None)
+    def _refusal(self, session: str, address: str) -> web.Response | None:
+        """The quick answer to a stream over a cap, or None when it may open."""
+        if self._closed:
+            return _refused(503, "The server is stopping.")
+        if self._sessions[session] >= self._caps.per_session:
+            return _refused(429, "Too many live pages are open for this session; close some tabs.")
+        if self._addresses[address] >= self._caps.per_address:
+            return _refused(429, "Too many live pages are open from this address.")
+        if len(self._open) >= self._caps.total:
+            return _refused(503, "The server has too many live pages open; try again shortly.")
+        return None
 
-    @contextlib.contextmanager
-    def _subscribed(self, keys: tuple[str, ...]) -> Iterator[asyncio.Queue[str | None]]:
-        queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=_BACKLOG)
-        for key in keys:
-            self._streams.setdefault(key, set()).add(queue)
-        try:
-            yield queue
-        finally:
-            for key in keys:
-                streams = self._streams.get(key)
-                if streams is not None:
-                    streams.discard(queue)
-                    if not streams:
-                        del self._streams[key]
-
-    async def stream(
+    async def stream(  # each is a distinct fact about the stream
         self,
         request: web.Request,
-        keys: tuple[str, ...],
+        topics: tuple[str, ...],
         *,
+        session: str,
+        address: str,
         decorate: Callable[[web.StreamResponse], None],
+        render: Render = _as_is,
     ) -> web.StreamResponse:
-        """Answer ``request`` with an event stream of everything published to ``keys``."""
+        """Answer ``request`` with an event stream of ``topics``, or 429/503 at once when a cap is reached."""
+        refused = self._refusal(session, address)
+        if refused is not None:
+            decorate(refused)
+            return refused
         response = web.StreamResponse(
             headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
         )
         decorate(response)
-        if self._closed:
-            response.set_status(503)
-        await response.prepare(request)
-        if self._closed:
-            return response
-        with self._subscribed(keys) as queue:
-            try:
-                await response.write(b"retry: 2000\n: connected\n\n")
-                async for data in _items(queue, self._keepalive):
-                    await response.write(f"data: {data}\n\n".encode() if data else b": keepalive\n\n")
-            except ConnectionResetError:
-                log.debug("event stream closed by the browser")
+        self._sessions[session] += 1
+        self._addresses[address] += 1
+        try:
+            with self.live.subscribe(topics) as subscription:
+                self._open.add(subscription)
+                try:
+                    await response.prepare(request)
+                    await response.write(b"retry: 2000\n: connected\n\n")
+                    await self._pump(request, response, subscription, render)
+                finally:
+                    self._open.discard(subscription)
+        except ConnectionResetError:
+            log.debug("event stream closed by the browser")
+        finally:
+            _down(self._sessions, session)
+            _down(self._addresses, address)
         return response
 
+    async def _pump(
+        self, request: web.Request, response: web.StreamResponse, subscription: Subscription, render: Render
+    ) -> None:
+        """Write events as they come, a keepalive after each ``keepalive`` seconds of silence; end when the page left.
 
-async def _items(queue: asyncio.Queue[str | None], keepalive: float) -> AsyncIterator[str]:
-    """Queued events, with an empty string every ``keepalive`` seconds of silence; ends on None."""
-    while True:
-        try:
-            item = await asyncio.wait_for(queue.get(), timeout=keepalive)
-        except TimeoutError:
-            yield ""
-            continue
-        if item is None:
-            return
-        yield item
+        The server does not cancel a handler whose browser went away, so the stream looks at its connection
+        every ``_CHECK`` seconds: a closed page frees its place under the caps at once, not at the next write.
+        """
+        silent = 0.0
+        while True:
+            data = await subscription.next(min(_CHECK, self._keepalive))
+            if data is None or request.transport is None or request.transport.is_closing():
+                return
+            if data:
+                silent = 0.0
+                event = await render(data)
+                if event is not None:
+                    await response.write(f"data: {json.dumps(event, ensure_ascii=False)}\n\n".encode())
+                continue
+            silent += min(_CHECK, self._keepalive)
+            if silent >= self._keepalive:
+                silent = 0.0
+                await response.write(b": keepalive\n\n")
+
+
+def _down(counter: Counter[str], key: str) -> None:
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
+
+
+def _refused(status: int, message: str) -> web.Response:
+    response = web.json_response({"error": message}, status=status, headers={"Retry-After": _RETRY_AFTER})
+    response.headers["Cache-Control"] = "no-store"
+    return response

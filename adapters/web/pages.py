@@ -57,7 +57,7 @@ class Frame:
 def layout(frame: Frame, content: str) -> str:
     """A whole desk page."""
     banner = f'<p class="banner" role="note">{e(frame.banner)}</p>' if frame.banner else ""
-    account = '<p class="account">Local desk · no sign-in</p>' if frame.banner else ""
+    account = ""
     if frame.user is not None:
         logout = ""
         if frame.csrf is not None:

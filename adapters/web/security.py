@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import math
 import secrets
 import time
@@ -20,8 +19,6 @@ PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; object-src 'none'"
 )
-
-_LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
 def new_token() -> str:
@@ -41,17 +38,6 @@ def derive(token: str, purpose: str) -> str:
 def same(given: str | None, expected: str) -> bool:
     """Compare a submitted token with the expected one in constant time."""
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
-
-
-def is_loopback(host: str) -> bool:
-    """Whether a listening host is reachable from this machine only."""
-    name = host.strip().strip("[]").lower()
-    if name in _LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def is_https(request: web.Request) -> bool:

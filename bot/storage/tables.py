@@ -191,3 +191,29 @@ blobs = Table(
 citizens.append_column(Column("chosen_language", String(16)))
 citizens.append_column(Column("language_notice", String(16)))
 cases.append_column(Column("language", String(16)))
+
+# Sessions the web chat and desk issue, and the desk's one-time sign-in links (``bot.sessions``): the
+# token's hash only. ``subject`` is the chat's id or the desk user's name; ``proof`` a fingerprint of the
+# user's password hash, so a new password ends the old sessions. Expired rows are deleted.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("proof", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Index("ix_web_sessions_expires_at", "expires_at"),
+    Index("ix_web_sessions_kind_subject", "kind", "subject"),
+)
+
+# Rate limits every process shares (desk sign-in attempts), one fixed window per hashed key.
+rate_counters = Table(
+    "rate_counters",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("window_start", UTCDateTime(), nullable=False),
+    Column("hits", Integer, nullable=False),
+    Index("ix_rate_counters_window_start", "window_start"),
+)

@@ -10,6 +10,7 @@ import time
 import urllib.request
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from itertools import count
 from pathlib import Path
 
@@ -18,6 +19,8 @@ import aiohttp
 from bot.app import App
 from bot.events import CitizenMessage, Sender
 from bot.model import WEB, Address
+from bot.sessions import issue_sign_in_link
+from bot.storage.web_sessions import StoreSessions
 from config.settings import Settings
 from tests.core.test_cli import _env, _free_port, _healthz
 from tests.waiting import eventually
@@ -94,12 +97,19 @@ async def test_changed_routing_file_routes_new_messages_by_the_new_rule(tmp_path
 
 async def test_desk_lists_a_department_added_by_a_reload(tmp_path: Path) -> None:
     """The web desk reads the same departments as the relay: a department added to the file appears on it."""
-    async with running_app(tmp_path) as app:
+    async with (
+        running_app(tmp_path) as app,
+        aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session,
+    ):
+        assert app.store is not None
+        base = f"http://127.0.0.1:{app.port}"
+        link = await issue_sign_in_link(StoreSessions(store=app.store), base_url=base, lifetime=timedelta(hours=1))
+        async with session.get(link) as signed_in:
+            assert signed_in.status == 200
         (tmp_path / "routing.yaml").write_text(WITH_WASTE, encoding="utf-8")
 
         async def listed() -> bool:
-            url = f"http://127.0.0.1:{app.port}/desk"
-            async with aiohttp.ClientSession() as session, session.get(url) as response:
+            async with session.get(f"{base}/desk") as response:
                 return 'id="dept-waste"' in await response.text()
 
         await eventually(listed, what="the waste department on the desk")

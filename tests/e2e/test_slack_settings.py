@@ -11,8 +11,10 @@ from pydantic import SecretStr
 
 from adapters.factory import build_adapters
 from adapters.slack import SlackAdapter, from_settings
+from bot.live import LocalLiveEvents
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
+from bot.storage.web_sessions import StoreSessions
 from config.settings import Settings, SettingsError
 from tests.bridge import DIRECTORY
 
@@ -63,7 +65,13 @@ def test_socket_mode_only_mounts_nothing() -> None:
 def test_factory_adds_slack_when_its_token_is_set(unused_store: Store) -> None:
     """build_adapters includes the Slack adapter once BRIDGE_SLACK_BOT_TOKEN is set."""
     settings = _settings({"slack_bot_token": BOT, "slack_app_token": APP})
-    adapters = build_adapters(settings, directory=DIRECTORY, views=StoreViews(store=unused_store))
+    adapters = build_adapters(
+        settings,
+        directory=DIRECTORY,
+        views=StoreViews(store=unused_store),
+        sessions=StoreSessions(store=unused_store),
+        live=LocalLiveEvents(),
+    )
     assert [a.platform for a in adapters if isinstance(a, SlackAdapter)] == ["slack"]
 
 

@@ -308,7 +308,6 @@ def _asks_for_sign_in(status: int, location: str) -> bool:
     return status == 401 or (status in {302, 303, 307} and location.startswith("/desk/login"))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="desk sign-in comes in phase 2: a loopback desk is open")
 async def test_desk_without_users_asks_for_sign_in_through_nginx(site: Site) -> None:
     """With no desk users, the desk reached through the proxy asks for a sign-in and shows no case."""
     async with browser() as session, session.get(site.public + "/desk", allow_redirects=False) as response:

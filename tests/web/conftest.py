@@ -20,7 +20,7 @@ def backend() -> str:
 
 @pytest.fixture
 async def web_bridge(store: Store, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Web]:
-    """The relay and worker with the real web adapters, served on 127.0.0.1 (desk open: no users)."""
+    """The relay and worker with the real web adapters, served on 127.0.0.1 (no desk users yet)."""
     async with running_web(store, clock, tmp_path) as running:
         yield running
 
@@ -35,5 +35,5 @@ async def citizen(web_bridge: Web) -> Browser:
 
 @pytest.fixture
 async def staff(web_bridge: Web) -> Browser:
-    """A member of staff's browser (the desk needs no sign-in on loopback with no users)."""
-    return await web_bridge.browser()
+    """A member of staff's browser, signed in with the one-time link (the desk has no users)."""
+    return await web_bridge.signed_in_staff()

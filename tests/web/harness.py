@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,19 @@ from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.web.chat import WebChat
-from adapters.web.desk import WebDesk
+from adapters.web.desk import SignInLimits, WebDesk
+from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
+from bot.client_address import TrustedProxies
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
+from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.sessions import issue_sign_in_link
 from bot.storage.store import Clock, Store
 from bot.storage.views import StoreViews
+from bot.storage.web_sessions import StoreSessions
 from tests.bridge import Bridge, build_bridge
 
 DESK_DIRECTORY = Directory(
@@ -59,6 +65,7 @@ class Web:
     server: TestServer
     users: DeskUsers
     rate_clock: FakeMonotonic
+    sessions: StoreSessions
     clients: list[TestClient[Any, Any]] = field(default_factory=list)
 
     async def browser(self) -> Browser:
@@ -67,6 +74,17 @@ class Web:
         await client.start_server()
         self.clients.append(client)
         return Browser(client)
+
+    async def sign_in_link(self) -> str:
+        """A one-time desk sign-in link's path, as ``civic-bridge run`` prints it while there are no users."""
+        return await issue_sign_in_link(self.sessions, base_url="", lifetime=timedelta(hours=24))
+
+    async def signed_in_staff(self) -> Browser:
+        """A browser signed in to the desk with a one-time link."""
+        browser = await self.browser()
+        response = await browser.client.get(await self.sign_in_link(), allow_redirects=False)
+        assert response.status == 303, await response.text()
+        return browser
 
 
 class Browser:
@@ -132,28 +150,43 @@ async def running_web(
     clock: Clock,
     tmp_path: Path,
     *,
-    loopback: bool = True,
     max_message_chars: int = 8000,
     per_minute: int = 10,
+    per_address: int = 60,
+    sessions_per_address: int = 10,
+    sign_in_limits: SignInLimits | None = None,
+    caps: StreamCaps | None = None,
+    trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value
+    live: LiveEvents | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
     static = StaticFiles.load()
     users = DeskUsers(path=tmp_path / "desk-users.json")
+    sessions = StoreSessions(store=store)
     chat = WebChat(
         views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         max_message_chars=max_message_chars,
         limiter=RateLimiter(limit=per_minute, window=60.0, clock=rate_clock),
+        address_limiter=RateLimiter(limit=per_address, window=60.0, clock=rate_clock),
+        session_limiter=RateLimiter(limit=sessions_per_address, window=60.0, clock=rate_clock),
         static=static,
+        sessions=sessions,
+        trusted_proxies=trusted_proxies,
+        live=live,
+        caps=caps,
     )
     desk = WebDesk(
         views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         users=users,
-        loopback=loopback,
+        sessions=sessions,
         max_message_chars=max_message_chars,
-        login_limiter=RateLimiter(limit=5, window=60.0, clock=rate_clock),
+        sign_in_limits=sign_in_limits,
+        trusted_proxies=trusted_proxies,
+        live=live,
+        caps=caps,
     )
     app = web.Application()
     chat.mount(app)
@@ -163,7 +196,7 @@ async def running_web(
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
-        running = Web(bridge, chat, desk, server, users, rate_clock)
+        running = Web(bridge, chat, desk, server, users, rate_clock, sessions)
         try:
             yield running
         finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,10 @@ from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
 from bot.desk_users import DeskUsers
+from bot.sessions import issue_sign_in_link
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
+from bot.storage.web_sessions import StoreSessions
 from tests.backends import open_store
 from tests.bridge import build_bridge
 from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
@@ -37,20 +40,23 @@ def _require_chromium() -> None:
 @asynccontextmanager
 async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
     """The relay, a background worker and the web adapters on a real server at a free 127.0.0.1 port."""
+    sessions = StoreSessions(store=store)
     chat = WebChat(
         views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         max_message_chars=8000,
         limiter=RateLimiter(limit=10, window=60.0),
+        address_limiter=RateLimiter(limit=60, window=60.0),
+        session_limiter=RateLimiter(limit=10, window=60.0),
         static=StaticFiles.load(),
+        sessions=sessions,
     )
     desk = WebDesk(
         views=StoreViews(store=store),
         directory=DESK_DIRECTORY,
         users=DeskUsers(path=tmp_path / "desk-users.json"),
-        loopback=True,
+        sessions=sessions,
         max_message_chars=8000,
-        login_limiter=RateLimiter(limit=5, window=60.0),
     )
     app = web.Application()
     chat.mount(app)
@@ -92,7 +98,8 @@ async def test_citizen_and_desk_talk_live_in_a_real_browser(tmp_path: Path) -> N
     async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
         citizen = await (await browser.new_context()).new_page()
         desk = await (await browser.new_context()).new_page()
-        await desk.goto(f"{base}/desk")
+        sign_in = await issue_sign_in_link(StoreSessions(store=store), base_url=base, lifetime=timedelta(hours=1))
+        await desk.goto(sign_in)  # the one-time link that `civic-bridge run` prints while the desk has no users
         await expect(desk.get_by_role("heading", name="Cases")).to_be_visible()
         await citizen.goto(f"{base}/")
         await citizen.evaluate("window.notReloaded = true")

@@ -61,7 +61,7 @@ async def test_desk_shows_the_citizens_language_and_direction(web_bridge: Web) -
     await citizen.say("توجد حفرة كبيرة في الطريق pothole")
     await web_bridge.bridge.settle()
     reference = (await citizen.history())["case"]["reference"]
-    staff = await web_bridge.browser()
+    staff = await web_bridge.signed_in_staff()
     listing = await staff.desk_page()
     page = await staff.desk_page(f"/desk/case/{reference}")
     assert "telegram" not in listing

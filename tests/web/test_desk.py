@@ -169,9 +169,10 @@ async def test_desk_form_without_the_csrf_token_is_refused(web_bridge: Web, citi
     assert (await citizen.history())["case"]["status"] == "open"
 
 
-async def test_desk_cookie_is_httponly_and_strict(web_bridge: Web, staff: Browser) -> None:
-    """The desk session cookie is HttpOnly, SameSite=Strict and limited to /desk."""
-    response = await staff.client.get("/desk")
+async def test_desk_cookie_is_httponly_and_strict(web_bridge: Web) -> None:
+    """The desk session cookie (set at sign-in) is HttpOnly, SameSite=Strict and limited to /desk."""
+    staff = await web_bridge.browser()
+    response = await staff.client.get(await web_bridge.sign_in_link(), allow_redirects=False)
     cookie = response.cookies["cb_desk"]
     assert (cookie["httponly"], cookie["samesite"], cookie["path"]) == (True, "Strict", "/desk")
 
@@ -183,8 +184,8 @@ async def test_desk_pages_cannot_be_framed(web_bridge: Web, staff: Browser) -> N
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-async def test_open_desk_on_loopback_says_so(web_bridge: Web, staff: Browser) -> None:
-    """With no users, on a loopback address, the desk works without sign-in and says so in a banner."""
+async def test_link_session_says_how_to_add_users(web_bridge: Web, staff: Browser) -> None:
+    """Signed in with the one-time link (no users yet), the desk says so in a banner and how to add a user."""
     html = await staff.desk_page("/desk")
     assert 'class="banner"' in html
     assert "civic-bridge desk add-user" in html
@@ -207,18 +208,20 @@ async def test_unknown_case_is_not_found(web_bridge: Web, staff: Browser) -> Non
     assert response.status == 404
 
 
-async def test_desk_without_users_off_loopback_is_closed(store: Store, clock: FakeClock, tmp_path: Path) -> None:
-    """Bound to a network address with no users, the desk answers 403 and says how to add one."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
-        browser = await running.browser()
-        response = await browser.client.get("/desk")
-        assert response.status == 403
-        assert "civic-bridge desk add-user" in await response.text()
+async def test_desk_without_users_sends_strangers_to_the_sign_in_page(web_bridge: Web) -> None:
+    """With no users, a browser that has not used the sign-in link is sent to a page that explains the link."""
+    browser = await web_bridge.browser()
+    response = await browser.client.get("/desk", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/desk/login")
+    text = await (await browser.client.get(response.headers["Location"])).text()
+    assert "sign-in link" in text
+    assert "civic-bridge desk add-user" in text
 
 
 async def test_desk_with_users_asks_for_sign_in(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """Once a user exists, the desk sends strangers to the sign-in page."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("grace", "correct horse battery", None)
         browser = await running.browser()
         response = await browser.client.get("/desk", allow_redirects=False)
@@ -237,7 +240,7 @@ async def _sign_in(browser: Browser, username: str, password: str) -> int:
 
 async def test_sign_in_with_the_right_password_opens_the_desk(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """The right password signs in; the desk then shows the user's name and no open-access banner."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("grace", "correct horse battery", None)
         browser = await running.browser()
         assert await _sign_in(browser, "grace", "correct horse battery") == 303
@@ -248,7 +251,7 @@ async def test_sign_in_with_the_right_password_opens_the_desk(store: Store, cloc
 
 async def test_wrong_password_is_refused(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """A wrong password answers 401 and the desk stays closed."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("grace", "correct horse battery", None)
         browser = await running.browser()
         assert await _sign_in(browser, "grace", "wrong password!") == 401
@@ -257,7 +260,7 @@ async def test_wrong_password_is_refused(store: Store, clock: FakeClock, tmp_pat
 
 async def test_repeated_wrong_passwords_are_slowed_down(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """After five failed sign-ins in a minute the desk answers 429."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("grace", "correct horse battery", None)
         browser = await running.browser()
         statuses = [await _sign_in(browser, "grace", "wrong password!") for _ in range(6)]
@@ -266,7 +269,7 @@ async def test_repeated_wrong_passwords_are_slowed_down(store: Store, clock: Fak
 
 async def test_user_sees_only_their_departments(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """A user limited to one department sees its cases, not another department's."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("wanda", "correct horse battery", ("waste",))
         citizen = await running.browser()
         await citizen.open_chat()
@@ -281,7 +284,7 @@ async def test_user_sees_only_their_departments(store: Store, clock: FakeClock, 
 
 async def test_sign_out_ends_the_session(store: Store, clock: FakeClock, tmp_path: Path) -> None:
     """Signing out sends the browser back to the sign-in page."""
-    async with running_web(store, clock, tmp_path, loopback=False) as running:
+    async with running_web(store, clock, tmp_path) as running:
         running.users.add("grace", "correct horse battery", None)
         browser = await running.browser()
         await _sign_in(browser, "grace", "correct horse battery")
