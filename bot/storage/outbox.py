@@ -227,8 +227,12 @@ class OutboxQueries(Queries):
         next_attempt_at: datetime | None = None,
         last_error: str | None = None,
         sent_id: str | None = None,
+        claimed_attempts: int | None = None,
     ) -> None:
-        """Update an outbox row's state, schedule, error or platform id."""
+        """Update an outbox row's state, schedule, error or platform id.
+
+        With ``claimed_attempts``, only while the claim that counted that many attempts still holds the row.
+        """
         values: dict[str, Any] = {"updated_at": self.now, "last_error": last_error}
         if state is not None:
             values["state"] = state.value
@@ -236,7 +240,10 @@ class OutboxQueries(Queries):
             values["next_attempt_at"] = next_attempt_at
         if sent_id is not None:
             values["sent_id"] = sent_id
-        await self._c.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+        statement = update(deliveries).where(deliveries.c.id == delivery_id)
+        if claimed_attempts is not None:
+            statement = statement.where(deliveries.c.attempts == claimed_attempts)
+        await self._c.execute(statement.values(**values))
 
     async def pause(self, target: Address, until: datetime) -> None:
         """Hold every delivery to ``target``'s chat or channel until ``until`` (the later pause wins)."""
@@ -253,13 +260,18 @@ class OutboxQueries(Queries):
             )
         await self._c.execute(statement)
 
-    async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
-        """See ``Store.release``."""
-        await self._c.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state == DeliveryState.PENDING.value)
-            .values(next_attempt_at=self.now, attempts=deliveries.c.attempts - 1, updated_at=self.now)
-        )
+    async def release(self, claims: Sequence[tuple[DeliveryId, int]]) -> None:
+        """See ``Store.release``: only rows still held by the claim that counted ``attempts``."""
+        for delivery_id, attempts in claims:
+            await self._c.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                    deliveries.c.attempts == attempts,  # another process claimed it since: its claim now
+                )
+                .values(next_attempt_at=self.now, attempts=deliveries.c.attempts - 1, updated_at=self.now)
+            )
 
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.store import Store
 from tests.backends import open_store
 from tests.e2e.test_slack import World, slack_world
 from tests.emulators.slack import SlackEmulator
@@ -33,7 +32,9 @@ async def world(tmp_path: Path, clock: FakeClock, slack: SlackEmulator) -> Async
         yield built
 
 
-@pytest.mark.parametrize("note", ["\u200bnote: crew is busy", "\uff4e\uff4f\uff54\uff45: crew is busy", "Note : crew is busy"])
+@pytest.mark.parametrize(
+    "note", ["\u200bnote: crew is busy", "\uff4e\uff4f\uff54\uff45: crew is busy", "Note : crew is busy"]
+)
 async def test_disguised_note_never_reaches_the_citizen(world: World, note: str) -> None:
     """A note behind a zero-width space, in full-width letters or with a space before the colon stays internal."""
     root = await world.open_case()

@@ -12,17 +12,17 @@ from bot.storage.engine import Executor
 from bot.storage.store import Store
 from tests.backends import postgres_url
 
-SECRET = "my-private-pothole-story-Ada-Lovelace"
+PRIVATE = "my-private-pothole-story-Ada-Lovelace"
 
 
 async def _failing_insert(store: Store) -> str:
-    """The text of the error a failing insert with ``SECRET`` as its parameter raises."""
+    """The text of the error a failing insert with ``PRIVATE`` as its parameter raises."""
 
     async def body(connection: Executor, _now: object) -> None:
-        await connection.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": SECRET})
+        await connection.execute(text("INSERT INTO no_such_table (x) VALUES (:x)"), {"x": PRIVATE})
 
     with pytest.raises(DBAPIError) as raised:
-        await store.transaction(body, write=True)  # type: ignore[arg-type]  # a bare body for the raw engine
+        await store.transaction(body, write=True)
     return str(raised.value)
 
 
@@ -30,7 +30,7 @@ async def test_a_failing_insert_on_sqlite_does_not_show_its_parameters(tmp_path:
     """The error a failed SQLite statement raises (and the log prints) holds no message text or name."""
     store = Store.open(f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}")
     try:
-        assert SECRET not in await _failing_insert(store)
+        assert PRIVATE not in await _failing_insert(store)
     finally:
         await store.close()
 
@@ -41,6 +41,6 @@ async def test_a_failing_insert_on_postgres_does_not_show_its_parameters() -> No
     assert url is not None
     store = Store.open(url)  # the statement fails on a missing table: nothing is written anywhere
     try:
-        assert SECRET not in await _failing_insert(store)
+        assert PRIVATE not in await _failing_insert(store)
     finally:
         await store.close()
