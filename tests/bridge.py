@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
-from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel
+from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy
 from bot.relay import Limits, Relay
 from bot.retry import Delay
 from bot.storage.store import Clock, Store
@@ -62,6 +62,7 @@ async def build_bridge(
     directory: Directory = DIRECTORY,
     max_message_chars: int = 8000,
     backoff: Delay = lambda _attempts: 0.0,
+    router: RoutingPolicy | None = None,
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -75,7 +76,7 @@ async def build_bridge(
     relay = Relay(
         store=store,
         directory=directory,
-        router=KeywordRouter(KEYWORDS, "general"),
+        router=router or KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
