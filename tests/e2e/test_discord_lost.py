@@ -36,7 +36,7 @@ class FlakySink:
 
 
 async def test_a_dm_is_taken_in_however_long_the_relay_is_away(discord_emulator: DiscordEmulator) -> None:
-    """A DM whose intake fails eight times in a row (it was given up after six) is still taken in when the relay is back, not given up."""
+    """A DM whose intake fails eight times in a row (six used to give it up) is taken in once the relay is back."""
     adapter, sink = adapter_for(discord_emulator), FlakySink(failures=8)
     await adapter.start(sink)
     try:
