@@ -28,7 +28,7 @@ from bot.http import HealthCheck, build_web_app
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
-from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
+from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted, thread_owner_in
 from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
@@ -166,6 +166,7 @@ class App:
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
+            thread_owner=thread_owner_in(lambda: self.channels),
         )
         self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
         await self._serve_http(store)

@@ -185,11 +185,11 @@ class DeliveryWorker:
             case Side.CITIZEN, CitizenReply() as reply:
                 citizen = self._channels.citizen.get(target.platform)
                 if citizen is not None:
-                    return lambda files: citizen.send(Outgoing(target, reply, files, key))
+                    return lambda files: citizen.send(Outgoing(target, reply, files, key, delivery.attempts))
             case Side.DEPARTMENT, ThreadPost() as post:
                 department = self._channels.department.get(target.platform)
                 if department is not None:
-                    return lambda files: department.send(Outgoing(target, post, files, key))
+                    return lambda files: department.send(Outgoing(target, post, files, key, delivery.attempts))
         return None
 
     async def _record_sent(self, delivery: Delivery, sent: Sent) -> None:

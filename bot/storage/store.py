@@ -21,6 +21,7 @@ from bot.storage.inbound import EventQueries
 from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
 from bot.storage.set_aside import SetAsideQueries
+from bot.storage.threads import ThreadQueries
 from bot.storage.views import ViewQueries
 
 __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
@@ -29,7 +30,15 @@ T = TypeVar("T")
 
 
 class Tx(
-    EventQueries, CitizenQueries, CaseQueries, MessageQueries, BlobQueries, OutboxQueries, ViewQueries, SetAsideQueries
+    EventQueries,
+    CitizenQueries,
+    CaseQueries,
+    MessageQueries,
+    BlobQueries,
+    OutboxQueries,
+    ViewQueries,
+    SetAsideQueries,
+    ThreadQueries,
 ):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 
