@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from bot.model import Address, CaseId
+from bot.model import Address, CaseId, DeliveryState, Side
 from bot.storage.engine import Queries
-from bot.storage.tables import cases
+from bot.storage.tables import cases, deliveries
 
 
 class ThreadQueries(Queries):
@@ -25,3 +25,16 @@ class ThreadQueries(Queries):
             )
         )
         return bool(result.rowcount == 1)
+
+    async def drop_pending_posts(self, case_id: CaseId, *, reason: str) -> int:
+        """Give up the department-side posts still pending for a case (its thread will never exist there)."""
+        result = await self._c.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.case_id == case_id,
+                deliveries.c.side == Side.DEPARTMENT.value,
+                deliveries.c.state == DeliveryState.PENDING.value,
+            )
+            .values(state=DeliveryState.FAILED.value, last_error=reason, updated_at=self.now)
+        )
+        return int(result.rowcount)
