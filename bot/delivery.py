@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait after a delivery's ``attempts``-th failure: doubling up to five minutes, ±20%.
 jittered_backoff = Backoff(first=1.0, cap=300.0, jitter=0.2)
+#: The shortest sleep of an idle worker (seconds).
+_MIN_NAP = 0.05
 
 
 class Outcomes(Protocol):
@@ -136,10 +138,15 @@ class DeliveryWorker:
                 await asyncio.sleep(self._idle_poll)
 
     async def _sleep_until_due(self) -> None:
+        """Nothing was claimable: sleep until the next lane head is due (a ring wakes it sooner).
+
+        At least ``_MIN_NAP``: a row due yet not claimable (another process holds its lock) must not
+        turn the worker into a busy loop on the database.
+        """
         due = await self._store.next_due_at()
         wait = self._idle_poll
         if due is not None:
-            wait = min(wait, max(0.0, (due - self._store.now()).total_seconds()))
+            wait = min(wait, max(_MIN_NAP, (due - self._store.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
 

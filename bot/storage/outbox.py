@@ -286,13 +286,32 @@ class OutboxQueries(Queries):
         return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed))
 
     async def next_due_at(self) -> datetime | None:
-        """See ``Store.next_due_at``."""
-        value = (
-            await self._c.execute(
-                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.state == DeliveryState.PENDING.value)
-            )
-        ).scalar_one()
+        """See ``Store.next_due_at``: the earliest a lane head may go, after its target's pause; rows behind wait."""
+        later = func.greatest if self._c.dialect.name == "postgresql" else func.max
+        value = (await self._c.execute(_next_due_statement(later))).scalar_one()
         if isinstance(value, str):
             value = datetime.fromisoformat(value).replace(tzinfo=UTC)
         assert value is None or isinstance(value, datetime)  # noqa: S101  # min over a timestamp column
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _next_due_statement(later: Any) -> Any:  # noqa: ANN401  # ``func.greatest`` or SQLite's two-argument ``max``; a SELECT
+    """When the next claim can find something: the lane heads' due times, each no earlier than its target's pause.
+
+    A row behind its lane's head, or to a paused target, is not claimable however due it is:
+    counting it made an idle worker look again at once, over and over (a busy loop on the database).
+    """
+    head = deliveries.alias("head")
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(
+        earlier.c.lane == head.c.lane,
+        earlier.c.state == DeliveryState.PENDING.value,
+        earlier.c.id < head.c.id,
+    )
+    pause = (
+        select(target_pauses.c.until)
+        .where(target_pauses.c.target == head.c.target_platform + ":" + head.c.target_chat)
+        .scalar_subquery()
+    )
+    due = later(head.c.next_attempt_at, func.coalesce(pause, head.c.next_attempt_at))
+    return select(func.min(due)).where(head.c.state == DeliveryState.PENDING.value, ~blocked)
