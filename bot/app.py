@@ -30,7 +30,7 @@ from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.live import LiveEvents, LocalLiveEvents, PostgresLiveEvents
 from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
-from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
+from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted, thread_owner_in
 from bot.relay import Limits, Relay
 from bot.sessions import WebSessions, issue_sign_in_link
 from bot.speech import Languages
@@ -182,6 +182,7 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
             languages=languages,
+            thread_owner=thread_owner_in(lambda: self.channels),
         )
         sessions = StoreSessions(store=store)
         self.channels = build_adapters(

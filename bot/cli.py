@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli, routes_cli
+from bot import desk_cli, events_cli, routes_cli
 from bot.app import App, StartupError, choose_routing
 from bot.database_errors import database_problem
 from bot.storage import migrate
@@ -111,7 +111,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,events}", required=True)
     run = commands.add_parser(
         "run",
         help="run the bridge (applies pending migrations first)",
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Exits 1 when the schema is behind this version or the database fails its integrity check.",
     ).set_defaults(func=cmd_db)
     desk_cli.register(commands, default_routing=_default_routing)
+    events_cli.register(commands)
     return parser
 
 

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait after a delivery's ``attempts``-th failure: doubling up to five minutes, ±20%.
 jittered_backoff = Backoff(first=1.0, cap=300.0, jitter=0.2)
+#: The shortest sleep of an idle worker (seconds).
+_MIN_NAP = 0.05
 
 
 class Outcomes(Protocol):
@@ -76,7 +78,8 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._in_flight: set[DeliveryId] = set()
+        # Claimed and not finished: id -> attempts as claimed (the claim's token: see ``Store.release``).
+        self._in_flight: dict[DeliveryId, int] = {}
         # Sends that finished while the previous ones were being recorded: recorded together, one transaction.
         self._finished: list[tuple[Delivery, Sent, asyncio.Future[None]]] = []
         self._recorder: asyncio.Task[None] | None = None
@@ -102,16 +105,21 @@ class DeliveryWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._task = None
+        if self._recorder is not None and not self._recorder.done():
+            # Sends already made are recorded before anything is given back.
+            with contextlib.suppress(Exception):
+                await self._recorder
         if self._in_flight:
-            # Claimed but unfinished: due again at once, for this or another process.
-            await self._store.release(tuple(self._in_flight))
+            # Claimed but unfinished: due again at once, for this or another process; a row another
+            # process claimed since (our lease ran out) stays with it, so it is never sent twice.
+            await self._store.release(tuple(self._in_flight.items()))
             self._in_flight.clear()
 
     async def drain_once(self) -> int:
         """Send one batch of due deliveries; returns how many were attempted."""
         claimed = await self._store.claim_due(limit=self._batch, lease=self._lease)
         if claimed:
-            self._in_flight.update(d.id for d in claimed)
+            self._in_flight.update((d.id, d.attempts) for d in claimed)
             await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
         return len(claimed)
 
@@ -130,16 +138,25 @@ class DeliveryWorker:
                 await asyncio.sleep(self._idle_poll)
 
     async def _sleep_until_due(self) -> None:
+        """Nothing was claimable: sleep until the next lane head is due (a ring wakes it sooner).
+
+        At least ``_MIN_NAP``: a row due yet not claimable (another process holds its lock) must not
+        turn the worker into a busy loop on the database.
+        """
         due = await self._store.next_due_at()
         wait = self._idle_poll
         if due is not None:
-            wait = min(wait, max(0.0, (due - self._store.now()).total_seconds()))
+            wait = min(wait, max(_MIN_NAP, (due - self._store.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def _deliver(self, delivery: Delivery) -> None:
-        await self._attempt(delivery)
-        self._in_flight.discard(delivery.id)
+        try:
+            await self._attempt(delivery)
+        finally:
+            # Finished, even by an error: no longer ours. Cut off mid-send: still in flight, given back at shutdown.
+            if not _cancelling():
+                self._in_flight.pop(delivery.id, None)
 
     async def _attempt(self, delivery: Delivery) -> None:
         platform = delivery.target.platform
@@ -175,11 +192,11 @@ class DeliveryWorker:
             case Side.CITIZEN, CitizenReply() as reply:
                 citizen = self._channels.citizen.get(target.platform)
                 if citizen is not None:
-                    return lambda files: citizen.send(Outgoing(target, reply, files, key))
+                    return lambda files: citizen.send(Outgoing(target, reply, files, key, delivery.attempts))
             case Side.DEPARTMENT, ThreadPost() as post:
                 department = self._channels.department.get(target.platform)
                 if department is not None:
-                    return lambda files: department.send(Outgoing(target, post, files, key))
+                    return lambda files: department.send(Outgoing(target, post, files, key, delivery.attempts))
         return None
 
     async def _record_sent(self, delivery: Delivery, sent: Sent) -> None:
@@ -210,7 +227,7 @@ class DeliveryWorker:
         log.info("delivery %s: %s; retrying in %.1fs", delivery.id, reason, wait)
         if retry_after is not None:
             await self._store.pause(delivery.target, until=self._store.now() + timedelta(seconds=retry_after))
-        await self._store.retry_later(delivery.id, at=at, error=reason)
+        await self._store.retry_later(delivery.id, at=at, error=reason, claimed_attempts=delivery.attempts)
 
     async def _files(self, delivery: Delivery) -> tuple[FileData, ...]:
         attachments = delivery.body.attachments
@@ -222,3 +239,9 @@ class DeliveryWorker:
             return tuple(f for f in loaded if f is not None)
 
         return await self._store.read(load)
+
+
+def _cancelling() -> bool:
+    """Whether the running task is being cancelled (its send did not finish)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0

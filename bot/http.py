@@ -15,7 +15,7 @@ from bot.client_address import TrustedProxies, came_through_proxy, client_addres
 from bot.metrics import Metrics
 from bot.model import Platform
 from bot.ports import Channel
-from bot.storage.store import OutboxStats, Store
+from bot.storage.store import OutboxStats, Store, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,8 @@ class Health:
     outbox_oldest_pending_seconds: float | None
     outbox_failed: int
     routing: Mapping[str, Any] | None = None
+    #: Inbound events set aside after failing again and again (``civic-bridge events list``).
+    set_aside: int = 0
 
     def as_json(self) -> dict[str, Any]:
         """The JSON body."""
@@ -47,6 +49,7 @@ class Health:
                 "failed": self.outbox_failed,
             },
             **routing,
+            "set_aside": self.set_aside,
         }
 
 
@@ -77,9 +80,11 @@ class HealthCheck:
         try:
             stats = await self._store.outbox_stats()
             schema = await self._schema()
+            set_aside = await self._store.read(_set_aside_count)
             database = "up"
         except Exception as error:  # noqa: BLE001  # any database failure is reported, not raised
             stats, schema, database = OutboxStats(0, None, 0), None, f"down: {type(error).__name__}"
+            set_aside = 0
         oldest = (self._store.now() - stats.oldest_pending_at).total_seconds() if stats.oldest_pending_at else None
         stuck = oldest is not None and oldest > self._stuck_after
         adapters = {str(name): adapter.health() for name, adapter in self._adapters.items()}
@@ -98,7 +103,12 @@ class HealthCheck:
             outbox_oldest_pending_seconds=round(oldest, 3) if oldest is not None else None,
             outbox_failed=stats.failed,
             routing=self._routing(),
+            set_aside=set_aside,
         )
+
+
+async def _set_aside_count(tx: Tx) -> int:
+    return await tx.set_aside_count()
 
 
 def forwarding_middleware(trusted: TrustedProxies) -> Middleware:

@@ -229,6 +229,8 @@ class Outgoing(Generic[BodyT]):
     body: BodyT
     files: tuple[FileData, ...] = ()
     idempotency_key: str = ""
+    #: Which try this is (1 the first): a channel may look for what an earlier try already posted.
+    attempt: int = 1
 
 
 @dataclass(frozen=True, slots=True)

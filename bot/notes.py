@@ -1,13 +1,18 @@
-"""Internal notes: staff text that stays on the department side and never reaches the citizen."""
+"""Internal notes: staff text that stays on the department side and never reaches the citizen.
+
+One rule everywhere: ``bot.text_safety.is_internal_note`` (it sees through zero-width
+characters, full-width letters and ``Note :``); this module only marks and unmarks.
+"""
 
 from __future__ import annotations
 
+import unicodedata
+
+from bot.text_safety import is_internal_note
+
 NOTE_PREFIX = "note:"
 
-
-def is_internal_note(text: str) -> bool:
-    """A message whose text, after leading spaces, starts with ``note:`` (any case) is an internal note."""
-    return text.lstrip().casefold().startswith(NOTE_PREFIX)
+__all__ = ["NOTE_PREFIX", "as_internal_note", "is_internal_note", "without_note_mark"]
 
 
 def as_internal_note(text: str) -> str:
@@ -16,5 +21,11 @@ def as_internal_note(text: str) -> str:
 
 
 def without_note_mark(text: str) -> str:
-    """A note's text without its leading ``note:`` (where a label already says it is a note)."""
-    return text.lstrip()[len(NOTE_PREFIX) :].lstrip() if is_internal_note(text) else text
+    """A note's text without its leading ``note:`` mark (where a label already says it is a note)."""
+    if not is_internal_note(text):
+        return text
+    # The mark ends at the first colon, however it was written (``:``, full-width ``：``).
+    for index, char in enumerate(text):
+        if unicodedata.normalize("NFKC", char) == ":":
+            return text[index + 1 :].lstrip()
+    return text  # pragma: no cover  # a note always has its colon

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from aiohttp import web
 
 from bot.events import InboundEvent
-from bot.model import CitizenReply, Outgoing, Platform, Sent, ThreadPost
+from bot.model import Address, CitizenReply, Outgoing, Platform, Sent, ThreadPost
 
 
 class RouteDecision(Protocol):
@@ -152,3 +152,28 @@ class ExclusiveIntake(Protocol):
 
     async def stop_intake(self) -> None:
         """Stop receiving events; sending keeps working."""
+
+
+@runtime_checkable
+class ThreadOwner(Protocol):
+    """A department channel that can say which case a thread belongs to from the thread's root itself.
+
+    Used when a staff event arrives in a thread the bridge has not recorded yet (the root was
+    posted but its id not stored: a slow answer, a crash): the root carries the case reference.
+    """
+
+    async def case_reference(self, thread: Address) -> str | None:
+        """The reference of the case whose root opens ``thread``; None if it is not a bridge case thread."""
+
+
+def thread_owner_in(channels: Callable[[], Channels]) -> Callable[[Platform], ThreadOwner | None]:
+    """The relay's ``thread_owner``: the department channel of a platform, if it can read thread roots.
+
+    ``channels`` is asked each time: the app builds its channels after the relay.
+    """
+
+    def owner(platform: Platform) -> ThreadOwner | None:
+        channel = channels().department.get(platform)
+        return channel if isinstance(channel, ThreadOwner) else None
+
+    return owner

@@ -152,3 +152,15 @@ WEB_CONNECTION_LOST = Msg("Your message could not be sent: the connection was lo
 WEB_CHOICE_FAILED = Msg("Your choice could not be sent.")
 WEB_TRY_AGAIN = Msg("Please try again.")
 WIDGET_LABEL = Msg("Chat with us")
+
+# A thread root that failed for good (bot.relay.stranded): the case goes to the fallback, or stays open.
+STRANDED_REROUTED = Msg(
+    "We could not reach the office chosen for your case {reference}, so it has been passed to {department}, "
+    "who will answer here."
+)
+STRANDED_KEPT = Msg(
+    "Your case {reference} could not be passed on to an office yet. It stays open and we are working on it; "
+    "you can keep writing here."
+)
+STRANDED_IN = "This case could not be opened in {department} ({reason}), so it came here. Conversation so far:"
+STRANDED_RECORD = "The thread could not be opened in {department} ({reason})."

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
-from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy
+from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy, thread_owner_in
 from bot.relay import Limits, Relay
 from bot.retry import Delay
 from bot.speech import Languages
@@ -82,6 +82,7 @@ async def build_bridge(
         limits=Limits(max_message_chars=max_message_chars),
         languages=languages,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
+        thread_owner=thread_owner_in(lambda: channels),
     )
     worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)
     started: list[Channel] = []

@@ -196,6 +196,11 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         assert matches, f"no thread {target}"
         return matches[0]
 
+    async def case_reference(self, thread: Address) -> str | None:
+        """The case a thread's root names, as Slack's root metadata does (``bot.ports.ThreadOwner``)."""
+        matches = [t for t in self.threads if t.channel == thread.chat and t.ts == thread.thread]
+        return matches[0].reference if matches else None
+
     def thread_of(self, reference: str) -> Thread:
         """The newest thread opened for a case reference."""
         return [t for t in self.threads if t.reference == reference][-1]

@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 CANNOT_MESSAGE_USER = 50007
 #: Discord's error code for "Request entity too large" (an attachment over the upload limit).
 ENTITY_TOO_LARGE = 40005
-#: How often a failing ``sink.accept`` is tried before the event is given up (Discord does not redeliver).
+#: Failed tries of ``sink.accept`` after which each further failure is logged as an error (the event is
+#: never given up: Discord does not redeliver; the relay sets aside an event that itself keeps failing).
 ACCEPT_ATTEMPTS = 6
 #: Waits between attempts to log in or to reach the gateway: 1, 2, 4 … up to a minute.
 RECONNECT_BACKOFF = Backoff(first=1.0, cap=60.0)
@@ -376,11 +377,14 @@ class DiscordAdapter:
                 await self._sink.accept(await build())
             except Exception:
                 wait = attempts.failed()
-                if attempts.failures == ACCEPT_ATTEMPTS:
-                    log.exception("discord: giving up on %s after %d attempts", what, attempts.failures)
-                    return
-                log.warning(
-                    "discord: %s could not be taken in (attempt %d); retrying", what, attempts.failures, exc_info=True
+                level = logging.ERROR if attempts.failures >= ACCEPT_ATTEMPTS else logging.WARNING
+                log.log(
+                    level,
+                    "discord: %s could not be taken in (attempt %d); retrying in %.0fs",
+                    what,
+                    attempts.failures,
+                    wait,
+                    exc_info=True,
                 )
                 await attempts.pause(wait)
             else:
@@ -433,6 +437,8 @@ class DiscordAdapter:
         client = self._client
         if client is None or not self._logged_in.is_set():
             raise DeliveryError("not connected to Discord yet")
+        if not out.target.chat.isdigit():  # a Discord channel id is a snowflake: digits only
+            raise DeliveryError("the chat id is not a Discord channel id", permanent=True)
         channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
         try:
             async with asyncio.timeout(self._send_timeout):

@@ -27,7 +27,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import payload, render, signature
+from adapters.slack import payload, render, roots, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
 from bot.body_limits import limit_body, read_at_most, too_large
 from bot.departments import Directory
@@ -97,9 +97,12 @@ class SlackAdapter:
         self._socket: AsyncSocketModeHandler | None = None
         self._connecting: asyncio.Task[None] | None = None
         self._bot_user_id: str | None = None
+        self._bot_id: str | None = None
         self._auth_problem: str | None = "not started"
         self._names: dict[str, str] = {}
         self._posted: OrderedDict[str, str] = OrderedDict()
+        # Thread ts -> the case reference its root names (None: not a case thread). A root never changes.
+        self._root_references: OrderedDict[tuple[str, str], str | None] = OrderedDict()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -133,7 +136,8 @@ class SlackAdapter:
     async def start(self, sink: InboundSink) -> None:
         """Open the Web API client and learn who we are; Socket Mode waits for ``start_intake``."""
         self._sink = sink
-        self._session = aiohttp.ClientSession()
+        # slack-sdk applies its ``timeout`` only to sessions it creates itself: ours carries it.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout))
         self._client = AsyncWebClient(
             token=self._bot_token.get_secret_value(),
             base_url=self._api_url,
@@ -184,8 +188,9 @@ class SlackAdapter:
             self._auth_problem = f"Slack unreachable ({type(error).__name__})"
             log.warning("Slack: %s; check BRIDGE_SLACK_API_URL and the network", self._auth_problem)
             return
-        user_id = identity.get("user_id")
+        user_id, bot_id = identity.get("user_id"), identity.get("bot_id")
         self._bot_user_id = user_id if isinstance(user_id, str) else None
+        self._bot_id = bot_id if isinstance(bot_id, str) else None
         self._auth_problem = None
 
     def _web(self) -> AsyncWebClient:
@@ -396,11 +401,14 @@ class SlackAdapter:
 
     async def _post_root(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         ts = self._posted.get(out.idempotency_key) if out.idempotency_key else None
+        if ts is None and out.attempt > 1 and out.idempotency_key:
+            ts = await self._root_posted_before(out.target.chat, out.idempotency_key)
         if ts is None:
             answer = await self._web().chat_postMessage(
                 channel=out.target.chat,
                 text=render.root_fallback(body.card, body.text),
                 blocks=render.card_blocks(body.card, body.text, self._directory),
+                metadata=roots.root_metadata(body.card.reference, out.idempotency_key),
                 unfurl_links=False,
                 unfurl_media=False,
             )
@@ -409,6 +417,41 @@ class SlackAdapter:
                 self._remember(out.idempotency_key, ts)
         await self._upload(out, ts)
         return Sent(message_id=ts, thread=ts)
+
+    async def _root_posted_before(self, channel: str, delivery_key: str) -> str | None:
+        """The ts of a root an earlier try of this delivery posted (it timed out, or the process died); else None."""
+        answer = await self._web().conversations_history(
+            channel=channel, limit=roots.RECENT_ROOTS, include_all_metadata=True
+        )
+        found = roots.root_posted_by(
+            answer.get("messages"), delivery_key, bot_user_id=self._bot_user_id, bot_id=self._bot_id
+        )
+        if found is not None:
+            log.info("Slack: a root an earlier try posted was found; not posting it again")
+        return found
+
+    async def case_reference(self, thread: Address) -> str | None:
+        """The case reference a thread's root names (its metadata), for a thread the bridge has not recorded."""
+        if thread.thread is None or thread.chat not in self._department_channels():
+            return None
+        key = (thread.chat, thread.thread)
+        if key in self._root_references:
+            return self._root_references[key]
+        try:
+            answer = await self._web().conversations_replies(
+                channel=thread.chat, ts=thread.thread, limit=1, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            if _error_code(error) in {"thread_not_found", "message_not_found"}:
+                return None
+            raise
+        reference = roots.reference_of_root(
+            answer.get("messages"), thread.thread, bot_user_id=self._bot_user_id, bot_id=self._bot_id
+        )
+        self._root_references[key] = reference
+        while len(self._root_references) > _MEMO_SIZE:
+            self._root_references.popitem(last=False)
+        return reference
 
     async def _post_reply(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         thread = out.target.thread

@@ -169,7 +169,8 @@ class TelegramAdapter:
         """``up`` when sending works and, if this process polls, polling runs; else connecting or "down: why"."""
         if self._down is not None:
             return self._down
-        if not self._ready or (self._poll_task is not None and not self._polling):
+        # Up only once connecting finished: in webhook mode, once Telegram has the webhook.
+        if not self._connected.is_set() or (self._poll_task is not None and not self._polling):
             return "connecting"
         return "up"
 

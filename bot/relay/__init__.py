@@ -12,22 +12,27 @@ both sides do to a case; ``effects`` is what runs once, after the commit.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from typing import Protocol, TypeVar
 
 from bot.departments import Directory
-from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffMessage
+from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffAction, StaffMessage
+from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
-from bot.ports import RelayObserver, RoutingPolicy
+from bot.ports import RelayObserver, RoutingPolicy, ThreadOwner
 from bot.relay.casework import Casework
 from bot.relay.citizens import OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
+from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
 from bot.storage.store import Tx
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class Transactions(Protocol):
@@ -35,6 +40,14 @@ class Transactions(Protocol):
 
     async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``work`` in one write transaction; it may run again when a unique key lost a race."""
+
+
+class _UnknownThreadError(Exception):
+    """A staff event in a thread no case has recorded: roll back (the event stays unclaimed) and ask the root."""
+
+
+def _no_owner(_platform: Platform) -> ThreadOwner | None:
+    return None
 
 
 def _origin(event: InboundEvent) -> Platform:
@@ -61,8 +74,13 @@ class Relay:
         observer: RelayObserver | None = None,
         limits: Limits | None = None,
         languages: Languages | None = None,
+        set_aside_after: int = SET_ASIDE_AFTER,
+        thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
     ) -> None:
         self._store = store
+        self._thread_owner = thread_owner
+        self._set_aside_after = set_aside_after
+        self._failed = FailedTries()
         self._directory = directory
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
@@ -76,25 +94,119 @@ class Relay:
         return self._directory
 
     async def accept(self, event: InboundEvent) -> None:
-        """Store one inbound event and queue what it causes; a duplicate changes nothing."""
+        """Store one inbound event and queue what it causes; a duplicate changes nothing.
+
+        Texts and names are cleaned first (``bot.inbound_text``). An event that fails
+        ``set_aside_after`` times in a row is set aside (``bot.set_aside``) and counts as taken in.
+        """
         if isinstance(event, StaffMessage) and event.is_bot:
             return
+        event = clean_event(event)
         platform = _origin(event)
+        try:
+            await self._take_in(event, platform)
+        except Exception as error:
+            tries = self._failed.failed(platform, event.event_id)
+            if tries < self._set_aside_after:
+                raise
+            await self._set_aside(event, platform, error, tries)
+        else:
+            self._failed.succeeded(platform, event.event_id)
+
+    async def _set_aside(self, event: InboundEvent, platform: Platform, error: Exception, tries: int) -> None:
+        """Keep an event that keeps failing aside, so the platform's later events go in; raises if that fails too."""
+        reason = type(error).__name__
+
+        async def keep(tx: Tx) -> None:
+            if await tx.claim_event(platform, event.event_id):
+                await tx.set_aside(platform, event, error=reason, tries=tries)
+
+        try:
+            await self._store.atomic(keep)
+        except Exception as failure:
+            raise error from failure
+        self._failed.succeeded(platform, event.event_id)
+        log.warning(
+            "set aside %s event %s after %d failed tries (%s): see `civic-bridge events list`",
+            platform,
+            event.event_id,
+            tries,
+            reason,
+        )
+
+    async def _take_in(self, event: InboundEvent, platform: Platform) -> None:
+        try:
+            taken = await self._commit(lambda work: self._handle(work, event, platform))
+        except _UnknownThreadError:
+            taken = await self._take_in_by_root(event, platform)
+        if taken:
+            self._on_queued()
+
+    async def _handle(self, work: Casework, event: InboundEvent, platform: Platform, *, known: bool = False) -> bool:
+        """Inside a transaction: claim the event, store it and queue what it causes; False for a duplicate.
+
+        A staff reply or action in a thread no case has recorded raises ``_UnknownThreadError`` before
+        the claim when the platform's channel can read the thread's root (``ThreadOwner``), unless ``known``.
+        """
+        if (
+            not known
+            and isinstance(event, StaffMessage | StaffAction)
+            and self._thread_owner(platform) is not None
+            and await work.tx.case_by_thread(event.thread) is None
+        ):
+            raise _UnknownThreadError
+        if not await work.tx.claim_event(platform, event.event_id):
+            return False
         files = event.files if isinstance(event, CitizenMessage | StaffMessage) else ()
+        attachments = tuple([await work.tx.save_file(f) for f in files])
+        if isinstance(event, CitizenMessage | CitizenCommand | MenuChoice):
+            await self._citizens.handle(work, event, attachments)
+        else:
+            await self._staff.handle(work, event, attachments)
+        work.effects.accepted.append(platform)
+        return True
+
+    async def _take_in_by_root(self, event: InboundEvent, platform: Platform) -> bool:
+        """A staff event in an unrecorded thread: its root names the case (posted, not yet recorded, or posted twice).
+
+        The thread becomes the case's thread if the case has none yet; if the case already has
+        another (a root posted again after a crash), the event counts for the case all the same.
+        A thread outside the case's department channel, or not a case's at all, is ignored as before.
+        """
+        assert isinstance(event, StaffMessage | StaffAction)  # noqa: S101  # only these raise _UnknownThreadError
+        owner = self._thread_owner(platform)
+        reference = await owner.case_reference(event.thread) if owner is not None else None
 
         async def body(work: Casework) -> bool:
-            if not await work.tx.claim_event(platform, event.event_id):
+            case = await work.tx.case_by_reference(reference) if reference else None
+            home = self._directory.get(case.department) if case and case.department else None
+            if case is None or home is None or (home.home.platform, home.home.chat) != (platform, event.thread.chat):
+                return await self._handle(work, event, platform, known=True)  # claimed, and nothing to do
+            thread = case.thread
+            if thread is None:  # the root is out but not recorded yet: this is the case's thread
+                await work.tx.adopt_thread(case.id, event.thread)
+                thread = event.thread
+            return await self._handle(work, replace(event, thread=thread), platform, known=True)
+
+        return await self._commit(body)
+
+    async def retry_set_aside(self, set_aside_id: int) -> bool:
+        """Take a set-aside event in again (an admin fixed the cause); False if there is no such event.
+
+        One transaction: the event leaves the set-aside list only if it goes in; if it fails, it stays and this raises.
+        """
+
+        async def body(work: Casework) -> bool:
+            event = await work.tx.take_back_set_aside(set_aside_id)
+            if event is None:
                 return False
-            attachments = tuple([await work.tx.save_file(f) for f in files])
-            if isinstance(event, CitizenMessage | CitizenCommand | MenuChoice):
-                await self._citizens.handle(work, event, attachments)
-            else:
-                await self._staff.handle(work, event, attachments)
-            work.effects.accepted.append(platform)
+            await self._handle(work, event, _origin(event))
             return True
 
-        if await self._commit(body):
+        retried = await self._commit(body)
+        if retried:
             self._on_queued()
+        return retried
 
     async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
         """Record sends in one transaction (the worker groups those that finish together)."""

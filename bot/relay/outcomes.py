@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import texts
-from bot.model import CitizenReply, Delivery, DeliveryState, PostKind, ReplyKind, Sent, Side
+from bot.model import CitizenReply, Delivery, DeliveryState, PostKind, ReplyKind, Sent, Side, ThreadPost
 from bot.relay.casework import BRIDGE, Casework
+from bot.relay.stranded import rehome
 
 
 async def record_sent(work: Casework, results: Sequence[tuple[Delivery, Sent]]) -> None:
@@ -36,3 +37,7 @@ async def record_failure(work: Casework, delivery: Delivery, reason: str) -> Non
         case = await work.tx.case(delivery.case_id)
         if case is not None and case.department is not None:
             await work.system(case, texts.DELIVERY_FAILED.format(reason=reason))
+    body = delivery.body
+    root = delivery.side is Side.DEPARTMENT and isinstance(body, ThreadPost) and body.kind is PostKind.ROOT
+    if root and delivery.case_id is not None:  # the case must not stay stranded without a thread
+        await rehome(work, delivery.case_id, reason)

@@ -89,10 +89,11 @@ class Database:
     def open(cls, url: str, *, clock: Clock = utc_now) -> Self:
         """Create the engine for ``url`` (SQLite gets WAL and immediate write transactions)."""
         if url.startswith("sqlite"):
-            engine = create_async_engine(url, connect_args={"timeout": 30})
+            engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             tune_sqlite(engine.sync_engine)
         else:
-            engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Parameters are message text and names: never in an error message or a log line.
+            engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
         return cls(engine=engine, clock=clock)
 
     @property
@@ -194,7 +195,9 @@ class SqliteThread:
     """
 
     def __init__(self, url: str) -> None:
-        self._engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        self._engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True
+        )
         tune_sqlite(self._engine)
         self._connection: Connection | None = None
         self._loop = asyncio.new_event_loop()

@@ -227,8 +227,12 @@ class OutboxQueries(Queries):
         next_attempt_at: datetime | None = None,
         last_error: str | None = None,
         sent_id: str | None = None,
+        claimed_attempts: int | None = None,
     ) -> None:
-        """Update an outbox row's state, schedule, error or platform id."""
+        """Update an outbox row's state, schedule, error or platform id.
+
+        With ``claimed_attempts``, only while the claim that counted that many attempts still holds the row.
+        """
         values: dict[str, Any] = {"updated_at": self.now, "last_error": last_error}
         if state is not None:
             values["state"] = state.value
@@ -236,7 +240,10 @@ class OutboxQueries(Queries):
             values["next_attempt_at"] = next_attempt_at
         if sent_id is not None:
             values["sent_id"] = sent_id
-        await self._c.execute(update(deliveries).where(deliveries.c.id == delivery_id).values(**values))
+        statement = update(deliveries).where(deliveries.c.id == delivery_id)
+        if claimed_attempts is not None:
+            statement = statement.where(deliveries.c.attempts == claimed_attempts)
+        await self._c.execute(statement.values(**values))
 
     async def pause(self, target: Address, until: datetime) -> None:
         """Hold every delivery to ``target``'s chat or channel until ``until`` (the later pause wins)."""
@@ -253,13 +260,18 @@ class OutboxQueries(Queries):
             )
         await self._c.execute(statement)
 
-    async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
-        """See ``Store.release``."""
-        await self._c.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(delivery_ids), deliveries.c.state == DeliveryState.PENDING.value)
-            .values(next_attempt_at=self.now, attempts=deliveries.c.attempts - 1, updated_at=self.now)
-        )
+    async def release(self, claims: Sequence[tuple[DeliveryId, int]]) -> None:
+        """See ``Store.release``: only rows still held by the claim that counted ``attempts``."""
+        for delivery_id, attempts in claims:
+            await self._c.execute(
+                update(deliveries)
+                .where(
+                    deliveries.c.id == delivery_id,
+                    deliveries.c.state == DeliveryState.PENDING.value,
+                    deliveries.c.attempts == attempts,  # another process claimed it since: its claim now
+                )
+                .values(next_attempt_at=self.now, attempts=deliveries.c.attempts - 1, updated_at=self.now)
+            )
 
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""
@@ -274,13 +286,32 @@ class OutboxQueries(Queries):
         return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed))
 
     async def next_due_at(self) -> datetime | None:
-        """See ``Store.next_due_at``."""
-        value = (
-            await self._c.execute(
-                select(func.min(deliveries.c.next_attempt_at)).where(deliveries.c.state == DeliveryState.PENDING.value)
-            )
-        ).scalar_one()
+        """See ``Store.next_due_at``: the earliest a lane head may go, after its target's pause; rows behind wait."""
+        later = func.greatest if self._c.dialect.name == "postgresql" else func.max
+        value = (await self._c.execute(_next_due_statement(later))).scalar_one()
         if isinstance(value, str):
             value = datetime.fromisoformat(value).replace(tzinfo=UTC)
         assert value is None or isinstance(value, datetime)  # noqa: S101  # min over a timestamp column
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _next_due_statement(later: Any) -> Any:  # noqa: ANN401  # ``func.greatest`` or SQLite's two-argument ``max``; a SELECT
+    """When the next claim can find something: the lane heads' due times, each no earlier than its target's pause.
+
+    A row behind its lane's head, or to a paused target, is not claimable however due it is:
+    counting it made an idle worker look again at once, over and over (a busy loop on the database).
+    """
+    head = deliveries.alias("head")
+    earlier = deliveries.alias("earlier")
+    blocked = exists().where(
+        earlier.c.lane == head.c.lane,
+        earlier.c.state == DeliveryState.PENDING.value,
+        earlier.c.id < head.c.id,
+    )
+    pause = (
+        select(target_pauses.c.until)
+        .where(target_pauses.c.target == head.c.target_platform + ":" + head.c.target_chat)
+        .scalar_subquery()
+    )
+    due = later(head.c.next_attempt_at, func.coalesce(pause, head.c.next_attempt_at))
+    return select(func.min(due)).where(head.c.state == DeliveryState.PENDING.value, ~blocked)

@@ -8,7 +8,7 @@ a race, see ``bot.storage.engine``); ``Store.read(work)`` in a read-only one.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -20,6 +20,8 @@ from bot.storage.engine import Clock, Database, Executor, utc_now
 from bot.storage.inbound import EventQueries
 from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
+from bot.storage.set_aside import SetAsideQueries
+from bot.storage.threads import ThreadQueries
 from bot.storage.views import ViewQueries
 
 __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
@@ -27,7 +29,17 @@ __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", 
 T = TypeVar("T")
 
 
-class Tx(EventQueries, CitizenQueries, CaseQueries, MessageQueries, BlobQueries, OutboxQueries, ViewQueries):
+class Tx(
+    EventQueries,
+    CitizenQueries,
+    CaseQueries,
+    MessageQueries,
+    BlobQueries,
+    OutboxQueries,
+    ViewQueries,
+    SetAsideQueries,
+    ThreadQueries,
+):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 
 
@@ -80,11 +92,16 @@ class Store(Database):
 
         await self.atomic(done)
 
-    async def retry_later(self, delivery_id: DeliveryId, *, at: datetime, error: str) -> None:
-        """Keep a delivery pending after a transient failure, due again at ``at``."""
+    async def retry_later(
+        self, delivery_id: DeliveryId, *, at: datetime, error: str, claimed_attempts: int | None = None
+    ) -> None:
+        """Keep a delivery pending after a transient failure, due again at ``at``.
+
+        With ``claimed_attempts`` (the worker's claim), nothing changes once another process claimed the row.
+        """
 
         async def later(tx: Tx) -> None:
-            await tx.set_delivery(delivery_id, next_attempt_at=at, last_error=error)
+            await tx.set_delivery(delivery_id, next_attempt_at=at, last_error=error, claimed_attempts=claimed_attempts)
 
         await self.atomic(later)
 
@@ -104,11 +121,14 @@ class Store(Database):
 
         await self.atomic(hold)
 
-    async def release(self, delivery_ids: tuple[DeliveryId, ...]) -> None:
-        """Give claimed deliveries back: due now, their attempt not counted (a shutdown, not a failure)."""
+    async def release(self, claims: Sequence[tuple[DeliveryId, int]]) -> None:
+        """Give claimed deliveries back: due now, their attempt not counted (a shutdown, not a failure).
+
+        Each claim is ``(delivery id, attempts as claimed)``: a row another process claimed since stays its.
+        """
 
         async def give_back(tx: Tx) -> None:
-            await tx.release(delivery_ids)
+            await tx.release(claims)
 
         await self.atomic(give_back)
 

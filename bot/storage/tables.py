@@ -217,3 +217,24 @@ rate_counters = Table(
     Column("hits", Integer, nullable=False),
     Index("ix_rate_counters_window_start", "window_start"),
 )
+
+# Inbound events the relay could not take in after a few tries, kept aside so the intake moves on
+# (``bot.set_aside``). ``payload`` (the event as JSON: message text, names, files) and the citizen's
+# platform user id are personal data: erased with the citizen and purged after retention
+# (``SetAsideQueries.erase_set_aside_of`` / ``purge_set_aside``). Logs and lists show only the rest.
+set_aside_events = Table(
+    "set_aside_events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(32), nullable=False),
+    Column("event_id", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("error", String(200), nullable=False),
+    Column("tries", Integer, nullable=False),
+    Column("citizen_platform", String(32)),
+    Column("citizen_user_id", String(128)),
+    Column("payload", JSON),
+    Column("set_aside_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "event_id"),
+    Index("ix_set_aside_events_citizen", "citizen_platform", "citizen_user_id"),
+)

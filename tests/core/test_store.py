@@ -228,7 +228,7 @@ async def test_released_claims_are_due_again_at_once(store: Store) -> None:
     """A claim given back at shutdown is claimable immediately, its attempt not counted."""
     await _enqueue(store, "lane-a", "a1")
     [first] = await store.claim_due(limit=10, lease=timedelta(seconds=60))
-    await store.release((first.id,))
+    await store.release(((first.id, first.attempts),))
     [again] = await store.claim_due(limit=10, lease=timedelta(seconds=60))
     assert (again.id, again.attempts) == (first.id, 1)
 

@@ -167,6 +167,7 @@ async def slack_world(
     socket_mode: bool = False,
     max_file_bytes: int = 1024 * 1024,
     signing_secret: str = SIGNING_SECRET,
+    api_timeout: int = 5,
 ) -> AsyncIterator[World]:
     """The bridge with the real Slack adapter mounted on a loopback HTTP server, its worker running."""
     adapter = SlackAdapter(
@@ -176,7 +177,7 @@ async def slack_world(
         signing_secret=SecretStr(signing_secret),
         app_token=SecretStr(APP_TOKEN) if socket_mode else None,
         max_file_bytes=max_file_bytes,
-        timeout=5,
+        timeout=api_timeout,
     )
     app = web.Application()
     adapter.mount(app)

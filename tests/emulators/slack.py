@@ -8,6 +8,7 @@ envelope and records the acknowledgement.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -65,10 +66,13 @@ class Message:
     blocks: list[dict[str, Any]] | None = None
     bot_id: str | None = None
     files: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
 
-    def wire(self) -> dict[str, Any]:
-        """As conversations.history returns it."""
+    def wire(self, *, with_metadata: bool = False) -> dict[str, Any]:
+        """As conversations.history returns it (``metadata`` only when asked for, as ``include_all_metadata``)."""
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text, "user": self.user}
+        if with_metadata and self.metadata is not None:
+            data["metadata"] = self.metadata
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
         if self.blocks is not None:
@@ -107,6 +111,7 @@ class SlackEmulator:
         self.acks: dict[str, dict[str, Any]] = {}
         self.sockets: list[web.WebSocketResponse] = []
         self._failures: dict[str, list[Failure]] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._hosted: dict[str, bytes] = {}
         self._pending_uploads: dict[str, tuple[str, bytes | None]] = {}
         self._ts = itertools.count(1)
@@ -133,6 +138,8 @@ class SlackEmulator:
         return self
 
     async def __aexit__(self, *_exc: object) -> None:
+        for gate in self._holds.values():  # answer whatever a test still held
+            gate.set()
         for ws in list(self.sockets):
             await ws.close()
         if self._client is not None:
@@ -148,6 +155,15 @@ class SlackEmulator:
     def fail_next(self, method: str, *failures: Failure) -> None:
         """The next calls of ``method`` answer these failures, in order."""
         self._failures.setdefault(method, []).extend(failures)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """From now on ``method`` does its work at once but answers only once the returned event is set.
+
+        With ``chat.postMessage``: the message is in the channel (staff see it and can reply) while
+        the bot still waits for its ``ts`` — Slack slow to answer.
+        """
+        gate = self._holds[method] = asyncio.Event()
+        return gate
 
     def next_ts(self) -> str:
         """A fresh message timestamp."""
@@ -196,6 +212,9 @@ class SlackEmulator:
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         answer: dict[str, Any] = handler(params)
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
         return web.json_response(answer)
 
     def _channel_problem(self, channel: object) -> dict[str, Any] | None:
@@ -245,6 +264,9 @@ class SlackEmulator:
         blocks = params.get("blocks")
         if isinstance(blocks, str):
             blocks = json.loads(blocks)
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
         message = Message(
             channel=str(params["channel"]),
             ts=self.next_ts(),
@@ -253,6 +275,7 @@ class SlackEmulator:
             thread_ts=params.get("thread_ts"),
             blocks=blocks,
             bot_id=BOT_ID,
+            metadata=metadata,
         )
         self.messages.append(message)
         self.posts.append(message)
@@ -277,12 +300,26 @@ class SlackEmulator:
             return problem
         oldest = float(params.get("oldest", 0))
         latest = float(params.get("latest", 9e12))
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"1", "true"}
         found = [
-            m.wire()
+            m.wire(with_metadata=with_metadata)
             for m in self.messages
             if m.channel == params["channel"] and m.thread_ts is None and oldest <= float(m.ts) <= latest
         ]
         return {"ok": True, "messages": list(reversed(found))[: int(params.get("limit", 100))], "has_more": False}
+
+    def _conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        problem = self._channel_problem(params.get("channel"))
+        if problem:
+            return problem
+        ts = str(params.get("ts"))
+        parent = self.message(str(params["channel"]), ts)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in {"1", "true"}
+        replies = [m for m in self.messages if m.channel == parent.channel and m.thread_ts == ts and m is not parent]
+        found = [m.wire(with_metadata=with_metadata) for m in [parent, *replies]]
+        return {"ok": True, "messages": found[: int(params.get("limit", 1000))], "has_more": False}
 
     def _reactions_add(self, params: dict[str, Any]) -> dict[str, Any]:
         problem = self._channel_problem(params.get("channel"))
