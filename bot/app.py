@@ -25,6 +25,7 @@ from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
+from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
@@ -33,6 +34,8 @@ from bot.relay import Limits, Relay
 from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
+from bot.translate import LibreTranslateClient, NoTranslation, translator_from_settings
+from bot.translating import MachineTranslation
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
@@ -133,6 +136,7 @@ class App:
         self._worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
+        self._translator: LibreTranslateClient | NoTranslation = NoTranslation()
 
     async def __aenter__(self) -> Self:
         try:
@@ -158,10 +162,11 @@ class App:
             )
         store = await self._open_database()
         directory = directory_from(routing.config)
+        router = build_router(routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=build_router(routing.config),
+            router=router,
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
@@ -170,12 +175,24 @@ class App:
         self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
         await self._serve_http(store)
         await self._start_channels(relay, store)
+        self._translator = await translator_from_settings(settings).__aenter__()
+        translation = MachineTranslation(
+            store=store,
+            translator=self._translator,
+            catalogs=Catalogs.load(office_language=routing.config.office_language),
+            directory=directory,
+            office_language=routing.config.office_language,
+            identify=router.language_of,
+            as_typed={d.key for d in routing.config.departments if not d.translate_replies},
+            deadline=settings.translate_timeout_seconds,
+        )
         self._worker = DeliveryWorker(
             store=store,
             channels=self.channels,
             outcomes=relay,
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            preparation=translation,
         )
         await self._worker.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
@@ -275,6 +292,8 @@ class App:
                 except Exception:
                     log.exception("stopping the %s adapter failed", adapter.platform)
             self._started.clear()
+            await self._translator.__aexit__(None, None, None)
+            self._translator = NoTranslation()
             if self._runner is not None:
                 await self._runner.cleanup()
                 self._runner = None

@@ -20,6 +20,7 @@ from bot.storage.engine import Clock, Database, Executor, utc_now
 from bot.storage.inbound import EventQueries
 from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
+from bot.storage.translations import TranslationQueries
 from bot.storage.views import ViewQueries
 
 __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
@@ -27,7 +28,16 @@ __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", 
 T = TypeVar("T")
 
 
-class Tx(EventQueries, CitizenQueries, CaseQueries, MessageQueries, BlobQueries, OutboxQueries, ViewQueries):
+class Tx(
+    EventQueries,
+    CitizenQueries,
+    CaseQueries,
+    MessageQueries,
+    BlobQueries,
+    OutboxQueries,
+    ViewQueries,
+    TranslationQueries,
+):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 
 

@@ -184,3 +184,11 @@ blobs = Table(
     Column("data", LargeBinary, nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
 )
+
+# Machine translation (#14): what the delivery path decided for a message, kept on its row so a retried delivery
+# never asks the server twice and the desk shows it. ``translated_from`` set means decided (same language: no
+# ``translation``); ``translation`` is personal data like ``text`` and goes wherever the row goes.
+messages.append_column(Column("translated_from", String(16)))
+messages.append_column(Column("translated_to", String(16)))
+messages.append_column(Column("translation", Text))
+messages.append_column(Column("translation_error", String(300)))
