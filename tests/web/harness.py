@@ -18,6 +18,7 @@ from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
+from bot.delivery import Preparation
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.model import DESK, SLACK, Address, DepartmentKey
@@ -135,6 +136,7 @@ async def running_web(
     loopback: bool = True,
     max_message_chars: int = 8000,
     per_minute: int = 10,
+    preparation: Preparation | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -159,7 +161,13 @@ async def running_web(
     chat.mount(app)
     desk.mount(app)
     async with build_bridge(
-        store, clock, citizen=[chat], department=[desk], directory=DESK_DIRECTORY, max_message_chars=max_message_chars
+        store,
+        clock,
+        citizen=[chat],
+        department=[desk],
+        directory=DESK_DIRECTORY,
+        max_message_chars=max_message_chars,
+        preparation=preparation,
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
