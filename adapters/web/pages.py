@@ -183,11 +183,11 @@ def _message_item(message: Message) -> str:
     return (
         f'<li class="msg msg-{css}"><p class="who">{e(who)} '
         f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
-        f'<p class="text">{e(text)}</p>{_translation(message.direction, message.translation)}{files}</li>'
+        f'<p class="text">{e(text)}</p>{translation_note(message.direction, message.translation)}{files}</li>'
     )
 
 
-def _translation(direction: Direction, translation: Translation | None) -> str:
+def translation_note(direction: Direction, translation: Translation | None) -> str:
     """A message's machine translation under it (staff replies: what the citizen was sent), or why there is none."""
     if translation is None:
         return ""
