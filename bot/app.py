@@ -176,6 +176,8 @@ class App:
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._translator = await translator_from_settings(settings).__aenter__()
+        if self._translator.active:
+            log.info("machine translation is on: staff see translations from the server at BRIDGE_TRANSLATE_URL")
         translation = MachineTranslation(
             store=store,
             translator=self._translator,
