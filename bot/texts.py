@@ -150,3 +150,7 @@ WEB_CONNECTION_LOST = Msg("Your message could not be sent: the connection was lo
 WEB_CHOICE_FAILED = Msg("Your choice could not be sent.")
 WEB_TRY_AGAIN = Msg("Please try again.")
 WIDGET_LABEL = Msg("Chat with us")
+
+# Staff texts of machine translation (#14).
+#: In the case's thread when a staff reply could not be translated and went out as written.
+REPLY_UNTRANSLATED = "Translation unavailable ({reason}): the citizen gets this reply as written, in {language}."

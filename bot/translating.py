@@ -42,9 +42,6 @@ log = logging.getLogger(__name__)
 #: The least ``/detect`` confidence (0–100) taken as the language of a text the local identifier could not tell.
 MIN_DETECT_CONFIDENCE = 50.0
 
-#: Staff-facing: a staff reply could not be translated, so it went out as written.
-REPLY_UNTRANSLATED = "Translation unavailable ({reason}): the citizen gets this reply as written, in {language}."
-
 Identify = Callable[[str], str | None]
 CitizenLanguage = Callable[[Case, Citizen], str | None]
 
@@ -197,7 +194,8 @@ class MachineTranslation:
         """Store why the reply went untranslated and, the first time only, tell staff in the case's thread."""
         if not await tx.record_translation(message_id, outcome):
             return
-        line = REPLY_UNTRANSLATED.format(reason=outcome.error, language=language_name(self._office, in_language="en"))
+        office = language_name(self._office, in_language="en")
+        line = texts.REPLY_UNTRANSLATED.format(reason=outcome.error, language=office)
         work = Casework(tx, directory=self._directory, effects=Effects())
         await work.post(context.case, PostKind.SYSTEM, text=line, author=BRIDGE, citizen=context.citizen)
 
