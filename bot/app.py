@@ -38,6 +38,8 @@ from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
 from bot.storage.web_sessions import StoreSessions
+from bot.translate import LibreTranslateClient, NoTranslation, translator_from_settings
+from bot.translating import MachineTranslation
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
@@ -132,6 +134,7 @@ class App:
         self._lock: SqliteLock | None = None
         self.routing: RoutingReloader | None = None
         self._live: PostgresLiveEvents | None = None
+        self._translator: LibreTranslateClient | NoTranslation = NoTranslation()
 
     def reload_routing(self) -> None:
         """Load the routing file again soon, changed or not (what SIGHUP does)."""
@@ -196,12 +199,28 @@ class App:
         await self._serve_http(store)
         await self._announce_desk_link(sessions)
         await self._start_channels(relay, store)
+        self._translator = await translator_from_settings(settings).__aenter__()
+        if self._translator.active:
+            log.info("machine translation is on: staff see translations from the server at BRIDGE_TRANSLATE_URL")
+        translation = MachineTranslation(
+            store=store,
+            translator=self._translator,
+            catalogs=languages.catalogs,
+            directory=directory,
+            office_language=routing.config.office_language,
+            identify=router.language_of,
+            as_typed={d.key for d in routing.config.departments if not d.translate_replies},
+            citizen_language=lambda case, citizen: languages.choose(citizen, case).language,
+            languages=languages,
+            deadline=settings.translate_timeout_seconds,
+        )
         self._worker = DeliveryWorker(
             store=store,
             channels=self.channels,
             outcomes=relay,
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
+            preparation=translation,
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()
@@ -326,6 +345,8 @@ class App:
                 self._worker = None
         finally:
             await self._stop_channels()
+            await self._translator.__aexit__(None, None, None)
+            self._translator = NoTranslation()
             if self._runner is not None:
                 await self._runner.cleanup()
                 self._runner = None

@@ -42,6 +42,13 @@ class DeliveryObserver(Protocol):
         """A delivery attempt failed."""
 
 
+class Preparation(Protocol):
+    """A last step before a send (machine translation): the delivery as it should go out. Never raises."""
+
+    async def prepare(self, delivery: Delivery) -> Delivery:
+        """``delivery``, or a copy whose body is ready to send."""
+
+
 class _Silent:
     def delivered(self, platform: str) -> None:
         pass
@@ -65,6 +72,7 @@ class DeliveryWorker:
         idle_poll: float = 1.0,
         observer: DeliveryObserver | None = None,
         grace: float = 10.0,
+        preparation: Preparation | None = None,
     ) -> None:
         self._store = store
         self._channels = channels
@@ -75,6 +83,7 @@ class DeliveryWorker:
         self._idle_poll = idle_poll
         self._observer: DeliveryObserver = observer or _Silent()
         self._grace = grace
+        self._preparation = preparation
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -159,6 +168,8 @@ class DeliveryWorker:
                 self._in_flight.pop(delivery.id, None)
 
     async def _attempt(self, delivery: Delivery) -> None:
+        if self._preparation is not None:
+            delivery = await self._preparation.prepare(delivery)
         platform = delivery.target.platform
         send = self._sender(delivery)
         if send is None:

@@ -69,6 +69,10 @@ class LiveRouter:
         """Decide where a first message goes, by the routing in force."""
         return self._router.route(text, language=language)
 
+    def language_of(self, text: str, *, hint: str | None = None) -> str | None:
+        """The language identified in ``text``, by the routing in force (its ``languages``)."""
+        return self._router.language_of(text, hint=hint)
+
 
 @dataclass(frozen=True, slots=True)
 class RoutingStatus:

@@ -128,6 +128,20 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
+class Translation:
+    """A machine translation of a message, from ``source`` into ``target`` (language codes).
+
+    ``text`` is the translation; ``error`` says why there is none (the server failed), in words
+    that hold no message text.
+    """
+
+    source: str
+    target: str
+    text: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     """One stored message of a case."""
 
@@ -140,6 +154,8 @@ class Message:
     source_id: str | None
     delivered_id: str | None
     created_at: datetime
+    #: Its machine translation (into the office language, or for a staff reply the citizen's), if one was made.
+    translation: Translation | None = None
 
 
 # --- What the relay asks an adapter to send -------------------------------------
@@ -202,6 +218,8 @@ class ThreadPost:
     author: str
     attachments: tuple[Attachment, ...] = ()
     about: str | None = None
+    #: The citizen text's translation, shown under it (set on the way out, never stored in the outbox).
+    translation: Translation | None = None
 
 
 @dataclass(frozen=True, slots=True)

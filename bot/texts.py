@@ -164,3 +164,7 @@ STRANDED_KEPT = Msg(
 )
 STRANDED_IN = "This case could not be opened in {department} ({reason}), so it came here. Conversation so far:"
 STRANDED_RECORD = "The thread could not be opened in {department} ({reason})."
+
+# Staff texts of machine translation (#14).
+#: In the case's thread when a staff reply could not be translated and went out as written.
+REPLY_UNTRANSLATED = "Translation unavailable ({reason}): the citizen gets this reply as written, in {language}."

@@ -18,6 +18,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -83,7 +84,8 @@ class Department(BaseModel):
     """A department citizens can be routed to, answering in Slack or on the web desk.
 
     ``languages`` lists the language codes its staff answer in (empty: any);
-    ``sign_with_officer_name`` signs staff replies with the officer's name too.
+    ``sign_with_officer_name`` signs staff replies with the officer's name too;
+    ``translate_replies: false`` sends its staff replies as typed even with a translation server.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
@@ -97,6 +99,8 @@ class Department(BaseModel):
     languages: tuple[Annotated[str, Field(pattern=LANGUAGE_PATTERN)], ...] = ()
     names: dict[LanguageCode, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
     sign_with_officer_name: bool = False
+    #: With a translation server: staff replies reach a citizen of another language translated (False: as typed).
+    translate_replies: StrictBool = True
 
     @field_validator("key")
     @classmethod
@@ -475,6 +479,8 @@ def _explain(data: Mapping[str, object], detail: Mapping[str, object]) -> str:
         sentence = f"{field} {detail['input']!r} is not valid: " + _PATTERN_HINTS.get(field, str(detail["msg"]))
     elif error_type == "literal_error" and field == "desk":
         sentence = f"desk {detail['input']!r} is not known: the only desk is 'desk: web'"
+    elif error_type == "bool_type":
+        sentence = f"{field} {detail['input']!r} is not valid: write true or false"
     elif error_type in {"tuple_type", "list_type"}:
         sentence = f"{field} must be a list, for example '{field}: [first, second]'"
     elif error_type == "too_short" and loc == ("departments",):

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from bot.delivery import DeliveryWorker
+from bot.delivery import DeliveryWorker, Preparation
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
 from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy, thread_owner_in
@@ -65,6 +65,7 @@ async def build_bridge(
     backoff: Delay = lambda _attempts: 0.0,
     router: RoutingPolicy | None = None,
     languages: Languages | None = None,
+    preparation: Preparation | None = None,
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -84,7 +85,7 @@ async def build_bridge(
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
         thread_owner=thread_owner_in(lambda: channels),
     )
-    worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)
+    worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff, preparation=preparation)
     started: list[Channel] = []
     try:
         for channel in channels:

@@ -407,7 +407,7 @@ class SlackAdapter:
             answer = await self._web().chat_postMessage(
                 channel=out.target.chat,
                 text=render.root_fallback(body.card, body.text),
-                blocks=render.card_blocks(body.card, body.text, self._directory),
+                blocks=render.card_blocks(body.card, body.text, self._directory, translation=body.translation),
                 metadata=roots.root_metadata(body.card.reference, out.idempotency_key),
                 unfurl_links=False,
                 unfurl_media=False,
@@ -460,7 +460,7 @@ class SlackAdapter:
         ts = self._posted.get(out.idempotency_key) if out.idempotency_key else None
         if ts is None:
             text = (
-                render.citizen_line(body.author, body.text)
+                render.citizen_line(body.author, body.text, translation=body.translation)
                 if body.kind is PostKind.CITIZEN
                 else render.system_line(body.text)
             )

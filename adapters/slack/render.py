@@ -12,7 +12,7 @@ from typing import Any
 
 from bot.departments import Directory
 from bot.events import StaffActionKind
-from bot.model import CaseCard, CaseStatus
+from bot.model import CaseCard, CaseStatus, Translation
 from bot.speech import language_label
 
 #: Action ids of the root card's controls; the adapter's interactivity listener matches the prefix.
@@ -36,6 +36,7 @@ HEADER_CHARS = 150
 OPTION_CHARS = 75
 MAX_OPTIONS = 100
 MAX_MESSAGE_BLOCKS = 40  # of Slack's 50 per message; the card needs the rest
+SLACK_MAX_BLOCKS = 50
 FALLBACK_PREVIEW = 300
 
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
@@ -191,8 +192,10 @@ def _button(label: str, action_id: str, value: str, *, style: str | None = None)
     return button
 
 
-def card_blocks(card: CaseCard, text: str, directory: Directory) -> list[dict[str, Any]]:
-    """The thread root: the case card, the first message (escaped) and the controls."""
+def card_blocks(
+    card: CaseCard, text: str, directory: Directory, *, translation: Translation | None = None
+) -> list[dict[str, Any]]:
+    """The thread root: the case card, the first message (escaped) with its translation, and the controls."""
     language = language_label(card.language)
     blocks: list[dict[str, Any]] = [
         {
@@ -210,6 +213,7 @@ def card_blocks(card: CaseCard, text: str, directory: Directory) -> list[dict[st
         },
     ]
     blocks.extend(message_blocks(text))
+    blocks.extend(translation_blocks(translation, room=SLACK_MAX_BLOCKS - len(blocks) - 2))  # 2: status, actions
     blocks.extend([status_block(card), actions_block(card, directory)])
     return blocks
 
@@ -252,11 +256,38 @@ def root_fallback(card: CaseCard, text: str) -> str:
     return escape(f"{card.reference} · {card.department_name} — {card.citizen_name}: {preview}")
 
 
-def citizen_line(author: str, text: str) -> str:
-    """A later citizen message as a thread reply, attributed to the citizen."""
+def citizen_line(author: str, text: str, *, translation: Translation | None = None) -> str:
+    """A later citizen message as a thread reply, attributed to the citizen, its translation below."""
     if not text.strip():
         return f"*{escape(author)}* sent a file:"
-    return f"*{escape(author)}:* {escape(text)}"
+    below = translation_line(translation)
+    return f"*{escape(author)}:* {escape(text)}" + (f"\n{below}" if below else "")
+
+
+def translation_line(translation: Translation | None) -> str:
+    """The machine translation under a citizen's words (mrkdwn), or why there is none; empty without either."""
+    if translation is None:
+        return ""
+    if translation.text is not None:
+        languages = f"{escape(translation.source)} → {escape(translation.target)}"
+        return f"*Translation ({languages}):* {escape(translation.text)}"
+    if translation.error:
+        return f"_Translation unavailable: {escape(translation.error)}_"
+    return ""
+
+
+def translation_blocks(translation: Translation | None, *, room: int) -> list[dict[str, Any]]:
+    """The translation line as at most ``room`` sections under the root's message (cut to Slack's section size)."""
+    line = translation_line(translation)
+    if not line or room < 1:
+        return []
+    pieces = chunks(line, SECTION_CHARS)
+    if len(pieces) > room:
+        pieces = [*pieces[: room - 1], "_(translation shortened: the rest is in the bridge's records)_"]
+    return [
+        {"type": "section", "block_id": f"case_translation_{number}", "text": {"type": "mrkdwn", "text": piece}}
+        for number, piece in enumerate(pieces, start=1)
+    ]
 
 
 def system_line(text: str) -> str:

@@ -9,7 +9,7 @@ from html import escape
 
 from bot.departments import Department
 from bot.language import text_direction
-from bot.model import CaseStatus, Direction, Message
+from bot.model import CaseStatus, Direction, Message, Translation
 from bot.notes import without_note_mark
 from bot.speech import language_label, spoken_language
 from bot.views import CaseSummary, CaseView
@@ -190,8 +190,23 @@ def _message_item(message: Message, language: str | None = None) -> str:
     return (
         f'<li class="msg msg-{css}"{spoken}><p class="who">{e(who)} '
         f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
-        f'<p class="text">{e(text)}</p>{files}</li>'
+        f'<p class="text">{e(text)}</p>{translation_note(message.direction, message.translation)}{files}</li>'
     )
+
+
+def translation_note(direction: Direction, translation: Translation | None) -> str:
+    """A message's machine translation under it (staff replies: what the citizen was sent), or why there is none."""
+    if translation is None:
+        return ""
+    languages = f"{translation.source} → {translation.target}"
+    if translation.text is not None:
+        label = "Sent to the citizen as" if direction is Direction.STAFF else "Translation"
+        return (
+            f'<p class="translation"><span class="muted">{e(label)} ({e(languages)}):</span> '
+            f'<span lang="{e(translation.target)}">{e(translation.text)}</span></p>'
+        )
+    after = " The citizen got the reply as written." if direction is Direction.STAFF else ""
+    return f'<p class="translation muted">Translation unavailable: {e(translation.error or "")}.{after}</p>'
 
 
 @dataclass(frozen=True, slots=True)

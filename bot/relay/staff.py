@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from bot import texts
+from bot.as_typed import without_as_typed_mark
 from bot.departments import Department, Directory
 from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, PostKind, ReplyKind, Side
@@ -52,7 +53,10 @@ class StaffSide:
         signature = department.name
         if department.sign_with_officer_name and event.author_name:
             signature = f"{event.author_name.split()[0]}, {department.name}"
-        body = CitizenReply(ReplyKind.STAFF, text, case.reference, signature=signature, attachments=attachments)
+        # The stored message keeps a leading ``!asis`` (the delivery path reads it: don't translate); the citizen
+        # never sees it.
+        reply = without_as_typed_mark(text)
+        body = CitizenReply(ReplyKind.STAFF, reply, case.reference, signature=signature, attachments=attachments)
         await tx.enqueue(
             case_id=case.id,
             side=Side.CITIZEN,

@@ -12,6 +12,7 @@ from bot.storage.citizens import citizen_columns, citizen_from_row
 from bot.storage.codec import attachments_from_json, attachments_to_json
 from bot.storage.engine import Queries
 from bot.storage.tables import cases, citizens, messages
+from bot.storage.translations import translation_from_row
 
 # Built once: the hot statements only bind new values (building and cache-keying a statement on
 # every call cost more Python time than running it).
@@ -38,6 +39,7 @@ def message_from_row(row: Row[Any]) -> Message:
         source_id=row.source_id,
         delivered_id=row.delivered_id,
         created_at=row.created_at,
+        translation=translation_from_row(row),
     )
 
 

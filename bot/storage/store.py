@@ -22,6 +22,7 @@ from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
 from bot.storage.set_aside import SetAsideQueries
 from bot.storage.threads import ThreadQueries
+from bot.storage.translations import TranslationQueries
 from bot.storage.views import ViewQueries
 
 __all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
@@ -39,6 +40,7 @@ class Tx(
     ViewQueries,
     SetAsideQueries,
     ThreadQueries,
+    TranslationQueries,
 ):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 

@@ -238,3 +238,11 @@ set_aside_events = Table(
     UniqueConstraint("platform", "event_id"),
     Index("ix_set_aside_events_citizen", "citizen_platform", "citizen_user_id"),
 )
+
+# Machine translation (#14): what the delivery path decided for a message, kept on its row so a retried delivery
+# never asks the server twice and the desk shows it. ``translated_from`` set means decided (same language: no
+# ``translation``); ``translation`` is personal data like ``text`` and goes wherever the row goes.
+messages.append_column(Column("translated_from", String(16)))
+messages.append_column(Column("translated_to", String(16)))
+messages.append_column(Column("translation", Text))
+messages.append_column(Column("translation_error", String(300)))

@@ -21,6 +21,7 @@ from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
 from bot.client_address import TrustedProxies
+from bot.delivery import Preparation
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
@@ -158,6 +159,7 @@ async def running_web(
     caps: StreamCaps | None = None,
     trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value
     live: LiveEvents | None = None,
+    preparation: Preparation | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -192,7 +194,13 @@ async def running_web(
     chat.mount(app)
     desk.mount(app)
     async with build_bridge(
-        store, clock, citizen=[chat], department=[desk], directory=DESK_DIRECTORY, max_message_chars=max_message_chars
+        store,
+        clock,
+        citizen=[chat],
+        department=[desk],
+        directory=DESK_DIRECTORY,
+        max_message_chars=max_message_chars,
+        preparation=preparation,
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
