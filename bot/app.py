@@ -29,7 +29,9 @@ from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
+from bot.privacy import Retention
 from bot.relay import Limits, Relay
+from bot.retention import RetentionTask
 from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
@@ -133,6 +135,7 @@ class App:
         self._worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
+        self._retention: RetentionTask | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -178,6 +181,8 @@ class App:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         await self._worker.__aenter__()
+        self._retention = RetentionTask(store=store, retention=Retention(routing.config.privacy.retention_days))
+        await self._retention.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
@@ -264,6 +269,9 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._intakes.clear()
+        if self._retention is not None:
+            await self._retention.__aexit__(None, None, None)
+            self._retention = None
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)

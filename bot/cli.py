@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli, routes_cli
+from bot import desk_cli, privacy_cli, routes_cli
 from bot.app import App, StartupError, choose_routing
 from bot.database_errors import database_problem
 from bot.storage import migrate
@@ -108,7 +108,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,privacy,audit}", required=True)
     run = commands.add_parser("run", help="run the bridge (applies pending migrations first)")
     run.set_defaults(func=cmd_run)
     routes_cli.register(commands, default_routing=_default_routing)
@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("db_command", choices=["upgrade", "check"])
     db.set_defaults(func=cmd_db)
     desk_cli.register(commands)
+    privacy_cli.register(commands)
     return parser
 
 

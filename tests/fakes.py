@@ -169,6 +169,7 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         self.threads: list[Thread] = []
         self.updates: list[ThreadPost] = []
         self.receipts: list[str] = []
+        self.erased: list[str] = []
 
     def _sent(self, out: Outgoing[ThreadPost]) -> Sent:
         body = out.body
@@ -176,6 +177,10 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         if body.kind is PostKind.ROOT:
             self.threads.append(Thread(out.target.chat, message_id, body.card.reference, [body]))
             return Sent(message_id=message_id, thread=message_id)
+        if body.kind is PostKind.ERASE:  # replaces an earlier post ``about`` with "[erased]"
+            assert body.about is not None
+            self.erased.append(body.about)
+            return Sent(message_id=body.about)
         thread = self.thread_at(out.target)
         if body.kind is PostKind.ROOT_UPDATE:
             self.updates.append(body)
