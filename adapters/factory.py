@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.departments import Directory
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
 from bot.views import ConversationViews
 from config.settings import Settings
 
 
-def build_adapters(settings: Settings, *, directory: Directory, views: ConversationViews) -> Channels:
+def build_adapters(
+    settings: Settings,
+    *,
+    directory: Directory,
+    views: ConversationViews,
+    notice: Callable[[str | None], str] | None = None,
+) -> Channels:
     """Every channel this configuration enables, by side."""
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    chat, desk = web_channels(settings, directory=directory, views=views)
+    chat, desk = web_channels(settings, directory=directory, views=views, notice=notice)
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:

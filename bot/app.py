@@ -25,11 +25,13 @@ from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
 from bot.http import HealthCheck, build_web_app
+from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.privacy import Retention
+from bot.privacy_notice import PrivacyNotice
 from bot.relay import Limits, Relay
 from bot.retention import RetentionTask
 from bot.storage import migrate
@@ -161,6 +163,11 @@ class App:
             )
         store = await self._open_database()
         directory = directory_from(routing.config)
+        notice = PrivacyNotice(
+            retention_days=routing.config.privacy.retention_days,
+            translation=settings.translate_url is not None,
+            catalogs=Catalogs.load(office_language=routing.config.office_language),
+        )
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -169,8 +176,9 @@ class App:
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
+            notice=notice.text,
         )
-        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
+        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store), notice=notice.text)
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(

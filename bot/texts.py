@@ -30,11 +30,21 @@ GREETING = Msg(
     "Hello! Write your question or report here and we will pass it to the right public office. "
     "A member of staff will answer in this chat."
 )
-PRIVACY = Msg(
+#: The privacy notice, built from the settings by ``bot.privacy_notice``: this, then where text goes, then rights.
+PRIVACY = Plural(
     "Privacy: we store your messages, your display name and your platform account id so that staff can "
-    "answer you. Only staff of the department handling your case can read them. Cases are kept for two "
-    "years after they close and then deleted."
+    "answer you. Only staff of the department handling your case can read them. {count} day after a case "
+    "closes, its messages, your name and your account id are deleted.",
+    "Privacy: we store your messages, your display name and your platform account id so that staff can "
+    "answer you. Only staff of the department handling your case can read them. {count} days after a case "
+    "closes, its messages, your name and your account id are deleted.",
 )
+PRIVACY_LOCAL = Msg("Your messages stay on the office's own servers.")
+PRIVACY_TRANSLATED = Msg(
+    "To translate between your language and the office's, the text of your messages is sent to the office's "
+    "translation service."
+)
+PRIVACY_RIGHTS = Msg("Write mydata to receive a copy of your data, or forget to ask us to erase it.")
 HELP = Msg(
     "Just write your message. Commands: start (about this service), status (your cases), "
     "new (start a new case), help (this text)."

@@ -6,12 +6,15 @@ bridge with no platform credentials at all is still usable in a browser.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter, is_loopback
 from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
+from bot.privacy_notice import PrivacyNotice
 from bot.views import ConversationViews
 from config.settings import Settings
 
@@ -21,10 +24,17 @@ CHAT_MESSAGES_PER_MINUTE = 10
 LOGINS_PER_MINUTE = 5
 
 
-def from_settings(settings: Settings, *, directory: Directory, views: ConversationViews) -> tuple[WebChat, WebDesk]:
+def from_settings(
+    settings: Settings,
+    *,
+    directory: Directory,
+    views: ConversationViews,
+    notice: Callable[[str | None], str] | None = None,
+) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
     chat = WebChat(
+        notice=notice or PrivacyNotice().text,
         views=views,
         directory=directory,
         max_message_chars=settings.max_message_chars,

@@ -26,6 +26,7 @@ from bot import texts
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import WEB, Address, CitizenReply, Outgoing, Platform, Sent
+from bot.privacy_notice import PrivacyNotice
 from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,10 @@ class WebChat(WebChannel):
         limiter: RateLimiter,
         static: StaticFiles,
         hub: Hub | None = None,
+        notice: Callable[[str | None], str] | None = None,
     ) -> None:
         super().__init__(hub=hub)
+        self._notice = notice or PrivacyNotice().text
         self._views = views
         self._directory = directory
         self._max_chars = max_message_chars
@@ -133,7 +136,7 @@ class WebChat(WebChannel):
             {
                 "csrf": _csrf(token),
                 "intro": texts.GREETING,
-                "privacy": texts.PRIVACY,
+                "privacy": self._notice(_page_language(request)),
                 "name": state.display_name if state.display_name not in {None, DEFAULT_NAME} else "",
                 "max_chars": self._max_chars,
                 "items": [item.to_json() for item in state.items],
@@ -253,3 +256,9 @@ def _csrf(token: str) -> str:
 def _scoped(session: str, event_id: str) -> str:
     """Event ids are the page's UUIDs, scoped to the session so no one can pre-empt another's."""
     return f"{session[:24]}:{event_id}"
+
+
+def _page_language(request: web.Request) -> str | None:
+    """The browser's first preferred language (``Accept-Language``), for the privacy notice."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    return first or None

@@ -59,12 +59,13 @@ class Relay:
         on_queued: Callable[[], None] = lambda: None,
         observer: RelayObserver | None = None,
         limits: Limits | None = None,
+        notice: Callable[[str | None], str] | None = None,
     ) -> None:
         self._store = store
         self._directory = directory
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
-        self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits())
+        self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits(), notice=notice)
         self._staff = StaffSide(directory=directory)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import texts
@@ -22,6 +23,7 @@ from bot.model import (
     Side,
 )
 from bot.ports import RoutingPolicy
+from bot.privacy_notice import PrivacyNotice
 from bot.relay.casework import Casework, citizen_lane
 
 OTHER = "other"
@@ -42,10 +44,18 @@ def _as_citizen(case: Case, sender: Sender) -> Citizen:
 class CitizenSide:
     """Handles what citizens send, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory, router: RoutingPolicy, limits: Limits) -> None:
+    def __init__(
+        self,
+        *,
+        directory: Directory,
+        router: RoutingPolicy,
+        limits: Limits,
+        notice: Callable[[str | None], str] | None = None,
+    ) -> None:
         self._directory = directory
         self._router = router
         self._limits = limits
+        self._notice = notice or PrivacyNotice().text
 
     async def handle(
         self, work: Casework, event: CitizenMessage | CitizenCommand | MenuChoice, attachments: tuple[Attachment, ...]
@@ -191,7 +201,9 @@ class CitizenSide:
         case = await work.tx.active_case(event.chat)
         match event.command:
             case CitizenCommandKind.START:
-                await work.tell(event.chat, case, ReplyKind.SYSTEM, f"{texts.GREETING}\n\n{texts.PRIVACY}")
+                await work.tell(
+                    event.chat, case, ReplyKind.SYSTEM, f"{texts.GREETING}\n\n{self._notice(event.sender.language)}"
+                )
             case CitizenCommandKind.HELP:
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, texts.HELP)
             case CitizenCommandKind.STATUS:
