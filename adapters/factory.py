@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from bot.departments import Directory
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.privacy import AuditRecorder
 from bot.views import ConversationViews
 from config.settings import Settings
 
@@ -16,12 +17,13 @@ def build_adapters(
     directory: Directory,
     views: ConversationViews,
     notice: Callable[[str | None], str] | None = None,
+    audit: AuditRecorder | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side."""
     # The web chat and web desk are always on: the bridge is usable in a browser with no platform account.
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
-    chat, desk = web_channels(settings, directory=directory, views=views, notice=notice)
+    chat, desk = web_channels(settings, directory=directory, views=views, notice=notice, audit=audit)
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
     if settings.telegram_token is not None:

@@ -30,7 +30,7 @@ from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
-from bot.privacy import Retention
+from bot.privacy import Retention, recorder
 from bot.privacy_notice import PrivacyNotice
 from bot.relay import Limits, Relay
 from bot.retention import RetentionTask
@@ -178,7 +178,9 @@ class App:
             limits=Limits(max_message_chars=settings.max_message_chars),
             notice=notice.text,
         )
-        self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store), notice=notice.text)
+        self.channels = build_adapters(
+            settings, directory=directory, views=StoreViews(store=store), notice=notice.text, audit=recorder(store)
+        )
         await self._serve_http(store)
         await self._start_channels(relay, store)
         self._worker = DeliveryWorker(

@@ -43,6 +43,8 @@ class CitizenCommandKind(enum.StrEnum):
     HELP = "help"
     STATUS = "status"
     NEW = "new"
+    MYDATA = "mydata"  # send me a copy of my data (an access request)
+    FORGET = "forget"  # erase my data (closed cases at once, open ones after staff decide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ class StaffActionKind(enum.StrEnum):
     REOPEN = "reopen"
     TRANSFER = "transfer"
     CLAIM = "claim"
+    ERASE = "erase"  # grant a citizen's erasure request for this case now
+    KEEP = "keep"  # keep the case under the public-task exemption; ``reason`` is told to the citizen
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class StaffAction:
     actor_name: str
     action: StaffActionKind
     department: DepartmentKey | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ translation, a learned example) is covered by adding it there.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
@@ -32,8 +32,11 @@ from bot.model import (
 )
 from bot.storage.cases import case_from_row
 from bot.storage.codec import body_from_json, body_to_json
-from bot.storage.store import Tx
+from bot.storage.store import Store, Tx
 from bot.storage.tables import audit_log, blobs, cases, citizens, deliveries, inbound_events, messages, scheduled_runs
+
+#: Records one audit entry in its own transaction: (actor, action, case reference or None). The desk uses it.
+AuditRecorder = Callable[[str, str, str | None], Awaitable[None]]
 
 ERASED = "[erased]"
 #: Who the audit trail names for what the bridge itself does (the daily purge).
@@ -120,6 +123,18 @@ async def audit(tx: Tx, *, actor: str, action: str, reference: str | None = None
     await tx.connection.execute(
         insert(audit_log).values(at=tx.now, actor=actor, action=action, reference=reference, details=dict(details))
     )
+
+
+def recorder(store: Store) -> AuditRecorder:
+    """An ``AuditRecorder`` writing to ``store`` (for what happens outside the relay: desk sign-ins and views)."""
+
+    async def record(actor: str, action: str, reference: str | None) -> None:
+        async def work(tx: Tx) -> None:
+            await audit(tx, actor=actor, action=action, reference=reference)
+
+        await store.atomic(work)
+
+    return record
 
 
 async def audit_entries(

@@ -82,6 +82,21 @@ LANGUAGE_NOT_OFFERED = Msg(
 #: Under a staff reply that went out machine-translated: the reply as staff wrote it follows.
 ORIGINAL = Msg("Original ({language}):")
 MACHINE_TRANSLATED = Msg("Machine translation; the original follows.")
+MYDATA_SENT = Msg("Here is a copy of the data we hold about you: your cases and messages, with their dates.")
+MYDATA_NONE = Msg("We hold no cases of yours.")
+FORGET_DONE = Plural(
+    "Your data from {count} closed case has been erased.",
+    "Your data from {count} closed cases has been erased.",
+)
+FORGET_ASKED = Msg(
+    "Your case {reference} is still open. Staff will decide whether it can be erased now or must be kept "
+    "for the office's public task, and we will tell you here."
+)
+FORGET_ERASED = Msg("Your case {reference} has been erased.")
+FORGET_KEPT = Msg(
+    "Your case {reference} is kept because the office needs it to carry out its public task: {reason}. "
+    "It is deleted when the retention period ends."
+)
 
 ROOT_PREVIOUS = "Follows the citizen's earlier case {reference}."
 CLOSED_STAFF = "Case closed by {actor}."
@@ -101,6 +116,14 @@ EDIT_NOT_RELAYED = (
 )
 DELIVERY_FAILED = "Could not deliver to the citizen: {reason}. The message was not sent."
 EDITED = "edited: {text}"
+FORGET_REQUEST_STAFF = (
+    "The citizen asked for their data to be erased. Decide: `!erase` erases this case now; "
+    "`!keep REASON` keeps it under the public-task exemption (the citizen is told the reason)."
+)
+FORGET_ERASED_STAFF = "Case erased at the citizen's request by {actor}."
+FORGET_KEPT_STAFF = "{actor} kept this case under the public-task exemption: {reason}"
+FORGET_KEEP_NEEDS_REASON = "Write the reason after the command, e.g. `!keep needed for the ongoing planning appeal`."
+FORGET_NOT_ASKED = "The citizen has not asked for this case to be erased."
 
 # Citizen texts the platform adapters and the web chat show (wired in by the adapters).
 COMMAND_START = Msg("About this service and your privacy")

@@ -232,8 +232,10 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         )
         return source_id
 
-    async def act(self, thread: Thread, action: StaffActionKind, department: str | None = None) -> None:
-        """Staff press a button (close, reopen, transfer, claim)."""
+    async def act(
+        self, thread: Thread, action: StaffActionKind, department: str | None = None, reason: str | None = None
+    ) -> None:
+        """Staff press a button (close, reopen, transfer, claim, erase, keep with a reason)."""
         await self._deliver(
             StaffAction(
                 event_id=next_id(),
@@ -242,6 +244,7 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
                 actor_name="Grace Officer",
                 action=action,
                 department=DepartmentKey(department) if department else None,
+                reason=reason,
             )
         )
 

@@ -26,6 +26,8 @@ COMMANDS = {
     "!help": CitizenCommandKind.HELP,
     "!status": CitizenCommandKind.STATUS,
     "!new": CitizenCommandKind.NEW,
+    "!mydata": CitizenCommandKind.MYDATA,
+    "!forget": CitizenCommandKind.FORGET,
 }
 
 HELPDESK_INVITATION = (

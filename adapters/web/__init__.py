@@ -14,6 +14,7 @@ from adapters.web.security import RateLimiter, is_loopback
 from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
+from bot.privacy import AuditRecorder
 from bot.privacy_notice import PrivacyNotice
 from bot.views import ConversationViews
 from config.settings import Settings
@@ -30,6 +31,7 @@ def from_settings(
     directory: Directory,
     views: ConversationViews,
     notice: Callable[[str | None], str] | None = None,
+    audit: AuditRecorder | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -48,6 +50,7 @@ def from_settings(
         loopback=is_loopback(settings.http_host),
         max_message_chars=settings.max_message_chars,
         login_limiter=RateLimiter(limit=LOGINS_PER_MINUTE, window=60.0),
+        audit=audit,
     )
     return chat, desk
 

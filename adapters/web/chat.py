@@ -13,6 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -55,6 +56,12 @@ def _refuse(status: int, message: str, **headers: str) -> web.Response:
     return _json({"error": message}, status=status, headers=headers or None)
 
 
+#: Words the web chat treats as commands when typed alone as a message.
+_TYPED_COMMANDS = {"mydata": CitizenCommandKind.MYDATA, "forget": CitizenCommandKind.FORGET}
+#: File types the web chat shows inline (it carries no files).
+_INLINE_TYPES = frozenset({"application/json", "text/plain"})
+
+
 class WebChat(WebChannel):
     """The web chat, a citizen channel: platform ``web``; ``send`` pushes to the citizen's open pages."""
 
@@ -86,6 +93,9 @@ class WebChat(WebChannel):
         """Push a message to the citizen's open pages; if none is open, the history shows it later."""
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
         item = reply_item(item_id, out.body, self._views.now())
+        readable = [f.data.decode(errors="replace") for f in out.files if f.mime_type in _INLINE_TYPES]
+        if readable:  # the web chat carries no files: a data copy (``mydata``) is shown in the chat itself
+            item = replace(item, text="\n\n".join([item.text, *readable]))
         self._hub.publish(out.target.chat, {"type": "message", "item": item.to_json()})
         return Sent(message_id=item_id)
 
@@ -195,6 +205,11 @@ class WebChat(WebChannel):
             message = texts.TOO_LONG.format(length=len(text.strip()), limit=self._max_chars)
             return _refuse(413, message)
         event_id = str(data["event_id"])
+        typed = _TYPED_COMMANDS.get(text.strip().casefold())
+        if typed is not None:  # "mydata" / "forget": the privacy requests, typed as words
+            sender = self._sender(request, session, data.get("name"))
+            await self._accept(CitizenCommand(_scoped(session, event_id), sender, Address(WEB, session), typed))
+            return _json({"id": citizen_item_id(event_id)})
         await self._accept(
             CitizenMessage(
                 event_id=_scoped(session, event_id),

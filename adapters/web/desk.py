@@ -28,6 +28,7 @@ from bot.desk_users import DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
+from bot.privacy import AuditRecorder
 from bot.views import ConversationViews
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ _ACTIONS = {
     "reopen": StaffActionKind.REOPEN,
     "claim": StaffActionKind.CLAIM,
     "transfer": StaffActionKind.TRANSFER,
+    "erase": StaffActionKind.ERASE,
+    "keep": StaffActionKind.KEEP,
 }
 
 
@@ -96,8 +99,10 @@ class WebDesk(WebChannel):
         login_limiter: RateLimiter,
         hub: Hub | None = None,
         clock: Callable[[], float] = time.time,
+        audit: AuditRecorder | None = None,
     ) -> None:
         super().__init__(hub=hub)
+        self._audit = audit
         self._views = views
         self._directory = directory
         self._users = users
@@ -241,6 +246,8 @@ class WebDesk(WebChannel):
             frame = self._frame(staff, "Not found")
             text = "There is no such case among your departments' cases."
             return _page(pages.message_page(frame, "Case not found", text), status=404)
+        if self._audit is not None:
+            await self._audit(staff.name, "desk_view", reference)
         forms = pages.CaseForms(
             csrf=staff.csrf,
             event_id=str(uuid.uuid4()),
@@ -297,10 +304,12 @@ class WebDesk(WebChannel):
         if what not in _ACTIONS:
             return "unknown_action"
         department = _field(form, "department") or None
-        if what == "transfer" and department is None:
-            return "no_department"
+        reason = " ".join((_field(form, "reason") or "").split())[: self._max_chars] or None
+        missing = {"transfer": ("no_department", department), "keep": ("no_reason", reason)}.get(what)
+        if missing is not None and missing[1] is None:
+            return missing[0]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key)
+        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason)
 
     # --- signing in and out ----------------------------------------------------------------
 
@@ -348,6 +357,8 @@ class WebDesk(WebChannel):
         del self._sessions[found[0]]  # a fresh token on sign-in: a planted cookie never becomes a session
         token = self._new_session(user.username)
         log.info("desk: a user signed in")
+        if self._audit is not None:
+            await self._audit(user.username, "desk_sign_in", None)
         response = _redirect(next_path)
         self._set_session_cookie(response, request, token)
         return response

@@ -24,6 +24,7 @@ from bot.model import (
 )
 from bot.ports import RoutingPolicy
 from bot.privacy_notice import PrivacyNotice
+from bot.relay import privacy_requests
 from bot.relay.casework import Casework, citizen_lane
 
 OTHER = "other"
@@ -221,3 +222,7 @@ class CitizenSide:
                 await work.close(case, texts.CLOSED_BY_CITIZEN)
                 reply = texts.NEW_CASE.format(reference=case.reference)
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
+            case CitizenCommandKind.MYDATA:
+                await privacy_requests.send_my_data(work, event, case)
+            case CitizenCommandKind.FORGET:
+                await privacy_requests.forget(work, event)
