@@ -21,6 +21,7 @@ from adapters.web.static_files import StaticFiles
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.privacy import recorder
 from bot.storage.store import Clock, Store
 from bot.storage.views import StoreViews
 from tests.bridge import Bridge, build_bridge
@@ -154,6 +155,7 @@ async def running_web(
         loopback=loopback,
         max_message_chars=max_message_chars,
         login_limiter=RateLimiter(limit=5, window=60.0, clock=rate_clock),
+        audit=recorder(store),
     )
     app = web.Application()
     chat.mount(app)
