@@ -21,7 +21,7 @@ from config.settings import Settings, SettingsError, load_settings
 log = logging.getLogger("civic_bridge")
 
 #: Loggers that would print request URLs (the Telegram Bot API puts the token in them) or bodies.
-_QUIET = (
+QUIET_LOGGERS = (
     "httpx",
     "httpcore",
     "aiohttp.access",
@@ -36,7 +36,7 @@ _QUIET = (
 def configure_logging(level: str) -> None:
     """Plain one-line logs; the chatty HTTP clients only say warnings."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in _QUIET:
+    for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
