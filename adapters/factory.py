@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.privacy import AuditRecorder
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -19,6 +22,8 @@ def build_adapters(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    notice: Callable[[str | None], str] | None = None,
+    audit: AuditRecorder | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 
@@ -29,7 +34,14 @@ def build_adapters(
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
     chat, desk = web_channels(
-        settings, directory=directory, views=views, sessions=sessions, live=live, languages=languages
+        settings,
+        directory=directory,
+        views=views,
+        sessions=sessions,
+        live=live,
+        languages=languages,
+        notice=notice,
+        audit=audit,
     )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]

@@ -31,7 +31,10 @@ from bot.live import LiveEvents, LocalLiveEvents, PostgresLiveEvents
 from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted, thread_owner_in
+from bot.privacy import Retention, recorder
+from bot.privacy_notice import PrivacyNotice
 from bot.relay import Limits, Relay
+from bot.retention import RetentionTask
 from bot.sessions import WebSessions, issue_sign_in_link
 from bot.speech import Languages
 from bot.storage import migrate
@@ -135,6 +138,7 @@ class App:
         self.routing: RoutingReloader | None = None
         self._live: PostgresLiveEvents | None = None
         self._translator: LibreTranslateClient | NoTranslation = NoTranslation()
+        self._retention: RetentionTask | None = None
 
     def reload_routing(self) -> None:
         """Load the routing file again soon, changed or not (what SIGHUP does)."""
@@ -176,6 +180,11 @@ class App:
             loaded_from=routing.path,
         )
         languages = languages_from(routing.config)
+        notice = PrivacyNotice(
+            retention_days=routing.config.privacy.retention_days,
+            translation=settings.translate_url is not None,
+            catalogs=languages.catalogs,
+        )
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -185,6 +194,7 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
             languages=languages,
+            notice=notice.text,
             thread_owner=thread_owner_in(lambda: self.channels),
         )
         sessions = StoreSessions(store=store)
@@ -195,6 +205,8 @@ class App:
             sessions=sessions,
             live=await self._open_live_events(store),
             languages=languages,
+            notice=notice.text,
+            audit=recorder(store),
         )
         await self._serve_http(store)
         await self._announce_desk_link(sessions)
@@ -224,6 +236,8 @@ class App:
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()
+        self._retention = RetentionTask(store=store, retention=Retention(routing.config.privacy.retention_days))
+        await self._retention.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
@@ -339,6 +353,9 @@ class App:
         if self.routing is not None:
             await self.routing.__aexit__(None, None, None)
         await self._cancel_intakes()
+        if self._retention is not None:
+            await self._retention.__aexit__(None, None, None)
+            self._retention = None
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli, events_cli, routes_cli
+from bot import desk_cli, events_cli, privacy_cli, routes_cli
 from bot.app import App, StartupError, choose_routing
 from bot.database_errors import database_problem
 from bot.storage import migrate
@@ -21,7 +21,7 @@ from config.settings import Settings, SettingsError, load_settings, settings_hel
 log = logging.getLogger("civic_bridge")
 
 #: Loggers that would print request URLs (the Telegram Bot API puts the token in them) or bodies.
-_QUIET = (
+QUIET_LOGGERS = (
     "httpx",
     "httpcore",
     "aiohttp.access",
@@ -36,7 +36,7 @@ _QUIET = (
 def configure_logging(level: str) -> None:
     """Plain one-line logs; the chatty HTTP clients only say warnings."""
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for name in _QUIET:
+    for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
@@ -111,7 +111,7 @@ def cmd_db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,events}", required=True)
+    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,events,privacy,audit}", required=True)
     run = commands.add_parser(
         "run",
         help="run the bridge (applies pending migrations first)",
@@ -136,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_db)
     desk_cli.register(commands, default_routing=_default_routing)
     events_cli.register(commands)
+    privacy_cli.register(commands)
     return parser
 
 

@@ -44,6 +44,8 @@ class CitizenCommandKind(enum.StrEnum):
     STATUS = "status"
     NEW = "new"
     LANGUAGE = "language"
+    MYDATA = "mydata"  # send me a copy of my data (an access request)
+    FORGET = "forget"  # erase my data (closed cases at once, open ones after staff decide)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,8 @@ class StaffActionKind(enum.StrEnum):
     REOPEN = "reopen"
     TRANSFER = "transfer"
     CLAIM = "claim"
+    ERASE = "erase"  # grant a citizen's erasure request for this case now
+    KEEP = "keep"  # keep the case under the public-task exemption; ``reason`` is told to the citizen
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,7 @@ class StaffAction:
     actor_name: str
     action: StaffActionKind
     department: DepartmentKey | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

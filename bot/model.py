@@ -169,6 +169,7 @@ class PostKind(enum.StrEnum):
     SYSTEM = "system"  # a short line from the bridge in the thread
     ROOT_UPDATE = "root_update"  # edits the thread root (status line changed)
     RECEIPT = "receipt"  # marks a staff reply as delivered (e.g. a reaction)
+    ERASE = "erase"  # replaces the bridge's own post ``about`` with "[erased]" (an erasure request)
 
 
 class ReplyKind(enum.StrEnum):

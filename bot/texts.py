@@ -30,11 +30,21 @@ GREETING = Msg(
     "Hello! Write your question or report here and we will pass it to the right public office. "
     "A member of staff will answer in this chat."
 )
-PRIVACY = Msg(
+#: The privacy notice, built from the settings by ``bot.privacy_notice``: this, then where text goes, then rights.
+PRIVACY = Plural(
     "Privacy: we store your messages, your display name and your platform account id so that staff can "
-    "answer you. Only staff of the department handling your case can read them. Cases are kept for two "
-    "years after they close and then deleted."
+    "answer you. Only staff of the department handling your case can read them. {count} day after a case "
+    "closes, its messages, your name and your account id are deleted.",
+    "Privacy: we store your messages, your display name and your platform account id so that staff can "
+    "answer you. Only staff of the department handling your case can read them. {count} days after a case "
+    "closes, its messages, your name and your account id are deleted.",
 )
+PRIVACY_LOCAL = Msg("Your messages stay on the office's own servers.")
+PRIVACY_TRANSLATED = Msg(
+    "To translate between your language and the office's, the text of your messages is sent to the office's "
+    "translation service."
+)
+PRIVACY_RIGHTS = Msg("Write mydata to receive a copy of your data, or forget to ask us to erase it.")
 HELP = Msg(
     "Just write your message. Commands: start (about this service), status (your cases), "
     "new (start a new case), help (this text)."
@@ -74,6 +84,21 @@ LANGUAGE_NOT_OFFERED = Msg(
 #: Under a staff reply that went out machine-translated: the reply as staff wrote it follows.
 ORIGINAL = Msg("Original ({language}):")
 MACHINE_TRANSLATED = Msg("Machine translation; the original follows.")
+MYDATA_SENT = Msg("Here is a copy of the data we hold about you: your cases and messages, with their dates.")
+MYDATA_NONE = Msg("We hold no cases of yours.")
+FORGET_DONE = Plural(
+    "Your data from {count} closed case has been erased.",
+    "Your data from {count} closed cases has been erased.",
+)
+FORGET_ASKED = Msg(
+    "Your case {reference} is still open. Staff will decide whether it can be erased now or must be kept "
+    "for the office's public task, and we will tell you here."
+)
+FORGET_ERASED = Msg("Your case {reference} has been erased.")
+FORGET_KEPT = Msg(
+    "Your case {reference} is kept because the office needs it to carry out its public task: {reason}. "
+    "It is deleted when the retention period ends."
+)
 
 ROOT_PREVIOUS = "Follows the citizen's earlier case {reference}."
 CLOSED_STAFF = "Case closed by {actor}."
@@ -93,6 +118,14 @@ EDIT_NOT_RELAYED = (
 )
 DELIVERY_FAILED = "Could not deliver to the citizen: {reason}. The message was not sent."
 EDITED = "edited: {text}"
+FORGET_REQUEST_STAFF = (
+    "The citizen asked for their data to be erased. Decide: `!erase` erases this case now; "
+    "`!keep REASON` keeps it under the public-task exemption (the citizen is told the reason)."
+)
+FORGET_ERASED_STAFF = "Case erased at the citizen's request by {actor}."
+FORGET_KEPT_STAFF = "{actor} kept this case under the public-task exemption: {reason}"
+FORGET_KEEP_NEEDS_REASON = "Write the reason after the command, e.g. `!keep needed for the ongoing planning appeal`."
+FORGET_NOT_ASKED = "The citizen has not asked for this case to be erased."
 
 # Citizen texts the platform adapters and the web chat show (wired in by the adapters).
 COMMAND_START = Msg("About this service and your privacy")

@@ -140,6 +140,14 @@ class Learning(BaseModel):
     use_confirmed_examples: bool = False
 
 
+class Privacy(BaseModel):
+    """Data protection: ``retention_days`` a closed case keeps its personal data (then the daily purge removes it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    retention_days: Annotated[int, Field(ge=1, le=36500)] = 730
+
+
 class RoutingConfig(BaseModel):
     """The whole routing: departments, the fallback, and how sure the router must be.
 
@@ -156,6 +164,7 @@ class RoutingConfig(BaseModel):
     languages: Annotated[tuple[LanguageCode, ...], Field(min_length=1)] = SHIPPED_LANGUAGES
     timezone: str = "UTC"
     learning: Learning = Learning()
+    privacy: Privacy = Privacy()
 
     @field_validator("timezone")
     @classmethod

@@ -173,6 +173,7 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         self.threads: list[Thread] = []
         self.updates: list[ThreadPost] = []
         self.receipts: list[str] = []
+        self.erased: list[str] = []
 
     def _sent(self, out: Outgoing[ThreadPost]) -> Sent:
         body = out.body
@@ -180,6 +181,10 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         if body.kind is PostKind.ROOT:
             self.threads.append(Thread(out.target.chat, message_id, body.card.reference, [body]))
             return Sent(message_id=message_id, thread=message_id)
+        if body.kind is PostKind.ERASE:  # replaces an earlier post ``about`` with "[erased]"
+            assert body.about is not None
+            self.erased.append(body.about)
+            return Sent(message_id=body.about)
         thread = self.thread_at(out.target)
         if body.kind is PostKind.ROOT_UPDATE:
             self.updates.append(body)
@@ -236,8 +241,10 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         )
         return source_id
 
-    async def act(self, thread: Thread, action: StaffActionKind, department: str | None = None) -> None:
-        """Staff press a button (close, reopen, transfer, claim)."""
+    async def act(
+        self, thread: Thread, action: StaffActionKind, department: str | None = None, reason: str | None = None
+    ) -> None:
+        """Staff press a button (close, reopen, transfer, claim, erase, keep with a reason)."""
         await self._deliver(
             StaffAction(
                 event_id=next_id(),
@@ -246,6 +253,7 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
                 actor_name="Grace Officer",
                 action=action,
                 department=DepartmentKey(department) if department else None,
+                reason=reason,
             )
         )
 

@@ -27,6 +27,8 @@ COMMANDS = {
     "!status": CitizenCommandKind.STATUS,
     "!new": CitizenCommandKind.NEW,
     "!language": CitizenCommandKind.LANGUAGE,
+    "!mydata": CitizenCommandKind.MYDATA,
+    "!forget": CitizenCommandKind.FORGET,
 }
 
 

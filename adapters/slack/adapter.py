@@ -31,7 +31,7 @@ from adapters.slack import payload, render, roots, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
 from bot.body_limits import limit_body, read_at_most, too_large
 from bot.departments import Directory
-from bot.events import StaffAction, StaffEdit, StaffMessage
+from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.ports import DeliveryError, InboundSink
 
@@ -294,8 +294,12 @@ class SlackAdapter:
         author = await self._name(words.user)
         command = render.parse_command(text)
         if command is not None:
-            department = DepartmentKey(command.argument) if command.argument else None
-            await self._accept(StaffAction(event_id, thread, words.user, author, command.action, department))
+            transfer = command.action is StaffActionKind.TRANSFER
+            department = DepartmentKey(command.argument) if command.argument and transfer else None
+            reason = command.argument if command.action is StaffActionKind.KEEP else None
+            await self._accept(
+                StaffAction(event_id, thread, words.user, author, command.action, department, reason=reason)
+            )
             return
         files = tuple([f for f in [await self._download(words, file) for file in words.files] if f is not None])
         if not text.strip() and not files:
@@ -390,6 +394,8 @@ class SlackAdapter:
                     return await self._update_root(out, body)
                 case PostKind.RECEIPT:
                     return await self._receipt(out, body)
+                case PostKind.ERASE:
+                    return await self._erase(out, body)
                 case _:
                     return await self._post_reply(out, body)
         except SlackApiError as error:
@@ -520,6 +526,22 @@ class SlackAdapter:
             await self._web().reactions_add(channel=out.target.chat, timestamp=body.about, name=RECEIPT_REACTION)
         except SlackApiError as error:
             if _error_code(error) != "already_reacted":
+                raise
+        return Sent(message_id=body.about)
+
+    async def _erase(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
+        """Replace one of the bridge's own posts (a root or a citizen message) with "[erased]"."""
+        if body.about is None:
+            raise DeliveryError("an erasure needs the message it replaces", permanent=True)
+        try:
+            await self._web().chat_update(
+                channel=out.target.chat,
+                ts=body.about,
+                text=render.escape(body.text),
+                blocks=render.erased_blocks(body.card, body.text),
+            )
+        except SlackApiError as error:
+            if _error_code(error) != "message_not_found":  # deleted in Slack already: nothing left to erase
                 raise
         return Sent(message_id=body.about)
 

@@ -41,7 +41,9 @@ FALLBACK_PREVIEW = 300
 
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _SPECIAL = re.compile(r"<([^<>\n]*)>")
-_COMMAND = re.compile(r"!(close|reopen|claim|transfer)\b(.*)", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(r"!(close|reopen|claim|transfer|erase|keep)\b(.*)", re.IGNORECASE | re.DOTALL)
+#: Commands that take words after them: a department, or the reason a case is kept.
+_WITH_ARGUMENT = frozenset({StaffActionKind.TRANSFER, StaffActionKind.KEEP})
 
 
 def escape(text: str) -> str:
@@ -116,7 +118,7 @@ def parse_command(text: str) -> Command | None:
         return None
     action = StaffActionKind(match.group(1).lower())
     argument = match.group(2).strip() or None
-    if action is not StaffActionKind.TRANSFER and argument is not None:
+    if action not in _WITH_ARGUMENT and argument is not None:
         return None  # "!close the window" is a sentence, not a command
     return Command(action, argument)
 
@@ -294,3 +296,8 @@ def system_line(text: str) -> str:
     """A line from the bridge, in italics (each line on its own, as mrkdwn requires)."""
     lines = [line.strip() for line in escape(text).splitlines()]
     return "\n".join(f"_{line}_" if line else "" for line in lines)
+
+
+def erased_blocks(card: CaseCard, text: str) -> list[dict[str, Any]]:
+    """What an erased post shows: the case reference and "[erased]", nothing of the citizen."""
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": escape(f"{card.reference} · {text}")}}]

@@ -6,6 +6,7 @@ bridge with no platform credentials at all is still usable in a browser.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from adapters.web.chat import WebChat
@@ -16,6 +17,8 @@ from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
+from bot.privacy import AuditRecorder
+from bot.privacy_notice import PrivacyNotice
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -30,6 +33,8 @@ def from_settings(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    notice: Callable[[str | None], str] | None = None,
+    audit: AuditRecorder | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -39,6 +44,7 @@ def from_settings(
         total=settings.live_streams_total,
     )
     chat = WebChat(
+        notice=notice or PrivacyNotice().text,
         views=views,
         directory=directory,
         max_message_chars=settings.max_message_chars,
@@ -65,6 +71,7 @@ def from_settings(
         trusted_proxies=settings.trusted_proxies,
         live=live,
         caps=caps,
+        audit=audit,
     )
     return chat, desk
 

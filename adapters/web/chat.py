@@ -31,6 +31,7 @@ from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.live import EventData, LiveEvents
 from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform, Sent
+from bot.privacy_notice import PrivacyNotice
 from bot.sessions import SessionKind, WebSessions
 from bot.speech import Languages, Voice
 from bot.views import ConversationViews
@@ -100,6 +101,11 @@ def _refuse(status: int, message: str, **headers: str) -> web.Response:
     return _json({"error": message}, status=status, headers=headers or None)
 
 
+#: Words the web chat treats as commands when typed alone as a message.
+_TYPED_COMMANDS = {"mydata": CitizenCommandKind.MYDATA, "forget": CitizenCommandKind.FORGET}
+#: File types the web chat shows inline (it carries no files).
+
+
 class WebChat(WebChannel):
     """The web chat, a citizen channel: platform ``web``; ``send`` pushes to the citizen's open pages."""
 
@@ -118,8 +124,10 @@ class WebChat(WebChannel):
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
         languages: Languages | None = None,
+        notice: Callable[[str | None], str] | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._notice = notice or PrivacyNotice().text
         self._views = views
         self._directory = directory
         self._max_chars = max_message_chars
@@ -255,7 +263,7 @@ class WebChat(WebChannel):
                     for code in self._languages.offered
                 ],
                 "intro": voice.say(texts.GREETING),
-                "privacy": voice.say(texts.PRIVACY),
+                "privacy": self._notice(voice.language),
                 "name": state.display_name if state.display_name not in {None, DEFAULT_NAME} else "",
                 "max_chars": self._max_chars,
                 "items": [item.to_json() for item in state.items],
@@ -327,6 +335,11 @@ class WebChat(WebChannel):
         event_id = str(data["event_id"])
         if (command := _LANGUAGE_COMMAND.match(text)) is not None:
             await self._language_command(request, session, data, command.group(1) or "")
+            return _json({"id": citizen_item_id(event_id)})
+        typed = _TYPED_COMMANDS.get(text.strip().casefold())
+        if typed is not None:  # "mydata" / "forget": the privacy requests, typed as words
+            sender = self._sender(request, session, data.get("name"))
+            await self._accept(CitizenCommand(_scoped(session, event_id), sender, Address(WEB, session), typed))
             return _json({"id": citizen_item_id(event_id)})
         await self._accept(
             CitizenMessage(
@@ -420,3 +433,9 @@ def _csrf(token: str) -> str:
 def _scoped(session: str, event_id: str) -> str:
     """Event ids are the page's UUIDs, scoped to the session so no one can pre-empt another's."""
     return f"{session[:24]}:{event_id}"
+
+
+def _page_language(request: web.Request) -> str | None:
+    """The browser's first preferred language (``Accept-Language``), for the privacy notice."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    return first or None

@@ -30,6 +30,7 @@ from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
+from bot.privacy import AuditRecorder
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
 
@@ -49,6 +50,8 @@ _ACTIONS = {
     "reopen": StaffActionKind.REOPEN,
     "claim": StaffActionKind.CLAIM,
     "transfer": StaffActionKind.TRANSFER,
+    "erase": StaffActionKind.ERASE,
+    "keep": StaffActionKind.KEEP,
 }
 _NO_USERS = (
     "The desk has no users yet. Open the one-time sign-in link that `civic-bridge run` printed in its first "
@@ -115,8 +118,10 @@ class WebDesk(WebChannel):
         trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
+        audit: AuditRecorder | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._audit = audit
         self._views = views
         self._directory = directory
         self._users = users
@@ -246,6 +251,8 @@ class WebDesk(WebChannel):
             frame = self._frame(staff, "Not found")
             text = "There is no such case among your departments' cases."
             return _page(pages.message_page(frame, "Case not found", text), status=404)
+        if self._audit is not None:
+            await self._audit(staff.name, "desk_view", reference)
         forms = pages.CaseForms(
             csrf=staff.csrf,
             event_id=str(uuid.uuid4()),
@@ -308,10 +315,12 @@ class WebDesk(WebChannel):
         if what not in _ACTIONS:
             return "unknown_action"
         department = _field(form, "department") or None
-        if what == "transfer" and department is None:
-            return "no_department"
+        reason = " ".join((_field(form, "reason") or "").split())[: self._max_chars] or None
+        missing = {"transfer": ("no_department", department), "keep": ("no_reason", reason)}.get(what)
+        if missing is not None and missing[1] is None:
+            return missing[0]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key)
+        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason)
 
     # --- signing in and out ----------------------------------------------------------------
 
@@ -358,6 +367,8 @@ class WebDesk(WebChannel):
             log.info("desk: a sign-in failed")
             return self._login_again(form_token, next_path, "Wrong username or password.", status=401)
         log.info("desk: a user signed in")
+        if self._audit is not None:
+            await self._audit(user.username, "desk_sign_in", None)
         response = _redirect(next_path)
         await self._open_session(request, response, user.username, password_proof(user.password_hash))
         return response

@@ -22,6 +22,8 @@ NOTICES = {
     "reopen": "The case is open again. The citizen was told.",
     "claim": "You are now handling this case. The citizen was told.",
     "transfer": "The case was transferred.",
+    "erase": "Done: the case is erased if the citizen asked for it; the thread says which.",
+    "keep": "Done: the citizen is told the case is kept, and why, if they asked for erasure.",
 }
 ERRORS = {
     "empty": "Write something before sending.",
@@ -29,6 +31,7 @@ ERRORS = {
     "not_ready": "This case is still being set up. Try again in a moment.",
     "unknown_action": "That action is not known.",
     "no_department": "Choose the department to transfer the case to.",
+    "no_reason": "Write the reason the case is kept: the citizen is told it.",
 }
 
 
@@ -297,7 +300,20 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
         f'<select id="transfer-to" name="department"><option value="">Choose a department…</option>{options}</select>'
         '<button type="submit" name="do" value="transfer" class="secondary">Transfer</button></div></form>'
     )
-    return f'<div class="work">{reply}{note}{actions}</div>'
+    erasure = (
+        ""
+        if status is CaseStatus.CLOSED
+        else (
+            f'<form method="post" action="{action}" class="box erasure" aria-labelledby="erasure-title">'
+            f"{_hidden(forms)}"
+            '<h2 id="erasure-title">The citizen asked for erasure</h2>'
+            '<div class="row"><button type="submit" name="do" value="erase" class="secondary">Erase now</button></div>'
+            '<div class="row"><label for="keep-reason">Or keep it (public task); reason told to the citizen</label>'
+            '<input id="keep-reason" name="reason" maxlength="500">'
+            '<button type="submit" name="do" value="keep" class="secondary">Keep</button></div></form>'
+        )
+    )
+    return f'<div class="work">{reply}{note}{actions}{erasure}</div>'
 
 
 def login_page(frame: Frame, *, csrf: str, next_path: str, error: str | None) -> str:

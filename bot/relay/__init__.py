@@ -76,6 +76,7 @@ class Relay:
         languages: Languages | None = None,
         set_aside_after: int = SET_ASIDE_AFTER,
         thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
+        notice: Callable[[str | None], str] | None = None,
     ) -> None:
         self._store = store
         self._thread_owner = thread_owner
@@ -85,7 +86,7 @@ class Relay:
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
         self._languages = languages or Languages.english()
-        self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits())
+        self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits(), notice=notice)
         self._staff = StaffSide(directory=directory)
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from bot import texts
@@ -25,6 +26,8 @@ from bot.model import (
     Side,
 )
 from bot.ports import RoutingPolicy
+from bot.privacy_notice import PrivacyNotice
+from bot.relay import privacy_requests
 from bot.relay.casework import Casework, citizen_lane
 from bot.speech import Voice
 
@@ -53,10 +56,18 @@ async def _voice(work: Casework, sender: Sender, chat: Address, case: Case | Non
 class CitizenSide:
     """Handles what citizens send, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory, router: RoutingPolicy, limits: Limits) -> None:
+    def __init__(
+        self,
+        *,
+        directory: Directory,
+        router: RoutingPolicy,
+        limits: Limits,
+        notice: Callable[[str | None], str] | None = None,
+    ) -> None:
         self._directory = directory
         self._router = router
         self._limits = limits
+        self._notice = notice or PrivacyNotice().text
 
     async def handle(
         self, work: Casework, event: CitizenMessage | CitizenCommand | MenuChoice, attachments: tuple[Attachment, ...]
@@ -231,7 +242,7 @@ class CitizenSide:
         voice = await _voice(work, event.sender, event.chat, case)
         match event.command:
             case CitizenCommandKind.START:
-                reply = f"{voice.say(texts.GREETING)}\n\n{voice.say(texts.PRIVACY)}"
+                reply = f"{voice.say(texts.GREETING)}\n\n{self._notice(voice.language)}"
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
             case CitizenCommandKind.HELP:
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, self._help(work, voice, event.sender))
@@ -244,6 +255,10 @@ class CitizenSide:
                 await work.close(case, texts.CLOSED_BY_CITIZEN)
                 reply = voice.say(texts.NEW_CASE, reference=case.reference)
                 await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
+            case CitizenCommandKind.MYDATA:
+                await privacy_requests.send_my_data(work, event, case)
+            case CitizenCommandKind.FORGET:
+                await privacy_requests.forget(work, event)
 
     def _help(self, work: Casework, voice: Voice, sender: Sender) -> str:
         """The commands, and how to choose a language (with an offered language other than theirs as the example)."""

@@ -10,6 +10,8 @@ from bot.departments import Department, Directory
 from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
+from bot.privacy import audit
+from bot.relay import privacy_requests
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
 
 
@@ -48,6 +50,7 @@ class StaffSide:
             source=event.thread,
             source_id=event.source_id,
         )
+        await audit(work.tx, actor=event.author_name, action="note" if note else "reply", reference=case.reference)
         if note:  # internal: stored for the desk and the record, never sent to the citizen
             return
         signature = department.name
@@ -71,6 +74,8 @@ class StaffSide:
         if case is None or case.department is None:
             return
         department = self._directory[case.department]
+        details = {"to": event.department} if event.department else {}
+        await audit(work.tx, actor=event.actor_name, action=event.action.value, reference=case.reference, **details)
         match event.action:
             case StaffActionKind.CLOSE:
                 await self._close(work, case, department, event.actor_name)
@@ -80,6 +85,8 @@ class StaffSide:
                 await self._transfer(work, case, department, event)
             case StaffActionKind.CLAIM:
                 await self._claim(work, case, department, event.actor_name)
+            case StaffActionKind.ERASE | StaffActionKind.KEEP:
+                await privacy_requests.decide(work, case, event)
 
     async def _close(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         if case.status is CaseStatus.CLOSED:

@@ -246,3 +246,29 @@ messages.append_column(Column("translated_from", String(16)))
 messages.append_column(Column("translated_to", String(16)))
 messages.append_column(Column("translation", Text))
 messages.append_column(Column("translation_error", String(300)))
+# --- Privacy and records (#15) -------------------------------------------------------------------
+
+# When a case's personal data was removed (retention purge or an erasure request): set once, never cleared.
+cases.append_column(Column("erased_at", UTCDateTime()))
+
+# Who did what and when, append-only; ``details`` never holds message text or citizen names.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("reference", String(32)),
+    Column("details", JSON, nullable=False),
+    Index("ix_audit_log_reference", "reference", "id"),
+    Index("ix_audit_log_at", "at"),
+)
+
+# When a periodic task last ran: one conditional update per period lets one process of many run it.
+scheduled_runs = Table(
+    "scheduled_runs",
+    metadata,
+    Column("task", String(64), primary_key=True),
+    Column("last_run_at", UTCDateTime(), nullable=False),
+)

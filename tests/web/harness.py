@@ -26,6 +26,7 @@ from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.privacy import recorder
 from bot.sessions import issue_sign_in_link
 from bot.storage.store import Clock, Store
 from bot.storage.views import StoreViews
@@ -189,6 +190,7 @@ async def running_web(
         trusted_proxies=trusted_proxies,
         live=live,
         caps=caps,
+        audit=recorder(store),
     )
     app = web.Application()
     chat.mount(app)

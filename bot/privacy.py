@@ -1,0 +1,465 @@
+"""Privacy: retention (purge), erasure, access (export) and the audit trail, each inside one transaction.
+
+Every column that holds personal data is named once, in the ``*_PERSONAL`` mappings below, with what
+it becomes when erased: purge and erasure both go through them, so a column added elsewhere (a
+translation, a learned example) is covered by adding it there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, insert, not_, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.model import (
+    WEB,
+    Address,
+    Case,
+    CaseCard,
+    CaseStatus,
+    CitizenId,
+    DeliveryState,
+    DepartmentKey,
+    Platform,
+    PostKind,
+    Side,
+    ThreadPost,
+)
+from bot.sessions import SessionKind
+from bot.storage.cases import case_from_row
+from bot.storage.codec import body_from_json, body_to_json
+from bot.storage.store import Store, Tx
+from bot.storage.tables import (
+    audit_log,
+    blobs,
+    cases,
+    citizens,
+    deliveries,
+    inbound_events,
+    messages,
+    scheduled_runs,
+    set_aside_events,
+    web_sessions,
+)
+
+#: Records one audit entry in its own transaction: (actor, action, case reference or None). The desk uses it.
+AuditRecorder = Callable[[str, str, str | None], Awaitable[None]]
+
+ERASED = "[erased]"
+#: Who the audit trail names for what the bridge itself does (the daily purge).
+SYSTEM_ACTOR = "system"
+
+#: Every personal column of ``messages`` and its erased value. Add a column here when you add one.
+MESSAGE_PERSONAL: Mapping[str, object] = MappingProxyType(
+    {"text": ERASED, "author": ERASED, "attachments": [], "translation": None}
+)
+#: Personal columns of ``cases`` with a fixed erased value (``chat_id`` is replaced per case, see ``erase_case``).
+CASE_PERSONAL: Mapping[str, object] = MappingProxyType({"claimed_by": None})
+#: Personal columns of ``citizens`` with a fixed erased value (``user_id`` is replaced per row).
+CITIZEN_PERSONAL: Mapping[str, object] = MappingProxyType(
+    {"display_name": ERASED, "language": None, "chosen_language": None, "language_notice": None}
+)
+
+#: Platforms redeliver an event for at most a few days (Telegram 24 h, Slack retries within minutes).
+EVENT_ID_KEPT = timedelta(days=7)
+#: Finished deliveries (their bodies hold message text) are kept this long, for support questions.
+DELIVERY_KEPT = timedelta(days=30)
+#: A blob younger than this may belong to a transaction still in flight: it is never collected.
+BLOB_GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """How long closed cases keep their personal data."""
+
+    days: int = 730
+
+    @property
+    def period(self) -> timedelta:
+        """The retention period."""
+        return timedelta(days=self.days)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeCounts:
+    """What a purge removed (or, on a dry run, would remove)."""
+
+    cases: int = 0
+    citizens: int = 0
+    blobs: int = 0
+    event_ids: int = 0
+    deliveries: int = 0
+    audit_entries: int = 0
+    set_aside_events: int = 0
+
+    def lines(self) -> list[str]:
+        """One ``name: count`` line each, for the command's output."""
+        return [
+            f"cases anonymised: {self.cases}",
+            f"citizens de-identified: {self.citizens}",
+            f"attachment files deleted: {self.blobs}",
+            f"inbound event ids deleted: {self.event_ids}",
+            f"finished deliveries deleted: {self.deliveries}",
+            f"audit entries deleted: {self.audit_entries}",
+            f"set-aside events deleted: {self.set_aside_events}",
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What one erasure did: cases erased and thread posts queued for replacement."""
+
+    references: tuple[str, ...] = ()
+    thread_updates: int = 0
+    citizens: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit trail."""
+
+    at: datetime
+    actor: str
+    action: str
+    reference: str | None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+
+async def audit(tx: Tx, *, actor: str, action: str, reference: str | None = None, **details: object) -> None:
+    """Append one entry, in the caller's transaction (so it is written once, with the action).
+
+    ``details`` are ids, counts and names of departments: never message text or citizen names.
+    """
+    await tx.connection.execute(
+        insert(audit_log).values(at=tx.now, actor=actor, action=action, reference=reference, details=dict(details))
+    )
+
+
+def recorder(store: Store) -> AuditRecorder:
+    """An ``AuditRecorder`` writing to ``store`` (for what happens outside the relay: desk sign-ins and views)."""
+
+    async def record(actor: str, action: str, reference: str | None) -> None:
+        async def work(tx: Tx) -> None:
+            await audit(tx, actor=actor, action=action, reference=reference)
+
+        await store.atomic(work)
+
+    return record
+
+
+async def audit_entries(
+    tx: Tx, *, reference: str | None = None, actor: str | None = None, since: datetime | None = None
+) -> list[AuditEntry]:
+    """The audit trail, oldest first, filtered."""
+    query = select(audit_log).order_by(audit_log.c.at, audit_log.c.id)
+    if reference is not None:
+        query = query.where(audit_log.c.reference == reference)
+    if actor is not None:
+        query = query.where(audit_log.c.actor == actor)
+    if since is not None:
+        query = query.where(audit_log.c.at >= since)
+    return [
+        AuditEntry(row.at, row.actor, row.action, row.reference, dict(row.details))
+        for row in await tx.connection.execute(query)
+    ]
+
+
+# --- erasure -----------------------------------------------------------------------------------
+
+
+def _blob_ids(attachments: object) -> set[int]:
+    items = attachments if isinstance(attachments, list) else []
+    return {int(a["blob_id"]) for a in items if isinstance(a, dict) and a.get("blob_id") is not None}
+
+
+def _erased_card(card: CaseCard) -> CaseCard:
+    return CaseCard(
+        reference=card.reference,
+        department_key=card.department_key,
+        department_name=card.department_name,
+        platform=card.platform,
+        citizen_name=ERASED,
+        language=None,
+        status=card.status,
+        claimed_by=None,
+    )
+
+
+def _erased_body(body: dict[str, Any]) -> dict[str, Any]:
+    """A delivery body with its text, names and files gone."""
+    value = body_from_json(body)
+    if isinstance(value, ThreadPost):
+        value = ThreadPost(value.kind, _erased_card(value.card), ERASED if value.text else "", ERASED, (), value.about)
+        return body_to_json(value)
+    erased = body_to_json(value)
+    erased.update(text=ERASED, attachments=[])
+    return erased
+
+
+async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
+    """Remove a case's personal data from every table; with ``thread_posts``, queue "[erased]" over its thread posts.
+
+    Returns the number of thread posts queued. The case keeps its reference, department, dates
+    and counts, and is closed. Pending deliveries to the citizen are dropped, pending posts to
+    the department go out erased, so nothing erased is sent afterwards.
+    """
+    c = tx.connection
+    blob_ids: set[int] = set()
+    for row in await c.execute(select(messages.c.attachments).where(messages.c.case_id == case.id)):
+        blob_ids |= _blob_ids(row.attachments)
+    updates: list[tuple[str, str, str, str]] = []
+    for row in await c.execute(select(deliveries).where(deliveries.c.case_id == case.id).order_by(deliveries.c.id)):
+        body = dict(row.body)
+        blob_ids |= _blob_ids(body.get("attachments"))
+        kind = body.get("kind")
+        if (
+            row.side == Side.DEPARTMENT.value
+            and row.state == DeliveryState.SENT.value
+            and row.sent_id
+            and kind in {PostKind.ROOT.value, PostKind.CITIZEN.value}
+        ):
+            card = body.get("card") or {}
+            updates.append((row.target_platform, row.target_chat, str(row.sent_id), str(card.get("department_name"))))
+        if row.state == DeliveryState.PENDING.value and row.side == Side.DEPARTMENT.value:
+            await c.execute(update(deliveries).where(deliveries.c.id == row.id).values(body=_erased_body(body)))
+        else:
+            await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
+    await c.execute(update(messages).where(messages.c.case_id == case.id).values(**MESSAGE_PERSONAL))
+    if blob_ids:
+        await c.execute(delete(blobs).where(blobs.c.id.in_(blob_ids)))
+    await c.execute(
+        update(cases)
+        .where(cases.c.id == case.id)
+        .values(
+            chat_id=f"erased-{case.id}",
+            status=CaseStatus.CLOSED.value,
+            erased_at=func.coalesce(cases.c.erased_at, tx.now),
+            **CASE_PERSONAL,
+        )
+    )
+    if not thread_posts:
+        return 0
+    for platform, chat, sent_id, department_name in updates:
+        card = CaseCard(
+            reference=case.reference,
+            department_key=case.department or DepartmentKey(""),
+            department_name=department_name,
+            platform=case.chat.platform,
+            citizen_name=ERASED,
+            language=None,
+            status=CaseStatus.CLOSED,
+            claimed_by=None,
+        )
+        await tx.enqueue(
+            case_id=case.id,
+            side=Side.DEPARTMENT,
+            lane=f"case:{case.id}",
+            target=Address(Platform(platform), chat),
+            body=ThreadPost(PostKind.ERASE, card, ERASED, SYSTEM_ACTOR, (), sent_id),
+        )
+    return len(updates)
+
+
+async def deidentify_citizens(tx: Tx, ids: Sequence[CitizenId] | None = None, *, created_before: datetime) -> int:
+    """Replace name and platform id of citizens none of whose cases still holds personal data."""
+    live_case = exists().where(cases.c.citizen_id == citizens.c.id, cases.c.erased_at.is_(None))
+    where = and_(not_(live_case), citizens.c.display_name != ERASED, citizens.c.created_at <= created_before)
+    if ids is not None:
+        where = and_(where, citizens.c.id.in_(list(ids)))
+    found = list(
+        await tx.connection.execute(select(citizens.c.id, citizens.c.platform, citizens.c.user_id).where(where))
+    )
+    for citizen_id, platform, user_id in found:
+        # Their words kept elsewhere go too: events set aside, and (web chat) the sessions that open their chat.
+        await tx.erase_set_aside_of(Platform(platform), user_id)
+        if platform == WEB:
+            await tx.connection.execute(
+                delete(web_sessions).where(
+                    web_sessions.c.kind == SessionKind.CHAT.value, web_sessions.c.subject == user_id
+                )
+            )
+        await tx.connection.execute(
+            update(citizens)
+            .where(citizens.c.id == citizen_id)
+            .values(user_id=f"erased-{citizen_id}", **CITIZEN_PERSONAL)
+        )
+    return len(found)
+
+
+async def cases_of_citizen(tx: Tx, platform: str, user_id: str) -> list[Case]:
+    """Every case of the citizen with this platform account, oldest first."""
+    query = (
+        select(cases)
+        .join(citizens, citizens.c.id == cases.c.citizen_id)
+        .where(citizens.c.platform == platform, citizens.c.user_id == user_id)
+        .order_by(cases.c.id)
+    )
+    return [case_from_row(row) for row in await tx.connection.execute(query)]
+
+
+async def erase(tx: Tx, targets: Sequence[Case], *, actor: str) -> Erasure:
+    """Erase these cases (and de-identify their citizens when nothing of theirs is left), with one audit entry each."""
+    posts = 0
+    for case in targets:
+        queued = await erase_case(tx, case)
+        posts += queued
+        await audit(tx, actor=actor, action="erase", reference=case.reference, thread_posts=queued)
+    ids = sorted({case.citizen_id for case in targets})
+    far_future = tx.now + timedelta(days=1)
+    people = await deidentify_citizens(tx, ids, created_before=far_future) if ids else 0
+    return Erasure(tuple(case.reference for case in targets), posts, people)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+
+async def _kept_blobs(tx: Tx) -> set[int]:
+    """Blobs a pending delivery still carries, or a case waiting for its department will post."""
+    kept: set[int] = set()
+    pending = select(deliveries.c.body).where(deliveries.c.state == DeliveryState.PENDING.value)
+    for row in await tx.connection.execute(pending):
+        kept |= _blob_ids(dict(row.body).get("attachments"))
+    waiting = (
+        select(messages.c.attachments)
+        .join(cases, cases.c.id == messages.c.case_id)
+        .where(cases.c.status == CaseStatus.PENDING.value)
+    )
+    for row in await tx.connection.execute(waiting):
+        kept |= _blob_ids(row.attachments)
+    return kept
+
+
+async def purge(tx: Tx, retention: Retention, *, dry_run: bool = False, actor: str = SYSTEM_ACTOR) -> PurgeCounts:
+    """Apply retention now: anonymise cases closed longer than the period, drop data no longer needed."""
+    c = tx.connection
+    cutoff = tx.now - retention.period
+    expired = [
+        case_from_row(row)
+        for row in await c.execute(
+            select(cases).where(
+                cases.c.status == CaseStatus.CLOSED.value, cases.c.updated_at < cutoff, cases.c.erased_at.is_(None)
+            )
+        )
+    ]
+    kept = await _kept_blobs(tx)
+    spent_blobs = blobs.c.created_at < tx.now - BLOB_GRACE
+    if kept:
+        spent_blobs = and_(spent_blobs, blobs.c.id.not_in(kept))
+    old_events = inbound_events.c.received_at < tx.now - EVENT_ID_KEPT
+    finished = and_(
+        deliveries.c.state.in_([DeliveryState.SENT.value, DeliveryState.FAILED.value]),
+        deliveries.c.updated_at < tx.now - DELIVERY_KEPT,
+    )
+    old_audit = audit_log.c.at < cutoff
+    if dry_run:
+
+        async def count(table: Any, where: Any) -> int:  # noqa: ANN401  # a Table and a clause
+            return int((await c.execute(select(func.count()).select_from(table).where(where))).scalar_one())
+
+        live_case = exists().where(
+            cases.c.citizen_id == citizens.c.id,
+            cases.c.erased_at.is_(None),
+            or_(cases.c.status != CaseStatus.CLOSED.value, cases.c.updated_at >= cutoff),
+        )
+        people = await count(citizens, and_(not_(live_case), citizens.c.display_name != ERASED))
+        return PurgeCounts(
+            cases=len(expired),
+            citizens=people,
+            blobs=await count(blobs, spent_blobs),
+            event_ids=await count(inbound_events, old_events),
+            deliveries=await count(deliveries, finished),
+            audit_entries=await count(audit_log, old_audit),
+            set_aside_events=await count(set_aside_events, set_aside_events.c.set_aside_at < cutoff),
+        )
+    for case in expired:
+        await erase_case(tx, case, thread_posts=False)
+    people = await deidentify_citizens(tx, created_before=tx.now)
+    counts = PurgeCounts(
+        cases=len(expired),
+        citizens=people,
+        blobs=(await c.execute(delete(blobs).where(spent_blobs))).rowcount,
+        event_ids=(await c.execute(delete(inbound_events).where(old_events))).rowcount,
+        deliveries=(await c.execute(delete(deliveries).where(finished))).rowcount,
+        audit_entries=(await c.execute(delete(audit_log).where(old_audit))).rowcount,
+        set_aside_events=await tx.purge_set_aside(before=cutoff),
+    )
+    await audit(
+        tx,
+        actor=actor,
+        action="purge",
+        cases=counts.cases,
+        citizens=counts.citizens,
+        blobs=counts.blobs,
+        deliveries=counts.deliveries,
+    )
+    return counts
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def claim_run(tx: Tx, task: str, *, every: timedelta) -> bool:
+    """Whether this transaction may run ``task`` now: True for one process once per ``every``.
+
+    A conditional update on the task's row: of several processes, the first to update it wins,
+    the others find it already advanced (on PostgreSQL they wait on its row lock, then re-check).
+    """
+    insert_row = pg_insert if tx.connection.dialect.name == "postgresql" else sqlite_insert
+    await tx.connection.execute(
+        insert_row(scheduled_runs).values(task=task, last_run_at=_EPOCH).on_conflict_do_nothing()
+    )
+    result = await tx.connection.execute(
+        update(scheduled_runs)
+        .where(scheduled_runs.c.task == task, scheduled_runs.c.last_run_at <= tx.now - every)
+        .values(last_run_at=tx.now)
+    )
+    return bool(result.rowcount == 1)
+
+
+# --- access ------------------------------------------------------------------------------------
+
+
+async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True) -> dict[str, Any]:
+    """The citizen's data as a JSON-ready dict: who they are, their cases and messages with dates."""
+    people: dict[int, dict[str, Any]] = {}
+    exported_cases = []
+    for case in targets:
+        citizen = await tx.citizen_by_id(case.citizen_id)
+        if citizen is not None and citizen.id not in people:
+            people[citizen.id] = {
+                "platform": citizen.platform,
+                "account_id": citizen.user_id,
+                "name": citizen.display_name,
+                "language": citizen.language,
+            }
+        lines = [
+            {
+                "at": message.created_at.isoformat(),
+                "direction": message.direction.value,
+                "author": message.author,
+                "text": message.text,
+                "attachments": [{"name": a.name, "type": a.mime_type, "size": a.size} for a in message.attachments],
+            }
+            for message in await tx.messages(case.id)
+            if include_notes or message.direction.value != "note"
+        ]
+        exported_cases.append(
+            {
+                "reference": case.reference,
+                "department": case.department,
+                "status": case.status.value,
+                "opened_at": case.created_at.isoformat(),
+                "last_activity_at": case.updated_at.isoformat(),
+                "messages": lines,
+            }
+        )
+    return {"citizens": list(people.values()), "cases": exported_cases}
