@@ -12,7 +12,7 @@ import fcntl
 import gc
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -24,6 +24,7 @@ from adapters.factory import build_adapters
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
+from bot.due_jobs import DueJobRunner
 from bot.http import HealthCheck, build_web_app
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.metrics import Metrics
@@ -31,11 +32,11 @@ from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted
 from bot.relay import Limits, Relay
 from bot.storage import migrate
-from bot.storage.store import Store
+from bot.storage.store import Store, Tx
 from bot.storage.views import StoreViews
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
-from routing.router import build_router
+from routing.router import LearnedExample, build_router
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class App:
         self._worker: DeliveryWorker | None = None
         self._runner: web.AppRunner | None = None
         self._lock: SqliteLock | None = None
+        self._timers: DueJobRunner | None = None
 
     async def __aenter__(self) -> Self:
         try:
@@ -161,11 +163,12 @@ class App:
         relay = self.relay = Relay(
             store=store,
             directory=directory,
-            router=build_router(routing.config),
+            router=build_router(routing.config, learned=await learned_examples(store, routing.config)),
             # The worker is created below; the relay rings it after each commit.
             on_queued=lambda: self._worker.wake() if self._worker else None,
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
+            menu_timeout=timedelta(minutes=routing.config.menu.timeout_minutes),
         )
         self.channels = build_adapters(settings, directory=directory, views=StoreViews(store=store))
         await self._serve_http(store)
@@ -178,6 +181,8 @@ class App:
             lease=timedelta(seconds=settings.delivery_lease_seconds),
         )
         await self._worker.__aenter__()
+        self._timers = DueJobRunner(run_due=relay.run_due_jobs, next_due=lambda: next_job_due(store), clock=store.now)
+        await self._timers.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
@@ -264,6 +269,9 @@ class App:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._intakes.clear()
+        if self._timers is not None:
+            await self._timers.__aexit__(None, None, None)
+            self._timers = None
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)
@@ -284,6 +292,26 @@ class App:
             if self._lock is not None:
                 self._lock.release()
                 self._lock = None
+
+
+async def learned_examples(store: Store, config: RoutingConfig) -> list[LearnedExample]:
+    """The examples staff and citizens confirmed, when the routing file lets the router use them (else none)."""
+    if not config.learning.use_confirmed_examples:
+        return []
+
+    async def read(tx: Tx) -> list[LearnedExample]:
+        return [LearnedExample(labelled.text, labelled.department) for labelled in await tx.labelled_cases()]
+
+    return await store.read(read)
+
+
+async def next_job_due(store: Store) -> datetime | None:
+    """When the earliest due job falls due."""
+
+    async def read(tx: Tx) -> datetime | None:
+        return await tx.next_job_due_at()
+
+    return await store.read(read)
 
 
 def intake_lease(adapter: Channel) -> str:

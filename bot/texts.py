@@ -150,3 +150,11 @@ WEB_CONNECTION_LOST = Msg("Your message could not be sent: the connection was lo
 WEB_CHOICE_FAILED = Msg("Your choice could not be sent.")
 WEB_TRY_AGAIN = Msg("Please try again.")
 WIDGET_LABEL = Msg("Chat with us")
+
+# --- the department menu left unanswered (#13) ---------------------------------------------
+MENU_TIMED_OUT = Msg("No office was chosen, so we have passed your message to {department}.")
+#: Staff: the first line of a thread root whose citizen never answered the menu.
+MENU_TIMEOUT_ROOT = (
+    "The citizen did not choose a department within {minutes} minutes, so the case came to the fallback. "
+    "The router hesitated between: {candidates}."
+)

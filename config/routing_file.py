@@ -136,6 +136,23 @@ class Learning(BaseModel):
     use_confirmed_examples: bool = False
 
 
+#: A citizen who does not answer the department menu within this many minutes goes to the fallback.
+DEFAULT_MENU_TIMEOUT_MINUTES = 10
+
+#: The longest wait the menu may be given: a week (a case waiting longer is a forgotten case).
+MAX_MENU_TIMEOUT_MINUTES = 7 * 24 * 60
+
+
+class Menu(BaseModel):
+    """The department menu: ``timeout_minutes`` after which an unanswered menu's case goes to the fallback."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_minutes: Annotated[int, Field(ge=1, le=MAX_MENU_TIMEOUT_MINUTES, strict=True)] = (
+        DEFAULT_MENU_TIMEOUT_MINUTES
+    )
+
+
 class RoutingConfig(BaseModel):
     """The whole routing: departments, the fallback, and how sure the router must be.
 
@@ -152,6 +169,7 @@ class RoutingConfig(BaseModel):
     languages: Annotated[tuple[LanguageCode, ...], Field(min_length=1)] = SHIPPED_LANGUAGES
     timezone: str = "UTC"
     learning: Learning = Learning()
+    menu: Menu = Menu()
 
     @field_validator("timezone")
     @classmethod
@@ -452,6 +470,8 @@ def _allowed_keys(loc: Loc) -> tuple[str, ...]:
         model = Department
     elif "learning" in loc[:-1]:
         model = Learning
+    elif "menu" in loc[:-1]:
+        model = Menu
     return tuple(model.model_fields)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.delivery import DeliveryWorker
 from bot.departments import Department, Directory
@@ -62,6 +63,7 @@ async def build_bridge(
     directory: Directory = DIRECTORY,
     max_message_chars: int = 8000,
     backoff: Delay = lambda _attempts: 0.0,
+    menu_timeout: timedelta = timedelta(minutes=10),
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -77,6 +79,7 @@ async def build_bridge(
         directory=directory,
         router=KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
+        menu_timeout=menu_timeout,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
     worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)

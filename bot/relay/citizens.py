@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot import texts
 from bot.departments import Directory
@@ -23,8 +24,13 @@ from bot.model import (
 )
 from bot.ports import RoutingPolicy
 from bot.relay.casework import Casework, citizen_lane
+from bot.storage.jobs import DueJob
+from bot.storage.learned import LabelSource
 
 OTHER = "other"
+
+#: The due job that sends a pending case to the fallback when its citizen never answers the menu.
+MENU_TIMEOUT = "menu_timeout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +48,11 @@ def _as_citizen(case: Case, sender: Sender) -> Citizen:
 class CitizenSide:
     """Handles what citizens send, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory, router: RoutingPolicy, limits: Limits) -> None:
+    def __init__(self, *, directory: Directory, router: RoutingPolicy, limits: Limits, menu_timeout: timedelta) -> None:
         self._directory = directory
         self._router = router
         self._limits = limits
+        self._menu_timeout = menu_timeout
 
     async def handle(
         self, work: Casework, event: CitizenMessage | CitizenCommand | MenuChoice, attachments: tuple[Attachment, ...]
@@ -111,6 +118,7 @@ class CitizenSide:
         if department is None:
             candidates = tuple(c for c in decision.candidates if self._directory.get(c) is not None)
             await self._send_menu(work, case, event.chat, texts.MENU, candidates)
+            await work.tx.schedule_job(MENU_TIMEOUT, due_at=work.tx.now + self._menu_timeout, case_id=case.id)
             return
         await work.start_thread(case, citizen=citizen, department=department, messages=[message], previous=previous)
 
@@ -174,16 +182,42 @@ class CitizenSide:
 
     async def _menu_choice(self, work: Casework, sender: Sender, chat: Address, choice: str) -> None:
         tx = work.tx
-        case = await tx.active_case(chat)
+        case = await tx.touch_active_case(chat)  # locked: the menu's timeout cannot act on it at the same time
         if case is None or case.status is not CaseStatus.PENDING:
             await work.tell(chat, case, ReplyKind.SYSTEM, texts.MENU_STALE)
             return
         citizen = await tx.citizen(sender)
         department = self._directory.get(choice) or self._directory[self._directory.fallback]
         case = await tx.save_case(replace(case, department=department.key, status=CaseStatus.OPEN))
+        await tx.cancel_jobs(MENU_TIMEOUT, case.id)
+        if choice != OTHER and department.key == choice:  # "Other" says where the case does not belong, not where
+            await tx.label_case(case.id, department.key, LabelSource.MENU)
         messages = [m for m in await tx.messages(case.id) if m.direction is Direction.CITIZEN]
         previous = await tx.case(case.previous_case_id) if case.previous_case_id else None
         await work.start_thread(case, citizen=citizen, department=department, messages=messages, previous=previous)
+
+    async def menu_timed_out(self, work: Casework, job: DueJob) -> None:
+        """Nobody answered the case's menu in time: it goes to the fallback, whose thread root shows the candidates."""
+        tx = work.tx
+        pending = await tx.case(job.case_id) if job.case_id is not None else None
+        if pending is None:
+            return
+        case = await tx.touch_active_case(pending.chat)  # locked: a menu answer cannot act on it at the same time
+        if case is None or case.id != pending.id or case.status is not CaseStatus.PENDING:
+            return  # answered, closed or replaced meanwhile
+        offered = await self._last_menu(work, case)
+        department = self._directory[self._directory.fallback]
+        case = await tx.save_case(replace(case, department=department.key, status=CaseStatus.OPEN))
+        citizen = await work.citizen_of(case)
+        messages = [m for m in await tx.messages(case.id) if m.direction is Direction.CITIZEN]
+        previous = await tx.case(case.previous_case_id) if case.previous_case_id else None
+        names = ", ".join(self._directory[key].name for key in offered if self._directory.get(key) is not None)
+        minutes = round(self._menu_timeout.total_seconds() / 60)
+        note = texts.MENU_TIMEOUT_ROOT.format(minutes=minutes, candidates=names or "(none)")
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, texts.MENU_TIMED_OUT.format(department=department.name))
+        await work.start_thread(
+            case, citizen=citizen, department=department, messages=messages, previous=previous, note=note
+        )
 
     # --- commands ------------------------------------------------------------------------------
 
