@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.storage.learned import LabelledCase
 from bot.storage.store import Store, Tx
-from config.routing_file import RoutingConfig, RoutingFileError, load_routing
+from config.routing_file import Learning, RoutingConfig, RoutingFileError, load_routing
 from config.settings import load_settings
 from routing.learned import examples_snippet, review
 from routing.router import Decision, LearnedExample, Router, build_router
@@ -80,6 +80,12 @@ def register(
         metavar="P",
         help="exit 1 when more than P%% of the cases are misrouted",
     )
+    test.add_argument(
+        "--learned",
+        type=Path,
+        metavar="EXAMPLES.csv",
+        help="route as if staff had confirmed these text,department examples (learning.use_confirmed_examples on)",
+    )
     test.add_argument("cases", metavar="CASES.csv", type=Path, help="a CSV file with columns text,department")
     test.set_defaults(
         func=lambda args: run_cases(
@@ -88,6 +94,7 @@ def register(
             min_expected=args.min_expected,
             max_misrouted=args.max_misrouted,
             make_router=make_router,
+            learned_path=args.learned,
         ),
     )
 
@@ -278,22 +285,29 @@ def run_cases(
     min_expected: float | None = None,
     max_misrouted: float | None = None,
     make_router: Callable[[RoutingConfig], Router] = build_router,
+    learned_path: Path | None = None,
 ) -> int:
     """Route every case, list the misses, print a per-department table and the summary line.
 
     Exit 0 when the cases ran and met ``min_expected``/``max_misrouted`` (percentages, when
-    given), 1 when they fell short or the routing or cases file is unusable.
+    given), 1 when they fell short or the routing or cases file is unusable. ``learned_path``:
+    a CSV of confirmed examples the router uses as if staff had taught them.
     """
     config = _load(path)
     if config is None:
         return 1
     try:
         cases = _read_cases(cases_path, config.department_keys)
+        learned = _read_cases(learned_path, config.department_keys) if learned_path is not None else []
     except _CasesError as error:
         _say(str(error))
         return 1
 
     router = make_router(config)
+    if learned:
+        taught = config.model_copy(update={"learning": Learning(use_confirmed_examples=True)})
+        router = router.reloaded(taught, learned=[LearnedExample(case.text, case.department) for case in learned])
+        _say(f"with {len(learned)} confirmed examples from {learned_path}")
     outcomes: Counter[tuple[str, str]] = Counter()
     for case in cases:
         decision = router.route(case.text)
