@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, func, select, update
 
 from bot.events import StaffActionKind
 from bot.storage.learned import LabelledCase, LabelSource
 from bot.storage.store import Tx
-from bot.storage.tables import messages
+from bot.storage.tables import cases, deliveries, due_jobs, learned_examples, messages
 from tests.bridge import Bridge
 
 
@@ -70,3 +70,21 @@ async def test_erased_messages_take_the_example_with_them(bridge: Bridge) -> Non
 
     await bridge.store.atomic(erase)
     assert await labelled(bridge) == []
+
+
+async def test_purging_a_case_takes_its_label_and_timer_with_it(bridge: Bridge) -> None:
+    """Deleting a case row (erasure, retention) deletes its learned label and its pending timers too."""
+    await bridge.telegram.receive(user=111, text="the bin lorry damaged the road")
+    await bridge.telegram.choose(user=111, choice="roads")
+    await bridge.telegram.receive(user=222, text="the bin lorry damaged the road")  # pending: its menu timer waits
+
+    async def purge(tx: Tx) -> tuple[int, int]:
+        for table in (deliveries, messages, cases):
+            await tx.connection.execute(delete(table))
+        left = [
+            (await tx.connection.execute(select(func.count()).select_from(table))).scalar_one()
+            for table in (learned_examples, due_jobs)
+        ]
+        return left[0], left[1]
+
+    assert await bridge.store.atomic(purge) == (0, 0)
