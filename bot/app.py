@@ -12,7 +12,7 @@ import fcntl
 import gc
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -24,6 +24,7 @@ from adapters.factory import build_adapters
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.desk_users import DeskUsers, UsersFileError
+from bot.due_jobs import DueJobRunner
 from bot.http import HealthCheck, build_web_app
 from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
@@ -38,14 +39,14 @@ from bot.retention import RetentionTask
 from bot.sessions import WebSessions, issue_sign_in_link
 from bot.speech import Languages
 from bot.storage import migrate
-from bot.storage.store import Store
+from bot.storage.store import Store, Tx
 from bot.storage.views import StoreViews
 from bot.storage.web_sessions import StoreSessions
 from bot.translate import LibreTranslateClient, NoTranslation, translator_from_settings
 from bot.translating import MachineTranslation
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
-from routing.router import build_router
+from routing.router import LearnedExample, build_router
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +140,7 @@ class App:
         self._live: PostgresLiveEvents | None = None
         self._translator: LibreTranslateClient | NoTranslation = NoTranslation()
         self._retention: RetentionTask | None = None
+        self._timers: DueJobRunner | None = None
 
     def reload_routing(self) -> None:
         """Load the routing file again soon, changed or not (what SIGHUP does)."""
@@ -171,7 +173,7 @@ class App:
             )
         store = await self._open_database()
         directory = directory_from(routing.config)
-        router = LiveRouter(build_router(routing.config))
+        router = LiveRouter(build_router(routing.config, learned=await learned_examples(store, routing.config)))
         self.routing = RoutingReloader(
             path=settings.routing_file,
             directory=directory,
@@ -195,6 +197,7 @@ class App:
             limits=Limits(max_message_chars=settings.max_message_chars),
             languages=languages,
             notice=notice.text,
+            menu_timeout=timedelta(minutes=routing.config.menu.timeout_minutes),
             thread_owner=thread_owner_in(lambda: self.channels),
         )
         sessions = StoreSessions(store=store)
@@ -238,6 +241,8 @@ class App:
         await self.routing.__aenter__()
         self._retention = RetentionTask(store=store, retention=Retention(routing.config.privacy.retention_days))
         await self._retention.__aenter__()
+        self._timers = DueJobRunner(run_due=relay.run_due_jobs, next_due=lambda: next_job_due(store), clock=store.now)
+        await self._timers.__aenter__()
         # What startup built (the router's models and embeddings, the wiring) lives as long as the process: out of
         # the collector's sight, a full collection takes ~3 ms instead of a ~60 ms pause of every message.
         gc.freeze()
@@ -356,6 +361,9 @@ class App:
         if self._retention is not None:
             await self._retention.__aexit__(None, None, None)
             self._retention = None
+        if self._timers is not None:
+            await self._timers.__aexit__(None, None, None)
+            self._timers = None
         try:
             if self._worker is not None:
                 await self._worker.__aexit__(None, None, None)
@@ -393,6 +401,26 @@ class App:
             except Exception:
                 log.exception("stopping the %s adapter failed", adapter.platform)
         self._started.clear()
+
+
+async def learned_examples(store: Store, config: RoutingConfig) -> list[LearnedExample]:
+    """The examples staff and citizens confirmed, when the routing file lets the router use them (else none)."""
+    if not config.learning.use_confirmed_examples:
+        return []
+
+    async def read(tx: Tx) -> list[LearnedExample]:
+        return [LearnedExample(labelled.text, labelled.department) for labelled in await tx.labelled_cases()]
+
+    return await store.read(read)
+
+
+async def next_job_due(store: Store) -> datetime | None:
+    """When the earliest due job falls due."""
+
+    async def read(tx: Tx) -> datetime | None:
+        return await tx.next_job_due_at()
+
+    return await store.read(read)
 
 
 def intake_lease(adapter: Channel) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import sys
@@ -11,8 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from config.routing_file import RoutingConfig, RoutingFileError, load_routing
-from routing.router import Decision, Router, build_router
+from bot.storage.learned import LabelledCase
+from bot.storage.store import Store, Tx
+from config.routing_file import Learning, RoutingConfig, RoutingFileError, load_routing
+from config.settings import load_settings
+from routing.learned import examples_snippet, review
+from routing.router import Decision, LearnedExample, Router, build_router
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -28,13 +33,15 @@ def register(
     *,
     default_routing: Callable[[], Path],
     make_router: Callable[[RoutingConfig], Router] = build_router,
+    labelled: Callable[[], Sequence[LabelledCase]] | None = None,
 ) -> None:
-    """Add ``routes check|explain|test``; each sets ``func(args) -> exit code`` on the namespace.
+    """Add ``routes check|explain|test|learned``; each sets ``func(args) -> exit code`` on the namespace.
 
-    ``make_router`` builds the router from a routing file (the bridge's own by default).
+    ``make_router`` builds the router from a routing file (the bridge's own by default);
+    ``labelled`` reads the labelled cases (from ``BRIDGE_DATABASE_URL`` by default).
     """
     routes = subparsers.add_parser("routes", help="check, explain and test the routing file")
-    commands = routes.add_subparsers(dest="routes_command", metavar="{check,explain,test}", required=True)
+    commands = routes.add_subparsers(dest="routes_command", metavar="{check,explain,test,learned}", required=True)
     routing_help = "the routing file (default: BRIDGE_ROUTING_FILE, else config/routing.yaml or the built-in example)"
 
     check = commands.add_parser("check", help="validate a routing file and list every problem")
@@ -73,6 +80,12 @@ def register(
         metavar="P",
         help="exit 1 when more than P%% of the cases are misrouted",
     )
+    test.add_argument(
+        "--learned",
+        type=Path,
+        metavar="EXAMPLES.csv",
+        help="route as if staff had confirmed these text,department examples (learning.use_confirmed_examples on)",
+    )
     test.add_argument("cases", metavar="CASES.csv", type=Path, help="a CSV file with columns text,department")
     test.set_defaults(
         func=lambda args: run_cases(
@@ -80,6 +93,20 @@ def register(
             args.cases,
             min_expected=args.min_expected,
             max_misrouted=args.max_misrouted,
+            make_router=make_router,
+            learned_path=args.learned,
+        ),
+    )
+
+    learned = commands.add_parser(
+        "learned",
+        help="list what staff transfers and menu choices taught, how the routing file decides it, and a YAML snippet",
+    )
+    learned.add_argument("--routing", type=Path, help=routing_help)
+    learned.set_defaults(
+        func=lambda args: show_learned(
+            _routing_path(args, default_routing),
+            (labelled or _labelled_in_database)(),
             make_router=make_router,
         ),
     )
@@ -258,22 +285,29 @@ def run_cases(
     min_expected: float | None = None,
     max_misrouted: float | None = None,
     make_router: Callable[[RoutingConfig], Router] = build_router,
+    learned_path: Path | None = None,
 ) -> int:
     """Route every case, list the misses, print a per-department table and the summary line.
 
     Exit 0 when the cases ran and met ``min_expected``/``max_misrouted`` (percentages, when
-    given), 1 when they fell short or the routing or cases file is unusable.
+    given), 1 when they fell short or the routing or cases file is unusable. ``learned_path``:
+    a CSV of confirmed examples the router uses as if staff had taught them.
     """
     config = _load(path)
     if config is None:
         return 1
     try:
         cases = _read_cases(cases_path, config.department_keys)
+        learned = _read_cases(learned_path, config.department_keys) if learned_path is not None else []
     except _CasesError as error:
         _say(str(error))
         return 1
 
     router = make_router(config)
+    if learned:
+        taught = config.model_copy(update={"learning": Learning(use_confirmed_examples=True)})
+        router = router.reloaded(taught, learned=[LearnedExample(case.text, case.department) for case in learned])
+        _say(f"with {len(learned)} confirmed examples from {learned_path}")
     outcomes: Counter[tuple[str, str]] = Counter()
     for case in cases:
         decision = router.route(case.text)
@@ -322,3 +356,58 @@ def _print_table(config: RoutingConfig, outcomes: Counter[tuple[str, str]]) -> N
         if cases:
             _say(f"{key:<{width}}  {cases:>5}  {expected:>8}  {asked:>5}  {misrouted:>9}")
     _say()
+
+
+def _labelled_in_database() -> list[LabelledCase]:
+    """The labelled cases in the bridge's database (``BRIDGE_DATABASE_URL``)."""
+    return asyncio.run(read_labelled(load_settings().database_url))
+
+
+async def read_labelled(database_url: str) -> list[LabelledCase]:
+    """The labelled cases stored in the database at ``database_url``."""
+    store = Store.open(database_url)
+
+    async def read(tx: Tx) -> list[LabelledCase]:
+        return await tx.labelled_cases()
+
+    try:
+        return await store.read(read)
+    finally:
+        await store.close()
+
+
+def show_learned(
+    path: Path,
+    labelled: Sequence[LabelledCase],
+    *,
+    make_router: Callable[[RoutingConfig], Router] = build_router,
+) -> int:
+    """Print each learned example with how the routing file decides it today, then the YAML snippet to paste."""
+    config = _load(path)
+    if config is None:
+        return 1
+    if not labelled:
+        _say("no learned examples yet: staff transfers and citizens' menu choices add them")
+        return 0
+    examples = [LearnedExample(item.text, item.department) for item in labelled]
+    reviewed = review(examples, make_router(config))
+    for item, case in zip(reviewed, labelled, strict=True):
+        today = "asked citizen" if item.decided is None else item.decided
+        _say(
+            f"{case.labelled_at:%Y-%m-%d %H:%M} {case.source.value:<8} {case.department:<12} "
+            f"today: {today} ({item.outcome}): {_shorten(case.text)}"
+        )
+    counts = Counter(item.outcome for item in reviewed)
+    _say()
+    _say(
+        f"learned examples: {len(reviewed)}; the routing file today routes {counts['expected']} as labelled, "
+        f"asks the citizen on {counts['asked']}, misroutes {counts['misrouted']}"
+    )
+    snippet = examples_snippet(reviewed, config)
+    if not snippet:
+        _say("nothing to add: the routing file already routes every learned example as labelled")
+        return 0
+    _say("examples to paste into the routing file (under each department's existing examples):")
+    _say()
+    _say(snippet.rstrip("\n"))
+    return 0

@@ -201,3 +201,11 @@ STRANDED_RECORD = "The thread could not be opened in {department} ({reason})."
 # Staff texts of machine translation (#14).
 #: In the case's thread when a staff reply could not be translated and went out as written.
 REPLY_UNTRANSLATED = "Translation unavailable ({reason}): the citizen gets this reply as written, in {language}."
+
+# --- the department menu left unanswered (#13) ---------------------------------------------
+MENU_TIMED_OUT = Msg("No office was chosen, so we have passed your message to {department}.")
+#: Staff: the first line of a thread root whose citizen never answered the menu.
+MENU_TIMEOUT_ROOT = (
+    "The citizen did not choose a department within {minutes} minutes, so the case came to the fallback. "
+    "The router hesitated between: {candidates}."
+)

@@ -148,6 +148,23 @@ class Privacy(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=36500)] = 730
 
 
+#: A citizen who does not answer the department menu within this many minutes goes to the fallback.
+DEFAULT_MENU_TIMEOUT_MINUTES = 10
+
+#: The longest wait the menu may be given: a week (a case waiting longer is a forgotten case).
+MAX_MENU_TIMEOUT_MINUTES = 7 * 24 * 60
+
+
+class Menu(BaseModel):
+    """The department menu: ``timeout_minutes`` after which an unanswered menu's case goes to the fallback."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    timeout_minutes: Annotated[int, Field(ge=1, le=MAX_MENU_TIMEOUT_MINUTES, strict=True)] = (
+        DEFAULT_MENU_TIMEOUT_MINUTES
+    )
+
+
 class RoutingConfig(BaseModel):
     """The whole routing: departments, the fallback, and how sure the router must be.
 
@@ -165,6 +182,7 @@ class RoutingConfig(BaseModel):
     timezone: str = "UTC"
     learning: Learning = Learning()
     privacy: Privacy = Privacy()
+    menu: Menu = Menu()
 
     @field_validator("timezone")
     @classmethod
@@ -465,6 +483,8 @@ def _allowed_keys(loc: Loc) -> tuple[str, ...]:
         model = Department
     elif "learning" in loc[:-1]:
         model = Learning
+    elif "menu" in loc[:-1]:
+        model = Menu
     return tuple(model.model_fields)
 
 

@@ -147,6 +147,8 @@ class Router:
             self._texts = tuple(self._department_texts())
             self._matrix = encoder.encode([text.text for text in self._texts])
             self._owner = np.array([self._order[text.department] for text in self._texts])
+            self._rows_of = _rows_by_department(self._owner, len(self._order))
+            self._counted = np.minimum((self._rows_of >= 0).sum(axis=1), calibration.likeness_of)
 
     def _department_texts(self) -> list[_Text]:
         texts: list[_Text] = []
@@ -221,14 +223,19 @@ class Router:
         keys = self._config.department_keys
         calibration = self._calibration
         margin = calibration.unsure_margin
+        # Every department's closest texts at once: one row per department, padded with -inf (sorted last).
+        padded = np.where(self._rows_of >= 0, similarity[self._rows_of], -np.inf)
+        order = np.argsort(-padded, axis=1)[:, : calibration.likeness_of]
+        top = np.take_along_axis(padded, order, axis=1)
+        sums = np.where(np.isfinite(top), top, 0.0).sum(axis=1)
+        nearest = np.take_along_axis(self._rows_of, order[:, :1], axis=1)[:, 0]
         closest: dict[str, tuple[float, _Text]] = {}
         likeness: dict[str, float] = dict.fromkeys(keys, 0.0)
         for column, key in enumerate(keys):
-            rows = np.flatnonzero(self._owner == column)
-            if rows.size:
-                nearest = rows[np.argsort(-similarity[rows])[: calibration.likeness_of]]
-                closest[key] = (float(similarity[nearest[0]]), self._texts[int(nearest[0])])
-                likeness[key] = float(similarity[nearest].mean())
+            if self._counted[column]:
+                row = int(nearest[column])
+                closest[key] = (float(similarity[row]), self._texts[row])
+                likeness[key] = float(sums[column] / self._counted[column])
         score = {key: likeness[key] + calibration.keyword_bonus * len(keyword_hits.get(key, ())) for key in keys}
         ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
         best_key = ranked[0]
@@ -362,6 +369,15 @@ class _SharedWords:
                 scores[key] += weight
                 words_of[key].append(repr(token.folded))
         return words_of
+
+
+def _rows_by_department(owner: NDArray[np.int_], departments: int) -> NDArray[np.int_]:
+    """Each department's row numbers in the text matrix, one department a row, padded with -1."""
+    rows = [np.flatnonzero(owner == column) for column in range(departments)]
+    table = np.full((departments, max((len(found) for found in rows), default=0) or 1), -1, dtype=np.int_)
+    for column, found in enumerate(rows):
+        table[column, : len(found)] = found
+    return table
 
 
 def build_router(config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.delivery import DeliveryWorker, Preparation
 from bot.departments import Department, Directory
@@ -66,6 +67,7 @@ async def build_bridge(
     router: RoutingPolicy | None = None,
     languages: Languages | None = None,
     preparation: Preparation | None = None,
+    menu_timeout: timedelta = timedelta(minutes=10),
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -82,6 +84,7 @@ async def build_bridge(
         router=router or KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
         languages=languages,
+        menu_timeout=menu_timeout,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
         thread_owner=thread_owner_in(lambda: channels),
     )

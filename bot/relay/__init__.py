@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 from typing import Protocol, TypeVar
 
 from bot.departments import Directory
@@ -23,16 +24,22 @@ from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
 from bot.ports import RelayObserver, RoutingPolicy, ThreadOwner
 from bot.relay.casework import Casework
-from bot.relay.citizens import OTHER, CitizenSide, Limits
+from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
+from bot.storage.jobs import DueJob, JobId
 from bot.storage.store import Tx
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
+
+log = logging.getLogger(__name__)
+
+#: A due job whose work failed is tried again this much later.
+JOB_RETRY = timedelta(minutes=1)
 
 
 class Transactions(Protocol):
@@ -77,6 +84,7 @@ class Relay:
         set_aside_after: int = SET_ASIDE_AFTER,
         thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
         notice: Callable[[str | None], str] | None = None,
+        menu_timeout: timedelta = timedelta(minutes=10),
     ) -> None:
         self._store = store
         self._thread_owner = thread_owner
@@ -86,8 +94,13 @@ class Relay:
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
         self._languages = languages or Languages.english()
-        self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits(), notice=notice)
+        self._citizens = CitizenSide(
+            directory=directory, router=router, limits=limits or Limits(), notice=notice, menu_timeout=menu_timeout
+        )
         self._staff = StaffSide(directory=directory)
+        self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
+            MENU_TIMEOUT: self._citizens.menu_timed_out,
+        }
 
     @property
     def directory(self) -> Directory:
@@ -227,6 +240,54 @@ class Relay:
         await self._commit(body)
         self._on_queued()
 
+    async def run_due_jobs(self, *, limit: int = 100) -> int:
+        """Do the due jobs (timers), each in its own transaction that also deletes it; how many were done.
+
+        Several processes may call this at once: each job is taken by one of them only.
+        A job whose work fails is kept and tried again ``JOB_RETRY`` later.
+        """
+        done = 0
+        for _ in range(limit):
+            if not await self._run_one_job():
+                break
+            done += 1
+        return done
+
+    async def _run_one_job(self) -> bool:
+        """Take the earliest due job and do it; False when none is due."""
+        taken: list[JobId] = []
+
+        async def body(work: Casework) -> bool:
+            taken.clear()  # a retried attempt starts afresh
+            job = await work.tx.take_due_job()
+            if job is None:
+                return False
+            taken.append(job.id)
+            handler = self._jobs.get(job.kind)
+            if handler is None:
+                log.warning("dropped a due job of unknown kind %r", job.kind)
+                return True
+            await handler(work, job)
+            return True
+
+        try:
+            if not await self._commit(body):
+                return False
+        except Exception:
+            if not taken:
+                raise
+            log.exception("a due job failed; it is tried again in %s", JOB_RETRY)
+            await self._postpone(taken[0])
+            return True
+        self._on_queued()
+        return True
+
+    async def _postpone(self, job_id: JobId) -> None:
+        async def later(tx: Tx) -> None:
+            await tx.postpone_job(job_id, until=tx.now + JOB_RETRY)
+
+        await self._store.atomic(later)
+
     async def _commit(self, body: Callable[[Casework], Awaitable[T]]) -> T:
         """Run ``body`` in one transaction; what it noted in its ``Effects`` fires once, after the commit."""
 
@@ -240,4 +301,4 @@ class Relay:
         return result
 
 
-__all__ = ["OTHER", "Limits", "Relay", "Transactions"]
+__all__ = ["MENU_TIMEOUT", "OTHER", "Limits", "Relay", "Transactions"]

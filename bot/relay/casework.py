@@ -108,13 +108,16 @@ class Casework:
         department: Department,
         messages: Sequence[Message],
         previous: Case | None,
+        note: str = "",
     ) -> None:
-        """Queue the thread root (with the first message), later messages as replies, and the ack."""
+        """Queue the thread root (with the first message and ``note`` for staff), later messages as replies, the ack."""
         self.effects.routed.append(department.key)
         first, *rest = messages
         root_text = first.text
         if previous is not None:
             root_text = f"{root_text}\n\n{texts.ROOT_PREVIOUS.format(reference=previous.reference)}"
+        if note:
+            root_text = f"{root_text}\n\n{note}"
         await self.open_root(
             case, citizen=citizen, department=department, text=root_text, attachments=first.attachments, first=first
         )

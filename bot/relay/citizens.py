@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot import texts
 from bot.departments import Directory
@@ -30,10 +31,15 @@ from bot.privacy_notice import PrivacyNotice
 from bot.relay import privacy_requests
 from bot.relay.casework import Casework, citizen_lane
 from bot.speech import Voice
+from bot.storage.jobs import DueJob
+from bot.storage.learned import LabelSource
 
 OTHER = "other"
 #: How each platform spells a command, for the help text's example (the web chat takes it as typed).
 _COMMAND_PREFIX = {TELEGRAM: "/", DISCORD: "!"}
+
+#: The due job that sends a pending case to the fallback when its citizen never answers the menu.
+MENU_TIMEOUT = "menu_timeout"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,11 +69,13 @@ class CitizenSide:
         router: RoutingPolicy,
         limits: Limits,
         notice: Callable[[str | None], str] | None = None,
+        menu_timeout: timedelta = timedelta(minutes=10),
     ) -> None:
         self._directory = directory
         self._router = router
         self._limits = limits
         self._notice = notice or PrivacyNotice().text
+        self._menu_timeout = menu_timeout
 
     async def handle(
         self, work: Casework, event: CitizenMessage | CitizenCommand | MenuChoice, attachments: tuple[Attachment, ...]
@@ -144,6 +152,7 @@ class CitizenSide:
             candidates = tuple(c for c in decision.candidates if self._directory.get(c) is not None)
             voice = await work.voice(citizen, case, chat=event.chat)
             await self._send_menu(work, case, event.chat, voice=voice, question=texts.MENU, candidates=candidates)
+            await work.tx.schedule_job(MENU_TIMEOUT, due_at=work.tx.now + self._menu_timeout, case_id=case.id)
             return
         await work.start_thread(case, citizen=citizen, department=department, messages=[message], previous=previous)
 
@@ -220,7 +229,7 @@ class CitizenSide:
 
     async def _menu_choice(self, work: Casework, sender: Sender, chat: Address, choice: str) -> None:
         tx = work.tx
-        case = await tx.active_case(chat)
+        case = await tx.touch_active_case(chat)  # locked: the menu's timeout cannot act on it at the same time
         if case is None or case.status is not CaseStatus.PENDING:
             voice = await _voice(work, sender, chat, case)
             await work.tell(chat, case, ReplyKind.SYSTEM, voice.say(texts.MENU_STALE))
@@ -228,9 +237,37 @@ class CitizenSide:
         citizen = await tx.citizen(sender)
         department = self._directory.get(choice) or self._directory[self._directory.fallback]
         case = await tx.save_case(replace(case, department=department.key, status=CaseStatus.OPEN))
+        await tx.cancel_jobs(MENU_TIMEOUT, case.id)
+        if choice != OTHER and department.key == choice:  # "Other" says where the case does not belong, not where
+            await tx.label_case(case.id, department.key, LabelSource.MENU)
         messages = [m for m in await tx.messages(case.id) if m.direction is Direction.CITIZEN]
         previous = await tx.case(case.previous_case_id) if case.previous_case_id else None
         await work.start_thread(case, citizen=citizen, department=department, messages=messages, previous=previous)
+
+    async def menu_timed_out(self, work: Casework, job: DueJob) -> None:
+        """Nobody answered the case's menu in time: it goes to the fallback, whose thread root shows the candidates."""
+        tx = work.tx
+        pending = await tx.case(job.case_id) if job.case_id is not None else None
+        if pending is None:
+            return
+        case = await tx.touch_active_case(pending.chat)  # locked: a menu answer cannot act on it at the same time
+        if case is None or case.id != pending.id or case.status is not CaseStatus.PENDING:
+            return  # answered, closed or replaced meanwhile
+        offered = await self._last_menu(work, case)
+        department = self._directory[self._directory.fallback]
+        case = await tx.save_case(replace(case, department=department.key, status=CaseStatus.OPEN))
+        citizen = await work.citizen_of(case)
+        messages = [m for m in await tx.messages(case.id) if m.direction is Direction.CITIZEN]
+        previous = await tx.case(case.previous_case_id) if case.previous_case_id else None
+        names = ", ".join(self._directory[key].name for key in offered if self._directory.get(key) is not None)
+        minutes = round(self._menu_timeout.total_seconds() / 60)
+        note = texts.MENU_TIMEOUT_ROOT.format(minutes=minutes, candidates=names or "(none)")
+        voice = await work.voice(citizen, case, chat=case.chat)
+        told = voice.say(texts.MENU_TIMED_OUT, department=voice.department(department))
+        await work.tell(case.chat, case, ReplyKind.SYSTEM, told)
+        await work.start_thread(
+            case, citizen=citizen, department=department, messages=messages, previous=previous, note=note
+        )
 
     # --- commands ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from bot.notes import is_internal_note
 from bot.privacy import audit
 from bot.relay import privacy_requests
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
+from bot.storage.learned import LabelSource
 
 
 class StaffSide:
@@ -140,6 +141,7 @@ class StaffSide:
             case, PostKind.ROOT_UPDATE, text=texts.TRANSFERRED_ROOT.format(department=target.name), author=BRIDGE
         )
         case = await work.tx.save_case(replace(case, department=target.key, claimed_by=None))
+        await work.tx.label_case(case.id, target.key, LabelSource.TRANSFER)  # the router learns where it belonged
         citizen = await work.citizen_of(case)
         history = [m for m in await work.tx.messages(case.id) if m.direction in {Direction.CITIZEN, Direction.STAFF}]
         transcript = "\n".join(f"{m.author}: {m.text}" for m in history)

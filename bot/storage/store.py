@@ -18,6 +18,8 @@ from bot.storage.cases import CaseQueries, new_reference
 from bot.storage.citizens import CitizenQueries
 from bot.storage.engine import Clock, Database, Executor, utc_now
 from bot.storage.inbound import EventQueries
+from bot.storage.jobs import JobQueries
+from bot.storage.learned import LearnedQueries
 from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
 from bot.storage.set_aside import SetAsideQueries
@@ -41,6 +43,8 @@ class Tx(
     SetAsideQueries,
     ThreadQueries,
     TranslationQueries,
+    JobQueries,
+    LearnedQueries,
 ):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 

@@ -272,3 +272,30 @@ scheduled_runs = Table(
     Column("task", String(64), primary_key=True),
     Column("last_run_at", UTCDateTime(), nullable=False),
 )
+
+# Timers ("due jobs"): work that must happen once at a time, in whichever process claims it first.
+# ``kind`` names the work (e.g. "menu_timeout"), ``case_id`` the case it is about (if any). A process
+# deletes the row in the same transaction that does the work, so it fires exactly once.
+due_jobs = Table(
+    "due_jobs",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("case_id", Id, ForeignKey("cases.id", ondelete="CASCADE")),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Index("ix_due_jobs_due_at", "due_at"),
+    Index("ix_due_jobs_case_kind", "case_id", "kind"),
+)
+
+# What staff and citizens taught the router: the department that finally took a case (a transfer) or the
+# one the citizen chose in the menu. No text is copied: the example's text is the case's first citizen
+# message, read when listed, so erasing or purging the case's messages erases the example too.
+learned_examples = Table(
+    "learned_examples",
+    metadata,
+    Column("case_id", Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("department", String(64), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("labelled_at", UTCDateTime(), nullable=False),
+)

@@ -53,6 +53,7 @@ from tests.emulators.slack import (
     rate_limited,
 )
 from tests.fakes import FakeClock
+from tests.learned_cli import routes_learned
 from tests.waiting import eventually
 
 CHANNELS = ("C0ROADS", "C0WASTE", "C0HOUSING", "C0GENERAL")
@@ -763,3 +764,14 @@ async def test_adapter_reports_staff_message_with_source_id(world: World) -> Non
     assert [(e.source_id, e.author_name, e.thread) for e in seen] == [
         (payload["event"]["ts"], "Grace Officer", Address(SLACK, "C0WASTE", root.ts))
     ]
+
+
+async def test_transfer_in_slack_shows_up_in_routes_learned(world: World, tmp_path: Path) -> None:
+    """A case staff move with Transfer… in Slack is listed by ``routes learned`` under its new department."""
+    root = await world.open_case("My bin was not collected")
+    await world.send(world.slack.button(root, "case_transfer", selected="roads"), interactive=True)
+    await world.reply_with("passed to Roads & Transport")
+    shown = await routes_learned(world.bridge.store, tmp_path)
+    assert "transfer roads" in " ".join(shown.split())
+    assert "My bin was not collected" in shown
+    assert "- key: roads" in shown

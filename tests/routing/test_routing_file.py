@@ -303,3 +303,20 @@ def test_a_department_name_in_a_language_the_bot_does_not_speak_is_reported() ->
     )
     [(_, message)] = problems_of(text)
     assert message.startswith("department 'roads': names in es, which 'languages' does not list")
+
+
+def test_menu_timeout_defaults_to_ten_minutes() -> None:
+    """Without a ``menu`` key an unanswered menu goes to the fallback after ten minutes."""
+    assert load_routing_text(VALID, "routing.yaml").menu.timeout_minutes == 10
+
+
+def test_menu_timeout_is_read_from_the_file() -> None:
+    """``menu: {timeout_minutes: 30}`` gives the citizen half an hour to choose."""
+    assert load_routing_text("menu: {timeout_minutes: 30}\n" + VALID, "routing.yaml").menu.timeout_minutes == 30
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "ten", "20000"])
+def test_menu_timeout_outside_one_minute_to_a_week_is_reported_at_its_line(value: str) -> None:
+    """A menu timeout that is no whole number of minutes from 1 to a week is a problem on its line."""
+    [(line, message)] = problems_of(f"menu:\n  timeout_minutes: {value}\n" + VALID)
+    assert (line, message.startswith("timeout_minutes: ")) == (2, True)

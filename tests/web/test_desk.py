@@ -8,6 +8,7 @@ from pathlib import Path
 from bot.model import CaseStatus
 from bot.storage.store import Store
 from tests.fakes import FakeClock
+from tests.learned_cli import routes_learned
 from tests.web.harness import Browser, Web, running_web
 from tests.web.sse import connected, next_event
 
@@ -293,3 +294,15 @@ async def test_sign_out_ends_the_session(store: Store, clock: FakeClock, tmp_pat
         assert csrf is not None
         await browser.client.post("/desk/logout", data={"csrf": csrf.group(1)}, allow_redirects=False)
         assert (await browser.client.get("/desk", allow_redirects=False)).status == 303
+
+
+async def test_transfer_on_the_desk_shows_up_in_routes_learned(
+    web_bridge: Web, citizen: Browser, staff: Browser, tmp_path: Path
+) -> None:
+    """A case staff transfer on the desk is listed by ``routes learned`` under its new department."""
+    reference = await _open_case(web_bridge, citizen)
+    await staff.desk_post(reference, do="transfer", department="waste")
+    await web_bridge.bridge.settle()
+    shown = await routes_learned(web_bridge.bridge.store, tmp_path)
+    assert "transfer waste" in " ".join(shown.split())
+    assert "There is a pothole on Mill Lane" in shown

@@ -1,7 +1,7 @@
 """privacy and records: cases.erased_at, the audit log, scheduled runs
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import bot.storage.tables
 
 revision = "0007"
-down_revision = "0008"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
