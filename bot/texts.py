@@ -152,3 +152,13 @@ WEB_CONNECTION_LOST = Msg("Your message could not be sent: the connection was lo
 WEB_CHOICE_FAILED = Msg("Your choice could not be sent.")
 WEB_TRY_AGAIN = Msg("Please try again.")
 WIDGET_LABEL = Msg("Chat with us")
+
+# Service levels (#16): office hours and the answer-time promise, added to the acknowledgement.
+#: ``{opening}`` is a moment in words in the department's time zone (``Voice.when_in_words``).
+OFFICE_CLOSED = Msg("The office is closed now and opens again on {opening}.")
+#: ``{due}`` is when the first answer is due, in words in the department's time zone.
+ANSWER_DUE = Msg("You can expect a first answer by {due}.")
+#: The web chat's office status line.
+WEB_OPEN_NOW = Msg("Open now")
+#: ``{opening}``: a weekday and time (``Monday 9:00``), or a date in words when more than a week away.
+WEB_OPENS = Msg("Opens {opening}")

@@ -217,3 +217,7 @@ rate_counters = Table(
     Column("hits", Integer, nullable=False),
     Index("ix_rate_counters_window_start", "window_start"),
 )
+
+# Service levels (#16): when the first answer to a case is due, by its department's office hours and
+# ``first_response`` target; null when the department promises none. Not personal data.
+cases.append_column(Column("answer_due_at", UTCDateTime()))
