@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
+from bot.saved_answers import SavedAnswers
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -19,6 +20,7 @@ def build_adapters(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    answers: SavedAnswers | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 
@@ -29,7 +31,7 @@ def build_adapters(
     from adapters.web import from_settings as web_channels  # noqa: PLC0415  # imported only where it is wired
 
     chat, desk = web_channels(
-        settings, directory=directory, views=views, sessions=sessions, live=live, languages=languages
+        settings, directory=directory, views=views, sessions=sessions, live=live, languages=languages, answers=answers
     )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]

@@ -38,6 +38,7 @@ from bot.storage import migrate
 from bot.storage.store import Store
 from bot.storage.views import StoreViews
 from bot.storage.web_sessions import StoreSessions
+from config.answers_file import answers_path, load_answers
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import build_router
@@ -173,6 +174,7 @@ class App:
             loaded_from=routing.path,
         )
         languages = languages_from(routing.config)
+        answers = load_answers(answers_path(routing.path), routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -182,6 +184,7 @@ class App:
             observer=self.metrics,
             limits=Limits(max_message_chars=settings.max_message_chars),
             languages=languages,
+            answers=answers,
         )
         sessions = StoreSessions(store=store)
         self.channels = build_adapters(
@@ -191,6 +194,7 @@ class App:
             sessions=sessions,
             live=await self._open_live_events(store),
             languages=languages,
+            answers=answers,
         )
         await self._serve_http(store)
         await self._announce_desk_link(sessions)

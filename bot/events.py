@@ -89,6 +89,7 @@ class StaffActionKind(enum.StrEnum):
     REOPEN = "reopen"
     TRANSFER = "transfer"
     CLAIM = "claim"
+    ANSWER = "answer"  # send a saved answer: ``StaffAction.answer`` is its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,8 @@ class StaffAction:
     actor_name: str
     action: StaffActionKind
     department: DepartmentKey | None = None
+    #: The saved answer's key, for ``ANSWER``.
+    answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

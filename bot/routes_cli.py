@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from config.answers_file import answers_path, load_answers
 from config.routing_file import RoutingConfig, RoutingFileError, load_routing
 from routing.router import Decision, Router, build_router
 
@@ -120,7 +121,16 @@ def check_routing(path: Path) -> int:
     config = _load(path)
     if config is None:
         return 1
+    answers_file = answers_path(path)
+    try:
+        answers = load_answers(answers_file, config)
+    except RoutingFileError as error:
+        for problem in error.problems:
+            _say(str(problem))
+        return 1
     _say(f"{path}: OK, {len(config.departments)} departments, fallback {config.fallback}")
+    if answers.answers:
+        _say(f"{answers_file}: OK, {len(answers.answers)} saved answers")
     return 0
 
 

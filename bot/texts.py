@@ -93,6 +93,8 @@ EDIT_NOT_RELAYED = (
 )
 DELIVERY_FAILED = "Could not deliver to the citizen: {reason}. The message was not sent."
 EDITED = "edited: {text}"
+ANSWER_SENT = "Saved answer {key} sent by {actor} ({language}):"
+ANSWER_UNKNOWN = "There is no saved answer {key!r} for this department. Saved answers: {known}."
 
 # Citizen texts the platform adapters and the web chat show (wired in by the adapters).
 COMMAND_START = Msg("About this service and your privacy")

@@ -12,6 +12,7 @@ from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
 from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy
 from bot.relay import Limits, Relay
 from bot.retry import Delay
+from bot.saved_answers import SavedAnswers
 from bot.speech import Languages
 from bot.storage.store import Clock, Store
 from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
@@ -65,6 +66,7 @@ async def build_bridge(
     backoff: Delay = lambda _attempts: 0.0,
     router: RoutingPolicy | None = None,
     languages: Languages | None = None,
+    answers: SavedAnswers | None = None,
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -81,6 +83,7 @@ async def build_bridge(
         router=router or KeywordRouter(KEYWORDS, "general"),
         limits=Limits(max_message_chars=max_message_chars),
         languages=languages,
+        answers=answers,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
     )
     worker = DeliveryWorker(store=store, channels=channels, outcomes=relay, backoff=backoff)

@@ -31,7 +31,7 @@ from adapters.slack import payload, render, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
 from bot.body_limits import limit_body, read_at_most, too_large
 from bot.departments import Directory
-from bot.events import StaffAction, StaffEdit, StaffMessage
+from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.ports import DeliveryError, InboundSink
 
@@ -288,6 +288,10 @@ class SlackAdapter:
         text = render.decode(words.text, names)
         author = await self._name(words.user)
         command = render.parse_command(text)
+        if command is not None and command.action is StaffActionKind.ANSWER:
+            answer = StaffAction(event_id, thread, words.user, author, command.action, answer=command.argument)
+            await self._accept(answer)
+            return
         if command is not None:
             department = DepartmentKey(command.argument) if command.argument else None
             await self._accept(StaffAction(event_id, thread, words.user, author, command.action, department))

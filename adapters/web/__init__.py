@@ -16,6 +16,7 @@ from adapters.web.static_files import StaticFiles
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
+from bot.saved_answers import SavedAnswers
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -30,6 +31,7 @@ def from_settings(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    answers: SavedAnswers | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -65,6 +67,7 @@ def from_settings(
         trusted_proxies=settings.trusted_proxies,
         live=live,
         caps=caps,
+        answers=answers,
     )
     return chat, desk
 

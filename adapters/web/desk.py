@@ -30,6 +30,7 @@ from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
+from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
 
@@ -49,6 +50,7 @@ _ACTIONS = {
     "reopen": StaffActionKind.REOPEN,
     "claim": StaffActionKind.CLAIM,
     "transfer": StaffActionKind.TRANSFER,
+    "answer": StaffActionKind.ANSWER,
 }
 _NO_USERS = (
     "The desk has no users yet. Open the one-time sign-in link that `civic-bridge run` printed in its first "
@@ -115,8 +117,10 @@ class WebDesk(WebChannel):
         trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
+        answers: SavedAnswers | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._answers = answers or SavedAnswers()
         self._views = views
         self._directory = directory
         self._users = users
@@ -251,6 +255,7 @@ class WebDesk(WebChannel):
             event_id=str(uuid.uuid4()),
             can_act=True,
             departments=[d for d in self._directory.departments if d.key != view.case.department],
+            answers=self._answers.for_department(view.case.department),
         )
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, f"Case {reference}", page="case", reference=reference)
@@ -308,10 +313,12 @@ class WebDesk(WebChannel):
         if what not in _ACTIONS:
             return "unknown_action"
         department = _field(form, "department") or None
-        if what == "transfer" and department is None:
-            return "no_department"
+        answer = (_field(form, "answer") or None) if what == "answer" else None
+        missing = {"transfer": (department, "no_department"), "answer": (answer, "no_answer")}
+        if what in missing and missing[what][0] is None:
+            return missing[what][1]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key)
+        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, answer=answer)
 
     # --- signing in and out ----------------------------------------------------------------
 

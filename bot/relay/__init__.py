@@ -24,6 +24,7 @@ from bot.relay.citizens import OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
+from bot.saved_answers import SavedAnswers
 from bot.speech import Languages
 from bot.storage.store import Tx
 
@@ -61,6 +62,7 @@ class Relay:
         observer: RelayObserver | None = None,
         limits: Limits | None = None,
         languages: Languages | None = None,
+        answers: SavedAnswers | None = None,
     ) -> None:
         self._store = store
         self._directory = directory
@@ -68,12 +70,18 @@ class Relay:
         self._observer: RelayObserver = observer or SilentObserver()
         self._languages = languages or Languages.english()
         self._citizens = CitizenSide(directory=directory, router=router, limits=limits or Limits())
-        self._staff = StaffSide(directory=directory)
+        self._answers = answers or SavedAnswers(office_language=self._languages.office_language)
+        self._staff = StaffSide(directory=directory, answers=self._answers)
 
     @property
     def directory(self) -> Directory:
         """The departments this relay routes to."""
         return self._directory
+
+    @property
+    def answers(self) -> SavedAnswers:
+        """The saved answers staff may send (``!answer KEY``, the desk's picker)."""
+        return self._answers
 
     async def accept(self, event: InboundEvent) -> None:
         """Store one inbound event and queue what it causes; a duplicate changes nothing."""

@@ -7,16 +7,18 @@ from dataclasses import replace
 from bot import texts
 from bot.departments import Department, Directory
 from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
-from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, PostKind, ReplyKind, Side
+from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, Message, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
+from bot.saved_answers import SavedAnswers
 
 
 class StaffSide:
     """Handles what staff do in a case's thread, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory) -> None:
+    def __init__(self, *, directory: Directory, answers: SavedAnswers | None = None) -> None:
         self._directory = directory
+        self._answers = answers or SavedAnswers()
 
     async def handle(
         self, work: Casework, event: StaffMessage | StaffAction | StaffEdit, attachments: tuple[Attachment, ...]
@@ -49,9 +51,15 @@ class StaffSide:
         )
         if note:  # internal: stored for the desk and the record, never sent to the citizen
             return
+        await self._reply(work, case, department, event.author_name, message)
+
+    async def _reply(self, work: Casework, case: Case, department: Department, author: str, message: Message) -> None:
+        """Queue a stored staff reply to the citizen, signed with the department (and the officer, if it says so)."""
+        tx = work.tx
+        text, attachments = message.text, message.attachments
         signature = department.name
-        if department.sign_with_officer_name and event.author_name:
-            signature = f"{event.author_name.split()[0]}, {department.name}"
+        if department.sign_with_officer_name and author:
+            signature = f"{author.split(maxsplit=1)[0]}, {department.name}"
         body = CitizenReply(ReplyKind.STAFF, text, case.reference, signature=signature, attachments=attachments)
         await tx.enqueue(
             case_id=case.id,
@@ -76,6 +84,32 @@ class StaffSide:
                 await self._transfer(work, case, department, event)
             case StaffActionKind.CLAIM:
                 await self._claim(work, case, department, event.actor_name)
+            case StaffActionKind.ANSWER:
+                await self._answer(work, case, department, event)
+
+    async def _answer(self, work: Casework, case: Case, department: Department, event: StaffAction) -> None:
+        """Send a saved answer in the citizen's language (else the office's); an unknown key lists the known ones."""
+        key = (event.answer or "").strip()
+        answer = self._answers.find(key, department.key)
+        if answer is None:
+            known = ", ".join(a.key for a in self._answers.for_department(department.key)) or "none yet"
+            await work.system(case, texts.ANSWER_UNKNOWN.format(key=key, known=known))
+            return
+        citizen = await work.citizen_of(case)
+        voice = await work.voice(citizen, case, chat=case.chat)
+        language, text = answer.render(
+            voice.language,
+            self._answers.office_language,
+            reference=case.reference,
+            citizen_name=citizen.display_name,
+            department=voice.department(department),
+        )
+        message = await work.tx.add_message(
+            case_id=case.id, direction=Direction.STAFF, author=event.actor_name, text=text
+        )
+        line = texts.ANSWER_SENT.format(key=answer.key, actor=event.actor_name, language=language)
+        await work.post(case, PostKind.SYSTEM, text=f"{line}\n{text}", author=BRIDGE)
+        await self._reply(work, case, department, event.actor_name, message)
 
     async def _close(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         if case.status is CaseStatus.CLOSED:

@@ -25,6 +25,7 @@ from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.saved_answers import SavedAnswers
 from bot.sessions import issue_sign_in_link
 from bot.storage.store import Clock, Store
 from bot.storage.views import StoreViews
@@ -158,6 +159,8 @@ async def running_web(
     caps: StreamCaps | None = None,
     trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value
     live: LiveEvents | None = None,
+    directory: Directory = DESK_DIRECTORY,
+    answers: SavedAnswers | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -166,7 +169,7 @@ async def running_web(
     sessions = StoreSessions(store=store)
     chat = WebChat(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         max_message_chars=max_message_chars,
         limiter=RateLimiter(limit=per_minute, window=60.0, clock=rate_clock),
         address_limiter=RateLimiter(limit=per_address, window=60.0, clock=rate_clock),
@@ -179,7 +182,7 @@ async def running_web(
     )
     desk = WebDesk(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         users=users,
         sessions=sessions,
         max_message_chars=max_message_chars,
@@ -187,12 +190,19 @@ async def running_web(
         trusted_proxies=trusted_proxies,
         live=live,
         caps=caps,
+        answers=answers,
     )
     app = web.Application()
     chat.mount(app)
     desk.mount(app)
     async with build_bridge(
-        store, clock, citizen=[chat], department=[desk], directory=DESK_DIRECTORY, max_message_chars=max_message_chars
+        store,
+        clock,
+        citizen=[chat],
+        department=[desk],
+        directory=directory,
+        max_message_chars=max_message_chars,
+        answers=answers,
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
