@@ -44,6 +44,7 @@ from bot.storage.views import StoreViews
 from bot.storage.web_sessions import StoreSessions
 from bot.translate import LibreTranslateClient, NoTranslation, translator_from_settings
 from bot.translating import MachineTranslation
+from config.answers_file import answers_path, load_answers
 from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
 from config.settings import DEFAULT_ROUTING_FILE, Settings
 from routing.router import LearnedExample, build_router
@@ -187,6 +188,7 @@ class App:
             translation=settings.translate_url is not None,
             catalogs=languages.catalogs,
         )
+        answers = load_answers(answers_path(routing.path), routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,
@@ -199,6 +201,7 @@ class App:
             notice=notice.text,
             menu_timeout=timedelta(minutes=routing.config.menu.timeout_minutes),
             thread_owner=thread_owner_in(lambda: self.channels),
+            answers=answers,
         )
         sessions = StoreSessions(store=store)
         self.channels = build_adapters(
@@ -210,6 +213,7 @@ class App:
             languages=languages,
             notice=notice.text,
             audit=recorder(store),
+            answers=answers,
         )
         await self._serve_http(store)
         await self._announce_desk_link(sessions)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bot.model import Address, DepartmentKey
+from bot.office_hours import OfficeHours
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,11 @@ class Department:
     sign_with_officer_name: bool = False
     #: The department's name in other languages (the routing file's ``names``), as (language, name) pairs.
     names: tuple[tuple[str, str], ...] = ()
+    #: When it is open (the routing file's ``office_hours``); round the clock when the file gives none.
+    hours: OfficeHours = field(default_factory=OfficeHours.always, compare=False)
+    #: Answer-time targets in business time (``first_response``, ``next_response``); None: no promise.
+    first_response: timedelta | None = None
+    next_response: timedelta | None = None
 
     def name_in(self, language: str | None) -> str:
         """The department's name as a citizen writing in ``language`` reads it; ``name`` when none is given."""

@@ -93,6 +93,7 @@ class StaffActionKind(enum.StrEnum):
     CLAIM = "claim"
     ERASE = "erase"  # grant a citizen's erasure request for this case now
     KEEP = "keep"  # keep the case under the public-task exemption; ``reason`` is told to the citizen
+    ANSWER = "answer"  # send a saved answer: ``StaffAction.answer`` is its key
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,8 @@ class StaffAction:
     action: StaffActionKind
     department: DepartmentKey | None = None
     reason: str | None = None
+    #: The saved answer's key, for ``ANSWER``.
+    answer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

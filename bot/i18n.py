@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 from babel import Locale
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_date, format_datetime, format_time, format_timedelta, get_timezone_name
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, read_po
 
@@ -82,6 +82,22 @@ class Texts:
         """
         aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
         return format_datetime(aware, format=width, tzinfo=zone, locale=Locale.parse(self.language))
+
+    def format_moment_in_words(self, moment: datetime, *, zone: tzinfo) -> str:
+        """A moment spelled out with the weekday and the zone's name: ``lunes, 12 de enero de 2026, 9:00 (hora …)``."""
+        locale = Locale.parse(self.language)
+        local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+        day = format_date(local, format="full", locale=locale)
+        clock = format_time(local, format="short", tzinfo=zone, locale=locale)
+        both = str(locale.datetime_formats["long"]).format(clock, day)
+        return f"{both} ({get_timezone_name(local, locale=locale)})"
+
+    def format_weekday_time(self, moment: datetime, *, zone: tzinfo) -> str:
+        """A moment within the coming week as its weekday and time: ``Monday 9:00 AM``."""
+        locale = Locale.parse(self.language)
+        local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+        day = format_date(local, format="EEEE", locale=locale)
+        return f"{day} {format_time(local, format='short', tzinfo=zone, locale=locale)}"
 
     def format_timedelta(self, delta: timedelta, *, add_direction: bool = False) -> str:
         """A duration in words (``3 días``; with ``add_direction``: ``dentro de 3 días``)."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.office_hours import parse_duration
 from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_routing_text
 
 if TYPE_CHECKING:
@@ -42,6 +43,9 @@ def directory_from(config: RoutingConfig) -> Directory:
             home=Address(SLACK, d.slack_channel) if d.slack_channel else Address(DESK, d.key),
             sign_with_officer_name=d.sign_with_officer_name,
             names=tuple(d.names.items()),
+            hours=config.office_hours(d.key),
+            first_response=parse_duration(d.first_response) if d.first_response else None,
+            next_response=parse_duration(d.next_response) if d.next_response else None,
         )
         for d in config.departments
     )

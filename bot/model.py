@@ -125,6 +125,8 @@ class Case:
     updated_at: datetime
     #: The language identified in the citizen's first message, when the router could tell.
     language: str | None = None
+    #: When the first answer is due (the department's ``first_response`` in business time); None: no promise.
+    answer_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +195,8 @@ class CaseCard:
     language: str | None
     status: CaseStatus
     claimed_by: str | None
+    #: When the first answer is due (``Case.answer_due_at``); None: no promise.
+    answer_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

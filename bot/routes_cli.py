@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.storage.learned import LabelledCase
 from bot.storage.store import Store, Tx
+from config.answers_file import answers_path, load_answers
 from config.routing_file import Learning, RoutingConfig, RoutingFileError, load_routing
 from config.settings import load_settings
 from routing.learned import examples_snippet, review
@@ -147,7 +148,16 @@ def check_routing(path: Path) -> int:
     config = _load(path)
     if config is None:
         return 1
+    answers_file = answers_path(path)
+    try:
+        answers = load_answers(answers_file, config)
+    except RoutingFileError as error:
+        for problem in error.problems:
+            _say(str(problem))
+        return 1
     _say(f"{path}: OK, {len(config.departments)} departments, fallback {config.fallback}")
+    if answers.answers:
+        _say(f"{answers_file}: OK, {len(answers.answers)} saved answers")
     return 0
 
 

@@ -83,6 +83,14 @@ class Voice:
         """A moment as this language writes it, in the office's time zone."""
         return self.texts.format_datetime(moment, zone=self.zone, width="short")
 
+    def when_in_words(self, moment: datetime, zone: tzinfo | None = None) -> str:
+        """A moment spelled out (weekday, date, time, the zone's name) in ``zone``, else the office's."""
+        return self.texts.format_moment_in_words(moment, zone=zone or self.zone)
+
+    def weekday_time(self, moment: datetime, zone: tzinfo | None = None) -> str:
+        """A moment in the coming week as weekday and time (``Monday 9:00``), in ``zone``, else the office's."""
+        return self.texts.format_weekday_time(moment, zone=zone or self.zone)
+
     def language_name(self, code: str) -> str:
         """A language's name in this language (``alemán`` for ``de`` in Spanish)."""
         return language_name(code, in_language=self.language)

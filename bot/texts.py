@@ -126,6 +126,8 @@ FORGET_ERASED_STAFF = "Case erased at the citizen's request by {actor}."
 FORGET_KEPT_STAFF = "{actor} kept this case under the public-task exemption: {reason}"
 FORGET_KEEP_NEEDS_REASON = "Write the reason after the command, e.g. `!keep needed for the ongoing planning appeal`."
 FORGET_NOT_ASKED = "The citizen has not asked for this case to be erased."
+ANSWER_SENT = "Saved answer {key} sent by {actor} ({language}):"
+ANSWER_UNKNOWN = "There is no saved answer {key!r} for this department. Saved answers: {known}."
 
 # Citizen texts the platform adapters and the web chat show (wired in by the adapters).
 COMMAND_START = Msg("About this service and your privacy")
@@ -209,3 +211,13 @@ MENU_TIMEOUT_ROOT = (
     "The citizen did not choose a department within {minutes} minutes, so the case came to the fallback. "
     "The router hesitated between: {candidates}."
 )
+
+# Service levels (#16): office hours and the answer-time promise, added to the acknowledgement.
+#: ``{opening}`` is a moment in words in the department's time zone (``Voice.when_in_words``).
+OFFICE_CLOSED = Msg("The office is closed now and opens again on {opening}.")
+#: ``{due}`` is when the first answer is due, in words in the department's time zone.
+ANSWER_DUE = Msg("You can expect a first answer by {due}.")
+#: The web chat's office status line.
+WEB_OPEN_NOW = Msg("Open now")
+#: ``{opening}``: a weekday and time (``Monday 9:00``), or a date in words when more than a week away.
+WEB_OPENS = Msg("Opens {opening}")

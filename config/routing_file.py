@@ -10,6 +10,7 @@ import difflib
 import zoneinfo
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
@@ -24,6 +25,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from bot.office_hours import OfficeHours, parse_duration, parse_week, public_holidays
 
 #: The routing shipped with the package, used when no routing file exists.
 EXAMPLE_ROUTING_PATH = Path(__file__).with_name("routing.example.yaml")
@@ -46,6 +49,67 @@ RESERVED_KEY = "other"
 _DEFER_CROSS_CHECKS = "defer_cross_checks"
 
 DepartmentKeyText = Annotated[str, Field(pattern=DEPARTMENT_KEY_PATTERN)]
+
+
+def _check_timezone(timezone: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
+        msg = f"{timezone!r} is not an IANA time zone: write one such as 'Europe/London' or 'UTC'"
+        raise ValueError(msg) from error
+    return timezone
+
+
+class PublicHolidays(BaseModel):
+    """Public holidays from the ``holidays`` package: ``country`` (ISO 3166-1) and optional ``subdivision``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    country: Annotated[str, Field(min_length=2)]
+    subdivision: str | None = None
+
+    @model_validator(mode="after")
+    def _known_to_the_package(self) -> Self:
+        public_holidays(self.country, self.subdivision)
+        return self
+
+
+class OfficeHoursConfig(BaseModel):
+    """A department's ``office_hours``: weekly ``hours``, its ``timezone``, public ``holidays`` and ``closed`` dates."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    hours: Annotated[dict[str, str], Field(min_length=1)]
+    timezone: str | None = None
+    holidays: PublicHolidays | None = None
+    closed: tuple[date, ...] = ()
+
+    @field_validator("hours")
+    @classmethod
+    def _readable_hours(cls, hours: dict[str, str]) -> dict[str, str]:
+        parse_week(hours)
+        return hours
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str | None) -> str | None:
+        return None if timezone is None else _check_timezone(timezone)
+
+    def build(self, default_zone: str) -> OfficeHours:
+        """The pure ``OfficeHours`` these settings describe (``default_zone``: the file's ``timezone``)."""
+        calendar = public_holidays(self.holidays.country, self.holidays.subdivision) if self.holidays else None
+        return OfficeHours(
+            zone=zoneinfo.ZoneInfo(self.timezone or default_zone),
+            week=parse_week(self.hours),
+            calendar=calendar,
+            closed=frozenset(self.closed),
+        )
+
+
+def _check_duration(value: str | None) -> str | None:
+    if value is not None:
+        parse_duration(value)
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +165,14 @@ class Department(BaseModel):
     sign_with_officer_name: bool = False
     #: With a translation server: staff replies reach a citizen of another language translated (False: as typed).
     translate_replies: StrictBool = True
+    office_hours: OfficeHoursConfig | None = None
+    first_response: str | None = None
+    next_response: str | None = None
+
+    @field_validator("first_response", "next_response")
+    @classmethod
+    def _readable_target(cls, value: str | None) -> str | None:
+        return _check_duration(value)
 
     @field_validator("key")
     @classmethod
@@ -187,12 +259,7 @@ class RoutingConfig(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, timezone: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(timezone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as error:
-            msg = f"{timezone!r} is not an IANA time zone: write one such as 'Europe/London' or 'UTC'"
-            raise ValueError(msg) from error
-        return timezone
+        return _check_timezone(timezone)
 
     @model_validator(mode="after")
     def _names_in_spoken_languages(self) -> Self:
@@ -231,6 +298,11 @@ class RoutingConfig(BaseModel):
                 return dept
         msg = f"no department {key!r}; known: {', '.join(self.department_keys)}"
         raise KeyError(msg)
+
+    def office_hours(self, key: str) -> OfficeHours:
+        """A department's office hours; round the clock (in the file's ``timezone``) when it gives none."""
+        hours = self.department(key).office_hours
+        return hours.build(self.timezone) if hours else OfficeHours.always(zoneinfo.ZoneInfo(self.timezone))
 
 
 Loc = tuple[str | int, ...]
@@ -479,7 +551,11 @@ def _where(data: Mapping[str, object], loc: Loc) -> str:
 
 def _allowed_keys(loc: Loc) -> tuple[str, ...]:
     model: type[BaseModel] = RoutingConfig
-    if "departments" in loc[:-1]:
+    if "holidays" in loc[:-1]:
+        model = PublicHolidays
+    elif "office_hours" in loc[:-1]:
+        model = OfficeHoursConfig
+    elif "departments" in loc[:-1]:
         model = Department
     elif "learning" in loc[:-1]:
         model = Learning
@@ -533,6 +609,8 @@ _MISSING_HINTS = {
     "name": " with the name citizens see, such as 'Roads & Transport'",
     "fallback": " naming the department that gets messages no rule claims",
     "departments": " with a list of departments",
+    "hours": " with the weekly hours, such as 'hours: {mon-fri: \"09:00-17:00\"}'",
+    "country": " with an ISO 3166-1 country code such as 'DE'",
 }
 
 _PATTERN_HINTS = {

@@ -13,6 +13,7 @@ from bot.model import DESK, SLACK, TELEGRAM, Address, DepartmentKey, Platform
 from bot.ports import Channel, Channels, CitizenChannel, DepartmentChannel, RoutingPolicy, thread_owner_in
 from bot.relay import Limits, Relay
 from bot.retry import Delay
+from bot.saved_answers import SavedAnswers
 from bot.speech import Languages
 from bot.storage.store import Clock, Store
 from tests.fakes import FakeCitizenPlatform, FakeDepartmentPlatform, KeywordRouter
@@ -68,6 +69,7 @@ async def build_bridge(
     languages: Languages | None = None,
     preparation: Preparation | None = None,
     menu_timeout: timedelta = timedelta(minutes=10),
+    answers: SavedAnswers | None = None,
 ) -> AsyncIterator[Bridge]:
     """Wire the real relay and worker to fake Telegram and Slack, or to the real channels given.
 
@@ -85,6 +87,7 @@ async def build_bridge(
         limits=Limits(max_message_chars=max_message_chars),
         languages=languages,
         menu_timeout=menu_timeout,
+        answers=answers,
         on_queued=lambda: worker.wake(),  # noqa: PLW0108  # worker is built below; the lambda looks it up late
         thread_owner=thread_owner_in(lambda: channels),
     )

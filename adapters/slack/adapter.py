@@ -293,6 +293,10 @@ class SlackAdapter:
         text = render.decode(words.text, names)
         author = await self._name(words.user)
         command = render.parse_command(text)
+        if command is not None and command.action is StaffActionKind.ANSWER:
+            answer = StaffAction(event_id, thread, words.user, author, command.action, answer=command.argument)
+            await self._accept(answer)
+            return
         if command is not None:
             transfer = command.action is StaffActionKind.TRANSFER
             department = DepartmentKey(command.argument) if command.argument and transfer else None

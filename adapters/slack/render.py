@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any
 
 from bot.departments import Directory
@@ -41,9 +42,9 @@ FALLBACK_PREVIEW = 300
 
 _ENTITIES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
 _SPECIAL = re.compile(r"<([^<>\n]*)>")
-_COMMAND = re.compile(r"!(close|reopen|claim|transfer|erase|keep)\b(.*)", re.IGNORECASE | re.DOTALL)
+_COMMAND = re.compile(r"!(close|reopen|claim|transfer|erase|keep|answer)\b(.*)", re.IGNORECASE | re.DOTALL)
 #: Commands that take words after them: a department, or the reason a case is kept.
-_WITH_ARGUMENT = frozenset({StaffActionKind.TRANSFER, StaffActionKind.KEEP})
+_WITH_ARGUMENT = frozenset({StaffActionKind.TRANSFER, StaffActionKind.KEEP, StaffActionKind.ANSWER})
 
 
 def escape(text: str) -> str:
@@ -112,7 +113,7 @@ class Command:
 
 
 def parse_command(text: str) -> Command | None:
-    """``!close``, ``!reopen``, ``!claim`` or ``!transfer <department>``, any case; None for anything else."""
+    """``!close``, ``!reopen``, ``!claim``, ``!transfer <department>`` or ``!answer <key>``, any case; else None."""
     match = _COMMAND.fullmatch(text.strip())
     if match is None:
         return None
@@ -147,7 +148,16 @@ def _clip(text: str, size: int) -> str:
 def status_line(card: CaseCard) -> str:
     """The root's status line (mrkdwn): status and who handles the case."""
     handler = f"*Handled by:* {escape(card.claimed_by)}" if card.claimed_by else "Not claimed yet"
-    return f"*Status:* {card.status.value} · {handler}"
+    return f"*Status:* {card.status.value} · {handler}{due_part(card)}"
+
+
+def due_part(card: CaseCard) -> str:
+    """`` · *Answer due by:* …`` while an open case has a promise; Slack shows the moment in each reader's zone."""
+    if card.answer_due_at is None or card.status is CaseStatus.CLOSED:
+        return ""
+    stamp = int(card.answer_due_at.timestamp())
+    fallback = card.answer_due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f" · *Answer due by:* <!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def status_block(card: CaseCard) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.privacy import AuditRecorder
 from bot.privacy_notice import PrivacyNotice
+from bot.saved_answers import SavedAnswers
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -35,6 +36,7 @@ def from_settings(
     languages: Languages | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
+    answers: SavedAnswers | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -72,6 +74,7 @@ def from_settings(
         live=live,
         caps=caps,
         audit=audit,
+        answers=answers,
     )
     return chat, desk
 

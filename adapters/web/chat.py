@@ -32,6 +32,7 @@ from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, Inbou
 from bot.live import EventData, LiveEvents
 from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform, Sent
 from bot.privacy_notice import PrivacyNotice
+from bot.service_levels import office_status
 from bot.sessions import SessionKind, WebSessions
 from bot.speech import Languages, Voice
 from bot.views import ConversationViews
@@ -245,6 +246,7 @@ class WebChat(WebChannel):
         )
         voice = self._languages.voice(choice.language)
         case = None
+        department = None
         if state.case is not None:
             department = self._directory.get(state.case.department) if state.case.department else None
             case = {
@@ -269,6 +271,10 @@ class WebChat(WebChannel):
                 "items": [item.to_json() for item in state.items],
                 "case": case,
                 "open_menu": state.open_menu,
+                # "Open now" / "Opens Monday 9:00": the case's department, else the fallback (the general contact).
+                "office": office_status(
+                    voice, department or self._directory[self._directory.fallback], now=self._sessions.now()
+                ),
             }
         )
 

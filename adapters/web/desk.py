@@ -31,6 +31,7 @@ from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note
 from bot.privacy import AuditRecorder
+from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
 
@@ -52,6 +53,7 @@ _ACTIONS = {
     "transfer": StaffActionKind.TRANSFER,
     "erase": StaffActionKind.ERASE,
     "keep": StaffActionKind.KEEP,
+    "answer": StaffActionKind.ANSWER,
 }
 _NO_USERS = (
     "The desk has no users yet. Open the one-time sign-in link that `civic-bridge run` printed in its first "
@@ -119,9 +121,11 @@ class WebDesk(WebChannel):
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
         audit: AuditRecorder | None = None,
+        answers: SavedAnswers | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
         self._audit = audit
+        self._answers = answers or SavedAnswers()
         self._views = views
         self._directory = directory
         self._users = users
@@ -258,6 +262,7 @@ class WebDesk(WebChannel):
             event_id=str(uuid.uuid4()),
             can_act=True,
             departments=[d for d in self._directory.departments if d.key != view.case.department],
+            answers=self._answers.for_department(view.case.department),
         )
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, f"Case {reference}", page="case", reference=reference)
@@ -316,11 +321,16 @@ class WebDesk(WebChannel):
             return "unknown_action"
         department = _field(form, "department") or None
         reason = " ".join((_field(form, "reason") or "").split())[: self._max_chars] or None
-        missing = {"transfer": ("no_department", department), "keep": ("no_reason", reason)}.get(what)
+        answer = (_field(form, "answer") or None) if what == "answer" else None
+        missing = {
+            "transfer": ("no_department", department),
+            "keep": ("no_reason", reason),
+            "answer": ("no_answer", answer),
+        }.get(what)
         if missing is not None and missing[1] is None:
             return missing[0]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason)
+        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason, answer=answer)
 
     # --- signing in and out ----------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from bot.departments import Department
 from bot.language import text_direction
 from bot.model import CaseStatus, Direction, Message, Translation
 from bot.notes import without_note_mark
+from bot.saved_answers import SavedAnswer
 from bot.speech import language_label, spoken_language
 from bot.views import CaseSummary, CaseView
 
@@ -24,6 +25,7 @@ NOTICES = {
     "transfer": "The case was transferred.",
     "erase": "Done: the case is erased if the citizen asked for it; the thread says which.",
     "keep": "Done: the citizen is told the case is kept, and why, if they asked for erasure.",
+    "answer": "The saved answer was sent to the citizen (in their language when it has it).",
 }
 ERRORS = {
     "empty": "Write something before sending.",
@@ -32,6 +34,7 @@ ERRORS = {
     "unknown_action": "That action is not known.",
     "no_department": "Choose the department to transfer the case to.",
     "no_reason": "Write the reason the case is kept: the citizen is told it.",
+    "no_answer": "Choose the saved answer to send.",
 }
 
 
@@ -220,6 +223,8 @@ class CaseForms:
     event_id: str
     can_act: bool
     departments: Sequence[Department]
+    #: The saved answers this case's department may send (the picker).
+    answers: Sequence[SavedAnswer] = ()
 
 
 def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str) -> str:
@@ -237,6 +242,7 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
         f'<span class="muted">({e(citizen.platform if citizen else "?")})</span></dd>'
         f"<dt>Language</dt><dd>{e(language_label(language))}</dd>"
         f"<dt>Opened</dt><dd>{e(when(case.created_at))}</dd>"
+        f"{_due(case.answer_due_at, case.status)}"
         "</dl>"
     )
     conversation = "".join(_message_item(m, language) for m in view.messages)
@@ -253,6 +259,28 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
     else:
         parts.append('<p class="notice">This case is handled outside the desk; you can read it only.</p>')
     return layout(frame, "".join(parts))
+
+
+def _due(due: datetime | None, status: CaseStatus) -> str:
+    """The answer-time promise while the case is open: ``Answer due by 2026-01-09 14:00 UTC``."""
+    if due is None or status is CaseStatus.CLOSED:
+        return ""
+    return f'<dt>Answer due by</dt><dd id="answer-due">{e(when(due))}</dd>'
+
+
+def _answer_picker(action: str, forms: CaseForms) -> str:
+    """The saved-answers picker: sends the chosen answer in the citizen's language (else the office's)."""
+    if not forms.answers:
+        return ""
+    options = "".join(f'<option value="{e(a.key)}">{e(a.title)} ({e(a.key)})</option>' for a in forms.answers)
+    return (
+        f'<form method="post" action="{action}" class="box answer">{_hidden(forms)}'
+        '<label for="saved-answer">Saved answer</label>'
+        f'<select id="saved-answer" name="answer" required><option value="">Choose an answer…</option>{options}'
+        '</select><p class="hint">Sent in the citizen\'s language when the answer has it, '
+        "else in the office language; the reference and names are filled in.</p>"
+        '<button type="submit" name="do" value="answer" class="secondary">Send saved answer</button></form>'
+    )
 
 
 def _hidden(forms: CaseForms) -> str:
@@ -313,7 +341,7 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
             '<button type="submit" name="do" value="keep" class="secondary">Keep</button></div></form>'
         )
     )
-    return f'<div class="work">{reply}{note}{actions}{erasure}</div>'
+    return f'<div class="work">{reply}{_answer_picker(action, forms)}{note}{actions}{erasure}</div>'
 
 
 def login_page(frame: Frame, *, csrf: str, next_path: str, error: str | None) -> str:

@@ -28,6 +28,7 @@ from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
+from bot.saved_answers import SavedAnswers
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
 from bot.storage.jobs import DueJob, JobId
@@ -85,6 +86,7 @@ class Relay:
         thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
+        answers: SavedAnswers | None = None,
     ) -> None:
         self._store = store
         self._thread_owner = thread_owner
@@ -97,7 +99,8 @@ class Relay:
         self._citizens = CitizenSide(
             directory=directory, router=router, limits=limits or Limits(), notice=notice, menu_timeout=menu_timeout
         )
-        self._staff = StaffSide(directory=directory)
+        self._answers = answers or SavedAnswers(office_language=self._languages.office_language)
+        self._staff = StaffSide(directory=directory, answers=self._answers)
         self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
             MENU_TIMEOUT: self._citizens.menu_timed_out,
         }
@@ -106,6 +109,11 @@ class Relay:
     def directory(self) -> Directory:
         """The departments this relay routes to."""
         return self._directory
+
+    @property
+    def answers(self) -> SavedAnswers:
+        """The saved answers staff may send (``!answer KEY``, the desk's picker)."""
+        return self._answers
 
     async def accept(self, event: InboundEvent) -> None:
         """Store one inbound event and queue what it causes; a duplicate changes nothing.

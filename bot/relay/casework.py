@@ -30,6 +30,7 @@ from bot.model import (
     ThreadPost,
 )
 from bot.relay.effects import Effects
+from bot.service_levels import answer_due, promise
 from bot.speech import Languages, Voice, spoken_language
 from bot.storage.store import Tx
 
@@ -112,6 +113,9 @@ class Casework:
     ) -> None:
         """Queue the thread root (with the first message and ``note`` for staff), later messages as replies, the ack."""
         self.effects.routed.append(department.key)
+        due = answer_due(department, self.tx.now)
+        if due is not None:
+            case = await self.tx.save_case(replace(case, answer_due_at=due))
         first, *rest = messages
         root_text = first.text
         if previous is not None:
@@ -132,6 +136,7 @@ class Casework:
             )
         voice = await self.voice(citizen, case, chat=case.chat)
         ack = voice.say(texts.ACK, reference=case.reference, department=voice.department(department))
+        ack = " ".join([ack, *promise(voice, department, now=self.tx.now, due=due)])
         await self.tell(case.chat, case, ReplyKind.ACK, ack)
 
     async def open_root(
@@ -217,4 +222,5 @@ def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
         language=spoken_language(citizen, case),
         status=case.status,
         claimed_by=case.claimed_by,
+        answer_due_at=case.answer_due_at,
     )

@@ -8,19 +8,21 @@ from bot import texts
 from bot.as_typed import without_as_typed_mark
 from bot.departments import Department, Directory
 from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
-from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, PostKind, ReplyKind, Side
+from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, Message, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
 from bot.privacy import audit
 from bot.relay import privacy_requests
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
+from bot.saved_answers import SavedAnswers
 from bot.storage.learned import LabelSource
 
 
 class StaffSide:
     """Handles what staff do in a case's thread, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory) -> None:
+    def __init__(self, *, directory: Directory, answers: SavedAnswers | None = None) -> None:
         self._directory = directory
+        self._answers = answers or SavedAnswers()
 
     async def handle(
         self, work: Casework, event: StaffMessage | StaffAction | StaffEdit, attachments: tuple[Attachment, ...]
@@ -54,9 +56,15 @@ class StaffSide:
         await audit(work.tx, actor=event.author_name, action="note" if note else "reply", reference=case.reference)
         if note:  # internal: stored for the desk and the record, never sent to the citizen
             return
+        await self._reply(work, case, department, event.author_name, message)
+
+    async def _reply(self, work: Casework, case: Case, department: Department, author: str, message: Message) -> None:
+        """Queue a stored staff reply to the citizen, signed with the department (and the officer, if it says so)."""
+        tx = work.tx
+        text, attachments = message.text, message.attachments
         signature = department.name
-        if department.sign_with_officer_name and event.author_name:
-            signature = f"{event.author_name.split()[0]}, {department.name}"
+        if department.sign_with_officer_name and author:
+            signature = f"{author.split(maxsplit=1)[0]}, {department.name}"
         # The stored message keeps a leading ``!asis`` (the delivery path reads it: don't translate); the citizen
         # never sees it.
         reply = without_as_typed_mark(text)
@@ -88,6 +96,32 @@ class StaffSide:
                 await self._claim(work, case, department, event.actor_name)
             case StaffActionKind.ERASE | StaffActionKind.KEEP:
                 await privacy_requests.decide(work, case, event)
+            case StaffActionKind.ANSWER:
+                await self._answer(work, case, department, event)
+
+    async def _answer(self, work: Casework, case: Case, department: Department, event: StaffAction) -> None:
+        """Send a saved answer in the citizen's language (else the office's); an unknown key lists the known ones."""
+        key = (event.answer or "").strip()
+        answer = self._answers.find(key, department.key)
+        if answer is None:
+            known = ", ".join(a.key for a in self._answers.for_department(department.key)) or "none yet"
+            await work.system(case, texts.ANSWER_UNKNOWN.format(key=key, known=known))
+            return
+        citizen = await work.citizen_of(case)
+        voice = await work.voice(citizen, case, chat=case.chat)
+        language, text = answer.render(
+            voice.language,
+            self._answers.office_language,
+            reference=case.reference,
+            citizen_name=citizen.display_name,
+            department=voice.department(department),
+        )
+        message = await work.tx.add_message(
+            case_id=case.id, direction=Direction.STAFF, author=event.actor_name, text=text
+        )
+        line = texts.ANSWER_SENT.format(key=answer.key, actor=event.actor_name, language=language)
+        await work.post(case, PostKind.SYSTEM, text=f"{line}\n{text}", author=BRIDGE)
+        await self._reply(work, case, department, event.actor_name, message)
 
     async def _close(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         if case.status is CaseStatus.CLOSED:

@@ -45,6 +45,7 @@ def case_from_row(row: Row[Any]) -> Case:
         created_at=row.created_at,
         updated_at=row.updated_at,
         language=row.language,
+        answer_due_at=row.answer_due_at,
     )
 
 
@@ -195,6 +196,7 @@ class CaseQueries(Queries):
                 thread_id=case.thread.thread if case.thread else None,
                 root_id=case.root.thread if case.root else None,
                 claimed_by=case.claimed_by,
+                answer_due_at=case.answer_due_at,
                 updated_at=self.now,
             )
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from bot.model import (
@@ -60,6 +61,7 @@ def body_to_json(body: Body) -> Json:
                 "language": card.language,
                 "status": card.status.value,
                 "claimed_by": card.claimed_by,
+                "answer_due_at": card.answer_due_at.isoformat() if card.answer_due_at else None,
             },
         }
     return {
@@ -93,6 +95,7 @@ def body_from_json(data: Json) -> Body:
                 language=card.get("language"),
                 status=CaseStatus(card["status"]),
                 claimed_by=card.get("claimed_by"),
+                answer_due_at=datetime.fromisoformat(card["answer_due_at"]) if card.get("answer_due_at") else None,
             ),
         )
     return CitizenReply(

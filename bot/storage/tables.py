@@ -299,3 +299,7 @@ learned_examples = Table(
     Column("source", String(16), nullable=False),
     Column("labelled_at", UTCDateTime(), nullable=False),
 )
+
+# Service levels (#16): when the first answer to a case is due, by its department's office hours and
+# ``first_response`` target; null when the department promises none. Not personal data.
+cases.append_column(Column("answer_due_at", UTCDateTime()))

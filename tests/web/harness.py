@@ -27,6 +27,7 @@ from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.privacy import recorder
+from bot.saved_answers import SavedAnswers
 from bot.sessions import issue_sign_in_link
 from bot.storage.store import Clock, Store
 from bot.storage.views import StoreViews
@@ -161,6 +162,8 @@ async def running_web(
     trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value
     live: LiveEvents | None = None,
     preparation: Preparation | None = None,
+    directory: Directory = DESK_DIRECTORY,
+    answers: SavedAnswers | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -169,7 +172,7 @@ async def running_web(
     sessions = StoreSessions(store=store)
     chat = WebChat(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         max_message_chars=max_message_chars,
         limiter=RateLimiter(limit=per_minute, window=60.0, clock=rate_clock),
         address_limiter=RateLimiter(limit=per_address, window=60.0, clock=rate_clock),
@@ -182,7 +185,7 @@ async def running_web(
     )
     desk = WebDesk(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         users=users,
         sessions=sessions,
         max_message_chars=max_message_chars,
@@ -191,6 +194,7 @@ async def running_web(
         live=live,
         caps=caps,
         audit=recorder(store),
+        answers=answers,
     )
     app = web.Application()
     chat.mount(app)
@@ -200,9 +204,10 @@ async def running_web(
         clock,
         citizen=[chat],
         department=[desk],
-        directory=DESK_DIRECTORY,
+        directory=directory,
         max_message_chars=max_message_chars,
         preparation=preparation,
+        answers=answers,
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()

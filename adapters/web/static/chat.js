@@ -180,6 +180,9 @@
       state.openMenu = data.open_menu;
       document.getElementById("intro").textContent = data.intro;
       document.getElementById("privacy").textContent = data.privacy;
+      var office = document.getElementById("office-hours");
+      office.textContent = data.office || "";
+      office.hidden = !data.office;
       if (!nameInput.value && data.name) { nameInput.value = data.name; }
       var added = false;
       data.items.forEach(function (item) { if (render(item)) { added = true; } });
