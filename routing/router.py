@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from config.routing_file import SHIPPED_LANGUAGES
 from routing.encoder import load_encoder
 from routing.keywords import KeywordIndex, Token, name_positions, tokens
 from routing.language import LanguageIdentifier
@@ -164,8 +165,8 @@ class Router:
     def reloaded(self, config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
         """A router for a changed routing file that keeps this one's loaded models (only the file is embedded again)."""
         identifier = self._identifier
-        if identifier is not None and tuple(config.languages) != identifier.languages:
-            identifier = LanguageIdentifier(config.languages)
+        if identifier is not None and identifiable_languages(config) != identifier.languages:
+            identifier = LanguageIdentifier(identifiable_languages(config))
         return Router(
             config, encoder=self._encoder, identifier=identifier, learned=learned, calibration=self._calibration
         )
@@ -382,7 +383,17 @@ def _rows_by_department(owner: NDArray[np.int_], departments: int) -> NDArray[np
 
 def build_router(config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
     """The router the bridge runs: multilingual meaning, language identification and keywords (1-3 s to build)."""
-    return Router(config, encoder=load_encoder(), identifier=LanguageIdentifier(config.languages), learned=learned)
+    identifier = LanguageIdentifier(identifiable_languages(config))
+    return Router(config, encoder=load_encoder(), identifier=identifier, learned=learned)
+
+
+def identifiable_languages(config: RoutingConfig) -> tuple[str, ...]:
+    """The languages a message may be identified in: those the office offers, its own, and every shipped one.
+
+    A citizen writing a shipped language the office does not offer must be recognised as such (they are
+    answered in the office language and told so in theirs), not mistaken for the nearest offered one.
+    """
+    return tuple(dict.fromkeys((*config.languages, config.office_language, *SHIPPED_LANGUAGES)))
 
 
 #: Longest department text quoted in a reason.

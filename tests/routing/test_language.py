@@ -5,7 +5,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from config.routing_file import load_routing_text
 from routing.language import LanguageIdentifier
+from routing.router import identifiable_languages
+
+OFFICE_EN_ES = (
+    "fallback: general\nlanguages: [en, es]\ndepartments:\n  - key: general\n    name: General\n    desk: web\n"
+)
 
 
 def test_a_sentence_is_identified_among_the_expected_languages() -> None:
@@ -36,3 +42,11 @@ def test_every_english_development_case_is_identified_as_english() -> None:
     with (Path(__file__).with_name("dev_cases_en.csv")).open(encoding="utf-8", newline="") as file:
         found = {identifier.identify(row["text"]).language for row in csv.DictReader(file)}
     assert found == {"en"}
+
+
+def test_an_unoffered_shipped_language_is_recognised_not_taken_for_an_offered_one() -> None:
+    """With only English and Spanish offered, Polish is identified as Polish (and answered per the unoffered rule)."""
+    config = load_routing_text(OFFICE_EN_ES, "routing.yaml")
+    identifier = LanguageIdentifier(identifiable_languages(config))
+    text = "Dzień dobry, na mojej ulicy od tygodnia nie świeci latarnia i jest bardzo ciemno."
+    assert identifier.identify(text).language == "pl"
