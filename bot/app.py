@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import gc
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import TracebackType
-from typing import IO, Self
+from typing import Self
 
 from aiohttp import web
-from sqlalchemy.engine import make_url
 
 from adapters.factory import build_adapters
 from bot.database_errors import database_problem
@@ -26,18 +22,18 @@ from bot.delivery import DeliveryWorker
 from bot.desk_users import DeskUsers, UsersFileError
 from bot.due_jobs import DueJobRunner
 from bot.http import HealthCheck, build_web_app
-from bot.i18n import Catalogs
 from bot.leadership import Lease, LocalLease, PostgresLease
 from bot.live import LiveEvents, LocalLiveEvents, PostgresLiveEvents
 from bot.live_routing import LiveRouter, RoutingReloader, digest, directory_from
 from bot.metrics import Metrics
 from bot.ports import Channel, Channels, ExclusiveIntake, WebMounted, thread_owner_in
-from bot.privacy import Retention, recorder
+from bot.privacy import recorder
 from bot.privacy_notice import PrivacyNotice
+from bot.purge import Retention
 from bot.relay import Limits, Relay
 from bot.retention import RetentionTask
 from bot.sessions import WebSessions, issue_sign_in_link
-from bot.speech import Languages
+from bot.startup import SqliteLock, StartupError, choose_routing, languages_from
 from bot.storage import migrate
 from bot.storage.store import Store, Tx
 from bot.storage.views import StoreViews
@@ -45,8 +41,8 @@ from bot.storage.web_sessions import StoreSessions
 from bot.translate import LibreTranslateClient, NoTranslation, translator_from_settings
 from bot.translating import MachineTranslation
 from config.answers_file import answers_path, load_answers
-from config.routing_file import EXAMPLE_ROUTING_PATH, RoutingConfig, load_routing
-from config.settings import DEFAULT_ROUTING_FILE, Settings
+from config.routing_file import RoutingConfig
+from config.settings import Settings
 from routing.router import LearnedExample, build_router
 
 log = logging.getLogger(__name__)
@@ -59,66 +55,6 @@ def default_body_limit(max_message_chars: int) -> int:
     The web chat and desk take no uploads, so nothing else needs more.
     """
     return 12 * max_message_chars + 64 * 1024
-
-
-class StartupError(Exception):
-    """The bridge cannot start; the message says what to fix."""
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingChoice:
-    """The routing the bridge runs on, and whether it is the built-in example."""
-
-    path: Path
-    config: RoutingConfig
-    is_example: bool
-
-
-def choose_routing(settings: Settings) -> RoutingChoice:
-    """The configured routing file; the built-in example when the default path has none."""
-    path = settings.routing_file
-    if not path.exists():
-        if path != DEFAULT_ROUTING_FILE:
-            raise StartupError(f"BRIDGE_ROUTING_FILE={path}: no such file. Point it at your routing YAML.")
-        return RoutingChoice(EXAMPLE_ROUTING_PATH, load_routing(EXAMPLE_ROUTING_PATH), is_example=True)
-    return RoutingChoice(path, load_routing(path), is_example=False)
-
-
-def languages_from(config: RoutingConfig) -> Languages:
-    """What the office offers citizens: the shipped catalogs, its language, ``languages`` and ``timezone``."""
-    catalogs = Catalogs.load(office_language=config.office_language)
-    return Languages.of(catalogs, offered=config.languages, timezone=config.timezone)
-
-
-class SqliteLock:
-    """Holds an exclusive lock beside the SQLite file: SQLite serves one bridge process."""
-
-    def __init__(self, database_url: str) -> None:
-        database = make_url(database_url).database
-        self._path = Path(f"{database}.lock") if database and database != ":memory:" else None
-        self._file: IO[str] | None = None
-
-    def acquire(self) -> None:
-        """Take the lock or explain why this process cannot start."""
-        if self._path is None:
-            return
-        self._file = self._path.open("w")
-        try:
-            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._file.close()
-            self._file = None
-            raise StartupError(
-                f"another civic-bridge process is running on this SQLite database ({self._path.with_suffix('')}). "
-                "SQLite serves one process; to run several, set BRIDGE_DATABASE_URL to a PostgreSQL database."
-            ) from None
-
-    def release(self) -> None:
-        """Let another process take over."""
-        if self._file is not None:
-            fcntl.flock(self._file, fcntl.LOCK_UN)
-            self._file.close()
-            self._file = None
 
 
 class App:

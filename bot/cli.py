@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import desk_cli, events_cli, privacy_cli, routes_cli
-from bot.app import App, StartupError, choose_routing
+from bot.app import App
 from bot.database_errors import database_problem
+from bot.startup import StartupError, choose_routing
 from bot.storage import migrate
 from bot.storage.store import Store
 from config.routing_file import RoutingFileError

@@ -26,7 +26,7 @@ _MAX_NAME = 100
 
 def _bridge_routing() -> Path:
     """The routing file the bridge runs on: BRIDGE_ROUTING_FILE, or the built-in example when that has none."""
-    from bot.app import choose_routing  # noqa: PLC0415  # the app's wiring, loaded only when --routing is not given
+    from bot.startup import choose_routing  # noqa: PLC0415  # loaded only when --routing is not given
 
     return choose_routing(load_settings()).path
 

@@ -12,9 +12,9 @@ import asyncio
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-from bot.app import choose_routing
 from bot.live_routing import directory_from
 from bot.relay import Relay
+from bot.startup import choose_routing
 from bot.storage.store import Store, Tx
 from config.settings import load_settings
 from routing.router import build_router

@@ -1,4 +1,4 @@
-"""Privacy: retention (purge), erasure, access (export) and the audit trail, each inside one transaction.
+"""Privacy: erasure, access (export) and the audit trail, each inside one transaction (retention: ``bot.purge``).
 
 Every column that holds personal data is named once, in the ``*_PERSONAL`` mappings below, with what
 it becomes when erased: purge and erasure both go through them, so a column added elsewhere (a
@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, not_, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, exists, func, insert, not_, select, update
 
 from bot.model import (
     WEB,
@@ -41,10 +39,7 @@ from bot.storage.tables import (
     cases,
     citizens,
     deliveries,
-    inbound_events,
     messages,
-    scheduled_runs,
-    set_aside_events,
     web_sessions,
 )
 
@@ -65,50 +60,6 @@ CASE_PERSONAL: Mapping[str, object] = MappingProxyType({"claimed_by": None})
 CITIZEN_PERSONAL: Mapping[str, object] = MappingProxyType(
     {"display_name": ERASED, "language": None, "chosen_language": None, "language_notice": None}
 )
-
-#: Platforms redeliver an event for at most a few days (Telegram 24 h, Slack retries within minutes).
-EVENT_ID_KEPT = timedelta(days=7)
-#: Finished deliveries (their bodies hold message text) are kept this long, for support questions.
-DELIVERY_KEPT = timedelta(days=30)
-#: A blob younger than this may belong to a transaction still in flight: it is never collected.
-BLOB_GRACE = timedelta(hours=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Retention:
-    """How long closed cases keep their personal data."""
-
-    days: int = 730
-
-    @property
-    def period(self) -> timedelta:
-        """The retention period."""
-        return timedelta(days=self.days)
-
-
-@dataclass(frozen=True, slots=True)
-class PurgeCounts:
-    """What a purge removed (or, on a dry run, would remove)."""
-
-    cases: int = 0
-    citizens: int = 0
-    blobs: int = 0
-    event_ids: int = 0
-    deliveries: int = 0
-    audit_entries: int = 0
-    set_aside_events: int = 0
-
-    def lines(self) -> list[str]:
-        """One ``name: count`` line each, for the command's output."""
-        return [
-            f"cases anonymised: {self.cases}",
-            f"citizens de-identified: {self.citizens}",
-            f"attachment files deleted: {self.blobs}",
-            f"inbound event ids deleted: {self.event_ids}",
-            f"finished deliveries deleted: {self.deliveries}",
-            f"audit entries deleted: {self.audit_entries}",
-            f"set-aside events deleted: {self.set_aside_events}",
-        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +127,8 @@ async def audit_entries(
 # --- erasure -----------------------------------------------------------------------------------
 
 
-def _blob_ids(attachments: object) -> set[int]:
+def blob_ids(attachments: object) -> set[int]:
+    """The blob ids an attachments list (as stored in JSON) refers to."""
     items = attachments if isinstance(attachments, list) else []
     return {int(a["blob_id"]) for a in items if isinstance(a, dict) and a.get("blob_id") is not None}
 
@@ -213,13 +165,13 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
     the department go out erased, so nothing erased is sent afterwards.
     """
     c = tx.connection
-    blob_ids: set[int] = set()
+    erased_blobs: set[int] = set()
     for row in await c.execute(select(messages.c.attachments).where(messages.c.case_id == case.id)):
-        blob_ids |= _blob_ids(row.attachments)
+        erased_blobs |= blob_ids(row.attachments)
     updates: list[tuple[str, str, str, str]] = []
     for row in await c.execute(select(deliveries).where(deliveries.c.case_id == case.id).order_by(deliveries.c.id)):
         body = dict(row.body)
-        blob_ids |= _blob_ids(body.get("attachments"))
+        erased_blobs |= blob_ids(body.get("attachments"))
         kind = body.get("kind")
         if (
             row.side == Side.DEPARTMENT.value
@@ -234,8 +186,8 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
         else:
             await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
     await c.execute(update(messages).where(messages.c.case_id == case.id).values(**MESSAGE_PERSONAL))
-    if blob_ids:
-        await c.execute(delete(blobs).where(blobs.c.id.in_(blob_ids)))
+    if erased_blobs:
+        await c.execute(delete(blobs).where(blobs.c.id.in_(erased_blobs)))
     await c.execute(
         update(cases)
         .where(cases.c.id == case.id)
@@ -317,112 +269,6 @@ async def erase(tx: Tx, targets: Sequence[Case], *, actor: str) -> Erasure:
     far_future = tx.now + timedelta(days=1)
     people = await deidentify_citizens(tx, ids, created_before=far_future) if ids else 0
     return Erasure(tuple(case.reference for case in targets), posts, people)
-
-
-# --- retention ---------------------------------------------------------------------------------
-
-
-async def _kept_blobs(tx: Tx) -> set[int]:
-    """Blobs a pending delivery still carries, or a case waiting for its department will post."""
-    kept: set[int] = set()
-    pending = select(deliveries.c.body).where(deliveries.c.state == DeliveryState.PENDING.value)
-    for row in await tx.connection.execute(pending):
-        kept |= _blob_ids(dict(row.body).get("attachments"))
-    waiting = (
-        select(messages.c.attachments)
-        .join(cases, cases.c.id == messages.c.case_id)
-        .where(cases.c.status == CaseStatus.PENDING.value)
-    )
-    for row in await tx.connection.execute(waiting):
-        kept |= _blob_ids(row.attachments)
-    return kept
-
-
-async def purge(tx: Tx, retention: Retention, *, dry_run: bool = False, actor: str = SYSTEM_ACTOR) -> PurgeCounts:
-    """Apply retention now: anonymise cases closed longer than the period, drop data no longer needed."""
-    c = tx.connection
-    cutoff = tx.now - retention.period
-    expired = [
-        case_from_row(row)
-        for row in await c.execute(
-            select(cases).where(
-                cases.c.status == CaseStatus.CLOSED.value, cases.c.updated_at < cutoff, cases.c.erased_at.is_(None)
-            )
-        )
-    ]
-    kept = await _kept_blobs(tx)
-    spent_blobs = blobs.c.created_at < tx.now - BLOB_GRACE
-    if kept:
-        spent_blobs = and_(spent_blobs, blobs.c.id.not_in(kept))
-    old_events = inbound_events.c.received_at < tx.now - EVENT_ID_KEPT
-    finished = and_(
-        deliveries.c.state.in_([DeliveryState.SENT.value, DeliveryState.FAILED.value]),
-        deliveries.c.updated_at < tx.now - DELIVERY_KEPT,
-    )
-    old_audit = audit_log.c.at < cutoff
-    if dry_run:
-
-        async def count(table: Any, where: Any) -> int:  # noqa: ANN401  # a Table and a clause
-            return int((await c.execute(select(func.count()).select_from(table).where(where))).scalar_one())
-
-        live_case = exists().where(
-            cases.c.citizen_id == citizens.c.id,
-            cases.c.erased_at.is_(None),
-            or_(cases.c.status != CaseStatus.CLOSED.value, cases.c.updated_at >= cutoff),
-        )
-        people = await count(citizens, and_(not_(live_case), citizens.c.display_name != ERASED))
-        return PurgeCounts(
-            cases=len(expired),
-            citizens=people,
-            blobs=await count(blobs, spent_blobs),
-            event_ids=await count(inbound_events, old_events),
-            deliveries=await count(deliveries, finished),
-            audit_entries=await count(audit_log, old_audit),
-            set_aside_events=await count(set_aside_events, set_aside_events.c.set_aside_at < cutoff),
-        )
-    for case in expired:
-        await erase_case(tx, case, thread_posts=False)
-    people = await deidentify_citizens(tx, created_before=tx.now)
-    counts = PurgeCounts(
-        cases=len(expired),
-        citizens=people,
-        blobs=(await c.execute(delete(blobs).where(spent_blobs))).rowcount,
-        event_ids=(await c.execute(delete(inbound_events).where(old_events))).rowcount,
-        deliveries=(await c.execute(delete(deliveries).where(finished))).rowcount,
-        audit_entries=(await c.execute(delete(audit_log).where(old_audit))).rowcount,
-        set_aside_events=await tx.purge_set_aside(before=cutoff),
-    )
-    await audit(
-        tx,
-        actor=actor,
-        action="purge",
-        cases=counts.cases,
-        citizens=counts.citizens,
-        blobs=counts.blobs,
-        deliveries=counts.deliveries,
-    )
-    return counts
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-async def claim_run(tx: Tx, task: str, *, every: timedelta) -> bool:
-    """Whether this transaction may run ``task`` now: True for one process once per ``every``.
-
-    A conditional update on the task's row: of several processes, the first to update it wins,
-    the others find it already advanced (on PostgreSQL they wait on its row lock, then re-check).
-    """
-    insert_row = pg_insert if tx.connection.dialect.name == "postgresql" else sqlite_insert
-    await tx.connection.execute(
-        insert_row(scheduled_runs).values(task=task, last_run_at=_EPOCH).on_conflict_do_nothing()
-    )
-    result = await tx.connection.execute(
-        update(scheduled_runs)
-        .where(scheduled_runs.c.task == task, scheduled_runs.c.last_run_at <= tx.now - every)
-        .values(last_run_at=tx.now)
-    )
-    return bool(result.rowcount == 1)
 
 
 # --- access ------------------------------------------------------------------------------------

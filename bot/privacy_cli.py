@@ -11,19 +11,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TextIO, TypeVar
 
-from bot.app import choose_routing
 from bot.privacy import (
     Erasure,
-    PurgeCounts,
-    Retention,
     audit,
     audit_entries,
     cases_of_citizen,
     erase,
     export,
-    purge,
 )
+from bot.purge import PurgeCounts, Retention, purge
 from bot.retention import scrub_sqlite
+from bot.startup import choose_routing
 from bot.storage.store import Store, Tx
 from config.settings import load_settings
 

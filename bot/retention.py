@@ -14,7 +14,7 @@ from typing import Self
 
 from sqlalchemy.engine import make_url
 
-from bot.privacy import PurgeCounts, Retention, claim_run, purge
+from bot.purge import PurgeCounts, Retention, claim_run, purge
 from bot.storage.store import Store, Tx
 
 log = logging.getLogger(__name__)

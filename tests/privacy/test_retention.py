@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bot.model import FileData
-from bot.privacy import ERASED, PurgeCounts, Retention, purge
+from bot.privacy import ERASED
+from bot.purge import PurgeCounts, Retention, purge
 from bot.retention import RetentionTask
 from bot.storage.store import Tx
 from bot.storage.tables import deliveries, inbound_events
