@@ -158,3 +158,15 @@ async def test_arabic_citizen_page_reads_right_to_left(tmp_path: Path) -> None:
         await expect(ack).to_contain_text("شكرًا")
         await expect(ack).to_have_attribute("dir", "rtl")
         assert await ack.evaluate("node => getComputedStyle(node).direction") == "rtl"
+
+
+async def test_help_button_shows_the_commands_without_opening_a_case(tmp_path: Path) -> None:
+    """Pressing the chat's help button shows how the chat works, as typing ``help`` does, and opens no case."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        citizen = await (await browser.new_context()).new_page()
+        await citizen.goto(f"{base}/")
+        await expect(citizen.locator("#intro")).not_to_be_empty()
+        await citizen.get_by_role("button", name="How this chat works").click()
+        await expect(citizen.locator(".msg-bridge").last).to_contain_text("Commands: start")
+        await expect(citizen.locator("#case-status")).not_to_contain_text("Case CB-")
