@@ -29,7 +29,7 @@ from bot.desk_users import DeskUser, DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
-from bot.notes import as_internal_note
+from bot.notes import as_internal_note, is_internal_note
 from bot.privacy import AuditRecorder
 from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
@@ -302,6 +302,8 @@ class WebDesk(WebChannel):
         await sink.accept(event)
         if what == "transfer":
             return _redirect("/desk?done=transfer")
+        if isinstance(event, StaffMessage) and is_internal_note(event.text):
+            what = "note"  # a reply that starts with "note:" is saved as a note: say so
         return _redirect(f"{back}?done={what}")
 
     def _event(self, what: str, form: object, staff: Staff, thread: Address, event_id: str) -> InboundEvent | str:

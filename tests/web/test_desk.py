@@ -112,6 +112,15 @@ async def test_note_box_stores_a_note_the_citizen_never_gets(web_bridge: Web, ci
     assert re.search(r'class="msg msg-note">.*Check the photos\.', html)
 
 
+async def test_reply_starting_with_note_shows_the_note_banner(
+    web_bridge: Web, citizen: Browser, staff: Browser
+) -> None:
+    """A reply box text starting ``note:`` is saved as a note, and the banner says so, not "sent to the citizen"."""
+    reference = await _open_case(web_bridge, citizen)
+    response = await staff.desk_post(reference, do="reply", text="note: Check the photos.")
+    assert response.headers["Location"] == f"/desk/case/{reference}?done=note"
+
+
 async def test_close_closes_the_case_and_tells_the_citizen(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
     """Close on the desk closes the case, and the citizen's chat says so."""
     reference = await _open_case(web_bridge, citizen)
