@@ -79,6 +79,13 @@ class Staff:
     departments: tuple[str, ...] | None
     token: str
     by_link: bool = False
+    #: The name others see (``desk add-user --name``); None: the login name.
+    display_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name the desk acts under: the display name, else the login name."""
+        return self.display_name or self.name
 
     @property
     def csrf(self) -> str:
@@ -197,7 +204,7 @@ class WebDesk(WebChannel):
         else:
             user = next((u for u in users if u.username == record.subject), None)
             if user is not None and record.proof == password_proof(user.password_hash):
-                return Staff(user.username, user.departments, token)
+                return Staff(user.username, user.departments, token, display_name=user.name)
         # The user was removed, their password changed, or users now exist (the link's session ends).
         await self._sessions.end(SessionKind.DESK, token)
         return sign_in
@@ -318,7 +325,7 @@ class WebDesk(WebChannel):
                 return "too_long"
             if what == "note":
                 text = as_internal_note(text)
-            return StaffMessage(scoped, thread, actor_id, staff.name, text, source_id=event_id)
+            return StaffMessage(scoped, thread, actor_id, staff.shown_name, text, source_id=event_id)
         if what not in _ACTIONS:
             return "unknown_action"
         department = _field(form, "department") or None
@@ -332,7 +339,9 @@ class WebDesk(WebChannel):
         if missing is not None and missing[1] is None:
             return missing[0]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason, answer=answer)
+        return StaffAction(
+            scoped, thread, actor_id, staff.shown_name, _ACTIONS[what], key, reason=reason, answer=answer
+        )
 
     # --- signing in and out ----------------------------------------------------------------
 
