@@ -182,6 +182,7 @@ class WebChat(WebChannel):
         app.router.add_get("/", self._page)
         app.router.add_get("/widget.js", self._widget)
         app.router.add_get("/static/{name}", self._static.handle)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_get("/chat/history", self._history)
         app.router.add_get("/chat/events", self._events)
         app.router.add_post("/chat/send", self._session_post(self._send_message))
@@ -242,6 +243,10 @@ class WebChat(WebChannel):
 
     async def _widget(self, _request: web.Request) -> web.Response:
         return self._static.response("widget.js")
+
+    async def _favicon(self, _request: web.Request) -> web.Response:
+        """``/favicon.ico``, which browsers ask for on every page: a small SVG icon rather than a 404."""
+        return self._static.response("favicon.svg")
 
     # --- JSON and live endpoints ------------------------------------------------------
 
