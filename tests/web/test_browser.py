@@ -170,3 +170,18 @@ async def test_help_button_shows_the_commands_without_opening_a_case(tmp_path: P
         await citizen.get_by_role("button", name="How this chat works").click()
         await expect(citizen.locator(".msg-bridge").last).to_contain_text("Commands: start")
         await expect(citizen.locator("#case-status")).not_to_contain_text("Case CB-")
+
+
+async def test_chat_hides_the_ctrl_enter_hint_on_touch_phones(tmp_path: Path) -> None:
+    """On a touch phone (no hover, coarse pointer) the chat does not tell the citizen to press Ctrl+Enter."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        phone = await (
+            await browser.new_context(is_mobile=True, has_touch=True, viewport={"width": 390, "height": 800})
+        ).new_page()
+        await phone.goto(f"{base}/")
+        await expect(phone.locator("#intro")).not_to_be_empty()
+        await expect(phone.get_by_text("Ctrl+Enter")).to_be_hidden()
+        desktop = await (await browser.new_context()).new_page()
+        await desktop.goto(f"{base}/")
+        await expect(desktop.get_by_text("Ctrl+Enter")).to_be_visible()
