@@ -185,3 +185,26 @@ async def test_chat_hides_the_ctrl_enter_hint_on_touch_phones(tmp_path: Path) ->
         desktop = await (await browser.new_context()).new_page()
         await desktop.goto(f"{base}/")
         await expect(desktop.get_by_text("Ctrl+Enter")).to_be_visible()
+
+
+async def _desk_on_a_new_case(store: Store, base: str, browser: Browser) -> Page:
+    """A citizen opens a case through the chat; a desk page signed in with the link shows it."""
+    citizen = await (await browser.new_context()).new_page()
+    await citizen.goto(f"{base}/")
+    await citizen.get_by_label("Your message").fill("There is a pothole on Mill Lane")
+    await citizen.get_by_role("button", name="Send").click()
+    reference = await _case_reference(citizen)
+    desk = await (await browser.new_context()).new_page()
+    await desk.goto(await issue_sign_in_link(StoreSessions(store=store), base_url=base, lifetime=timedelta(hours=1)))
+    await desk.goto(f"{base}/desk/case/{reference}")
+    return desk
+
+
+async def test_desk_puts_focus_on_the_notice_after_an_action(tmp_path: Path) -> None:
+    """After an action the desk focuses the notice saying what happened, not the page body."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        desk = await _desk_on_a_new_case(store, base, browser)
+        await desk.get_by_label("Internal note").fill("Check the photos.")
+        await desk.get_by_role("button", name="Save note").click()
+        await expect(desk.get_by_role("status").filter(has_text="note was saved")).to_be_focused()

@@ -38,6 +38,13 @@
     pending = setTimeout(function () { replaceRegions(ids, announcement); }, 150);
   }
 
+  // After an action the page comes back with a notice: put focus there, so screen readers say what happened.
+  var notice = document.querySelector("main .notice");
+  if (notice) {
+    notice.tabIndex = -1;
+    notice.focus();
+  }
+
   if (page !== "list" && page !== "case") { return; }
   var source = new EventSource("/desk/events");
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
