@@ -302,7 +302,7 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
         '<input type="hidden" name="do" value="reply">'
         '<label for="reply-text">Reply to the citizen</label>'
         f'<textarea id="reply-text" name="text" rows="4" required aria-describedby="reply-hint"></textarea>'
-        '<p id="reply-hint" class="hint">Sent to the citizen, signed with the department\'s name.</p>'
+        '<p id="reply-hint" class="hint">Sent to the citizen, signed with the department\'s name. Ctrl+Enter sends.</p>'
         f'{closed_hint}<button type="submit">Send reply</button></form>'
     )
     note = (

@@ -200,6 +200,16 @@ async def _desk_on_a_new_case(store: Store, base: str, browser: Browser) -> Page
     return desk
 
 
+async def test_ctrl_enter_sends_the_desk_reply(tmp_path: Path) -> None:
+    """On the desk, Ctrl+Enter in the reply box sends the reply, as in the chat."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        desk = await _desk_on_a_new_case(store, base, browser)
+        await desk.get_by_label("Reply to the citizen").fill("We will fix it on Monday.")
+        await desk.get_by_label("Reply to the citizen").press("Control+Enter")
+        await expect(desk.get_by_role("status").filter(has_text="reply was sent")).to_be_visible()
+
+
 async def test_desk_puts_focus_on_the_notice_after_an_action(tmp_path: Path) -> None:
     """After an action the desk focuses the notice saying what happened, not the page body."""
     _require_chromium()

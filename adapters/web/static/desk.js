@@ -45,6 +45,16 @@
     notice.focus();
   }
 
+  // Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form, as in the chat.
+  Array.prototype.forEach.call(document.querySelectorAll("form textarea"), function (box) {
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && box.form) {
+        event.preventDefault();
+        box.form.requestSubmit();
+      }
+    });
+  });
+
   if (page !== "list" && page !== "case") { return; }
   var source = new EventSource("/desk/events");
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
