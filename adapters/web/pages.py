@@ -242,6 +242,7 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
         f'<span class="muted">({e(citizen.platform if citizen else "?")})</span></dd>'
         f"<dt>Language</dt><dd>{e(language_label(language))}</dd>"
         f"<dt>Opened</dt><dd>{e(when(case.created_at))}</dd>"
+        f"{_follows(view.previous_reference)}"
         f"{_due(case.answer_due_at, case.status)}"
         "</dl>"
     )
@@ -288,6 +289,13 @@ def _hidden(forms: CaseForms) -> str:
         f'<input type="hidden" name="csrf" value="{e(forms.csrf)}">'
         f'<input type="hidden" name="event_id" value="{e(forms.event_id)}">'
     )
+
+
+def _follows(previous: str | None) -> str:
+    """The facts row linking a follow-up case to the case it follows."""
+    if previous is None:
+        return ""
+    return f'<dt>Follows up</dt><dd><a href="/desk/case/{e(previous)}">{e(previous)}</a></dd>'
 
 
 def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:

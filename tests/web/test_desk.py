@@ -121,6 +121,17 @@ async def test_reply_starting_with_note_shows_the_note_banner(
     assert response.headers["Location"] == f"/desk/case/{reference}?done=note"
 
 
+async def test_follow_up_case_links_to_the_earlier_case(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
+    """A citizen's case opened after their earlier one shows a link to that earlier case."""
+    earlier = await _open_case(web_bridge, citizen)
+    await citizen.say("new")
+    await web_bridge.bridge.settle()
+    later = await _open_case(web_bridge, citizen, "The pothole on Mill Lane is back")
+    assert later != earlier
+    html = await staff.desk_page(f"/desk/case/{later}")
+    assert f'<dt>Follows up</dt><dd><a href="/desk/case/{earlier}">{earlier}</a></dd>' in html
+
+
 async def test_close_closes_the_case_and_tells_the_citizen(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
     """Close on the desk closes the case, and the citizen's chat says so."""
     reference = await _open_case(web_bridge, citizen)
