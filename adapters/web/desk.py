@@ -270,6 +270,7 @@ class WebDesk(WebChannel):
             can_act=True,
             departments=[d for d in self._directory.departments if d.key != view.case.department],
             answers=self._answers.for_department(view.case.department),
+            claimed_by_you=view.case.claimed_by == staff.shown_name,
         )
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, f"Case {reference}", page="case", reference=reference)

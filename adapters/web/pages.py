@@ -225,6 +225,8 @@ class CaseForms:
     departments: Sequence[Department]
     #: The saved answers this case's department may send (the picker).
     answers: Sequence[SavedAnswer] = ()
+    #: The case is already claimed by this user: no Claim button.
+    claimed_by_you: bool = False
 
 
 def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str) -> str:
@@ -326,12 +328,16 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
         if status is CaseStatus.CLOSED
         else '<button type="submit" name="do" value="close" class="secondary">Close case</button>'
     )
+    claim = (
+        ""
+        if forms.claimed_by_you
+        else '<button type="submit" name="do" value="claim" class="secondary">Claim (I handle it)</button>'
+    )
     options = "".join(f'<option value="{e(d.key)}">{e(d.name)}</option>' for d in forms.departments)
     actions = (
         f'<form method="post" action="{action}" class="box actions" aria-labelledby="actions-title">{_hidden(forms)}'
         '<h2 id="actions-title">Actions</h2>'
-        f'<div class="row"><button type="submit" name="do" value="claim" class="secondary">Claim (I handle it)</button>'
-        f"{toggle}</div>"
+        f'<div class="row">{claim}{toggle}</div>'
         '<div class="row"><label for="transfer-to">Transfer to</label>'
         f'<select id="transfer-to" name="department"><option value="">Choose a department…</option>{options}</select>'
         '<button type="submit" name="do" value="transfer" class="secondary">Transfer</button></div></form>'

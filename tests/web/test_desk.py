@@ -163,6 +163,15 @@ async def test_claim_shows_who_handles_the_case(web_bridge: Web, citizen: Browse
     assert "handling your case" in (await citizen.texts())[-1]
 
 
+async def test_claim_button_disappears_once_you_claimed(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
+    """After claiming a case the case page no longer offers "Claim" to the one who holds it."""
+    reference = await _open_case(web_bridge, citizen)
+    assert 'value="claim"' in await staff.desk_page(f"/desk/case/{reference}")
+    await staff.desk_post(reference, do="claim")
+    await web_bridge.bridge.settle()
+    assert 'value="claim"' not in await staff.desk_page(f"/desk/case/{reference}")
+
+
 async def test_transfer_moves_the_case_to_the_other_department(
     web_bridge: Web, citizen: Browser, staff: Browser
 ) -> None:
