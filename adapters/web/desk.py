@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from urllib.parse import quote
 
 from aiohttp import web
@@ -129,8 +129,10 @@ class WebDesk(WebChannel):
         caps: StreamCaps | None = None,
         audit: AuditRecorder | None = None,
         answers: SavedAnswers | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._zone = zone
         self._audit = audit
         self._answers = answers or SavedAnswers()
         self._views = views
@@ -244,6 +246,7 @@ class WebDesk(WebChannel):
             csrf=staff.csrf,
             page=page,
             reference=reference,
+            zone=self._zone,
         )
 
     # --- pages ------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.model import CaseStatus
 from bot.storage.store import Store
@@ -335,3 +336,14 @@ async def test_transfer_on_the_desk_shows_up_in_routes_learned(
     shown = await routes_learned(web_bridge.bridge.store, tmp_path)
     assert "transfer waste" in " ".join(shown.split())
     assert "There is a pothole on Mill Lane" in shown
+
+
+async def test_desk_shows_times_in_the_office_time_zone(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    """With the office in New York, the case page shows when the case was opened in New York time, not UTC."""
+    async with running_web(store, clock, tmp_path, zone=ZoneInfo("America/New_York")) as running:
+        citizen = await running.browser()
+        await citizen.open_chat()
+        reference = await _open_case(running, citizen)
+        html = await (await running.signed_in_staff()).desk_page(f"/desk/case/{reference}")
+    local = store.now().astimezone(ZoneInfo("America/New_York"))
+    assert f"<dt>Opened</dt><dd>{local:%Y-%m-%d %H:%M} {local.tzname()}</dd>" in html
