@@ -63,6 +63,7 @@ CLOSED_CITIZEN = Msg("Your case {reference} has been closed by {department}. If 
 REOPENED_CITIZEN = Msg("Your case {reference} has been reopened by {department}.")
 TRANSFERRED_CITIZEN = Msg("Your case {reference} has been passed to {department}, who will answer here.")
 CLAIMED_CITIZEN = Msg("{officer} of {department} is now handling your case {reference}.")
+CLAIMED_CITIZEN_UNNAMED = Msg("An officer of {department} is now handling your case {reference}.")
 STATUS_LINE = Msg("{reference} · {department} · {status}")
 STATUS_OPEN = Msg("open")
 STATUS_PENDING = Msg("waiting for you to choose an office")

@@ -67,6 +67,8 @@ class CaseView:
     case: Case
     citizen: Citizen | None
     messages: tuple[Message, ...]
+    #: The reference of the case this one follows up, if any.
+    previous_reference: str | None = None
 
 
 class ConversationViews(Protocol):

@@ -7,7 +7,7 @@ bridge with no platform credentials at all is still usable in a browser.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from adapters.web.chat import WebChat
 from adapters.web.desk import SignInLimits, WebDesk
@@ -75,6 +75,7 @@ def from_settings(
         caps=caps,
         audit=audit,
         answers=answers,
+        zone=languages.zone if languages is not None else UTC,
     )
     return chat, desk
 

@@ -67,6 +67,8 @@ PAGE_TEXTS: dict[str, texts.Msg] = {
     "hint": texts.WEB_HINT,
     "send": texts.WEB_SEND,
     "new_case": texts.WEB_NEW_CASE,
+    "command_status": texts.COMMAND_STATUS,
+    "command_help": texts.COMMAND_HELP,
     "language": texts.WEB_LANGUAGE,
     "you": texts.WEB_YOU,
     "staff": texts.WEB_STAFF,
@@ -103,7 +105,17 @@ def _refuse(status: int, message: str, **headers: str) -> web.Response:
 
 
 #: Words the web chat treats as commands when typed alone as a message.
-_TYPED_COMMANDS = {"mydata": CitizenCommandKind.MYDATA, "forget": CitizenCommandKind.FORGET}
+_TYPED_COMMANDS = {
+    kind.value: kind
+    for kind in (
+        CitizenCommandKind.START,
+        CitizenCommandKind.HELP,
+        CitizenCommandKind.STATUS,
+        CitizenCommandKind.NEW,
+        CitizenCommandKind.MYDATA,
+        CitizenCommandKind.FORGET,
+    )
+}
 #: File types the web chat shows inline (it carries no files).
 
 
@@ -170,6 +182,7 @@ class WebChat(WebChannel):
         app.router.add_get("/", self._page)
         app.router.add_get("/widget.js", self._widget)
         app.router.add_get("/static/{name}", self._static.handle)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.router.add_get("/chat/history", self._history)
         app.router.add_get("/chat/events", self._events)
         app.router.add_post("/chat/send", self._session_post(self._send_message))
@@ -230,6 +243,10 @@ class WebChat(WebChannel):
 
     async def _widget(self, _request: web.Request) -> web.Response:
         return self._static.response("widget.js")
+
+    async def _favicon(self, _request: web.Request) -> web.Response:
+        """``/favicon.ico``, which browsers ask for on every page: a small SVG icon rather than a 404."""
+        return self._static.response("favicon.svg")
 
     # --- JSON and live endpoints ------------------------------------------------------
 
@@ -343,7 +360,7 @@ class WebChat(WebChannel):
             await self._language_command(request, session, data, command.group(1) or "")
             return _json({"id": citizen_item_id(event_id)})
         typed = _TYPED_COMMANDS.get(text.strip().casefold())
-        if typed is not None:  # "mydata" / "forget": the privacy requests, typed as words
+        if typed is not None:  # "help", "status", "new", "start", "mydata", "forget": commands typed as words
             sender = self._sender(request, session, data.get("name"))
             await self._accept(CitizenCommand(_scoped(session, event_id), sender, Address(WEB, session), typed))
             return _json({"id": citizen_item_id(event_id)})

@@ -14,7 +14,7 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from urllib.parse import quote
 
 from aiohttp import web
@@ -29,7 +29,7 @@ from bot.desk_users import DeskUser, DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
 from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
-from bot.notes import as_internal_note
+from bot.notes import as_internal_note, is_internal_note
 from bot.privacy import AuditRecorder
 from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
@@ -79,6 +79,13 @@ class Staff:
     departments: tuple[str, ...] | None
     token: str
     by_link: bool = False
+    #: The name others see (``desk add-user --name``); None: the login name.
+    display_name: str | None = None
+
+    @property
+    def shown_name(self) -> str:
+        """The name the desk acts under: the display name, else the login name."""
+        return self.display_name or self.name
 
     @property
     def csrf(self) -> str:
@@ -122,8 +129,10 @@ class WebDesk(WebChannel):
         caps: StreamCaps | None = None,
         audit: AuditRecorder | None = None,
         answers: SavedAnswers | None = None,
+        zone: tzinfo = UTC,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._zone = zone
         self._audit = audit
         self._answers = answers or SavedAnswers()
         self._views = views
@@ -197,7 +206,7 @@ class WebDesk(WebChannel):
         else:
             user = next((u for u in users if u.username == record.subject), None)
             if user is not None and record.proof == password_proof(user.password_hash):
-                return Staff(user.username, user.departments, token)
+                return Staff(user.username, user.departments, token, display_name=user.name)
         # The user was removed, their password changed, or users now exist (the link's session ends).
         await self._sessions.end(SessionKind.DESK, token)
         return sign_in
@@ -237,6 +246,7 @@ class WebDesk(WebChannel):
             csrf=staff.csrf,
             page=page,
             reference=reference,
+            zone=self._zone,
         )
 
     # --- pages ------------------------------------------------------------------------------
@@ -263,6 +273,7 @@ class WebDesk(WebChannel):
             can_act=True,
             departments=[d for d in self._directory.departments if d.key != view.case.department],
             answers=self._answers.for_department(view.case.department),
+            claimed_by_you=view.case.claimed_by == staff.shown_name,
         )
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, f"Case {reference}", page="case", reference=reference)
@@ -302,6 +313,8 @@ class WebDesk(WebChannel):
         await sink.accept(event)
         if what == "transfer":
             return _redirect("/desk?done=transfer")
+        if isinstance(event, StaffMessage) and is_internal_note(event.text):
+            what = "note"  # a reply that starts with "note:" is saved as a note: say so
         return _redirect(f"{back}?done={what}")
 
     def _event(self, what: str, form: object, staff: Staff, thread: Address, event_id: str) -> InboundEvent | str:
@@ -316,7 +329,7 @@ class WebDesk(WebChannel):
                 return "too_long"
             if what == "note":
                 text = as_internal_note(text)
-            return StaffMessage(scoped, thread, actor_id, staff.name, text, source_id=event_id)
+            return StaffMessage(scoped, thread, actor_id, staff.shown_name, text, source_id=event_id)
         if what not in _ACTIONS:
             return "unknown_action"
         department = _field(form, "department") or None
@@ -330,7 +343,9 @@ class WebDesk(WebChannel):
         if missing is not None and missing[1] is None:
             return missing[0]
         key = DepartmentKey(department) if department else None
-        return StaffAction(scoped, thread, actor_id, staff.name, _ACTIONS[what], key, reason=reason, answer=answer)
+        return StaffAction(
+            scoped, thread, actor_id, staff.shown_name, _ACTIONS[what], key, reason=reason, answer=answer
+        )
 
     # --- signing in and out ----------------------------------------------------------------
 

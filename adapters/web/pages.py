@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from html import escape
 
 from bot.departments import Department
@@ -43,9 +43,10 @@ def e(text: object) -> str:
     return escape(str(text), quote=True)
 
 
-def when(moment: datetime) -> str:
-    """A timestamp as staff read it (UTC, to the minute)."""
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
+def when(moment: datetime, zone: tzinfo = UTC) -> str:
+    """A timestamp as staff read it: in the office time zone (routing file ``timezone``), to the minute."""
+    local = (moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or zone}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,8 @@ class Frame:
     csrf: str | None = None
     page: str = "desk"
     reference: str | None = None
+    #: The office time zone the page's times are shown in.
+    zone: tzinfo = UTC
 
 
 def layout(frame: Frame, content: str) -> str:
@@ -111,7 +114,7 @@ def _snippet(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def _case_table(caption: str, rows: Sequence[CaseSummary]) -> str:
+def _case_table(caption: str, rows: Sequence[CaseSummary], zone: tzinfo) -> str:
     body = "".join(
         "<tr>"
         f'<th scope="row"><a href="/desk/case/{e(s.case.reference)}">{e(s.case.reference)}</a></th>'
@@ -121,7 +124,7 @@ def _case_table(caption: str, rows: Sequence[CaseSummary]) -> str:
         f'<td><span class="status status-{e(s.case.status.value)}{" awaiting" if s.awaiting_reply else ""}">'
         f"{e(status_text(s.case.status, awaiting=s.awaiting_reply))}</span></td>"
         f"<td>{e(s.case.claimed_by or '—')}</td>"
-        f"<td>{e(when(s.case.updated_at))}</td>"
+        f"<td>{e(when(s.case.updated_at, zone))}</td>"
         f"<td>{e(_snippet(s.last_text))}</td>"
         "</tr>"
         for s in rows
@@ -151,13 +154,13 @@ def case_list(
             f'<h2 id="dept-{e(department.key)}">{e(department.name)} <span class="count">{len(active)} open</span></h2>'
         ]
         if active:
-            parts.append(_case_table(f"Open cases of {department.name}", active))
+            parts.append(_case_table(f"Open cases of {department.name}", active, frame.zone))
         else:
             parts.append('<p class="muted">No open cases.</p>')
         if closed:
             parts.append(
                 f"<details><summary>Closed cases ({len(closed)})</summary>"
-                f"{_case_table(f'Closed cases of {department.name}', closed)}</details>"
+                f"{_case_table(f'Closed cases of {department.name}', closed, frame.zone)}</details>"
             )
         sections.append(f'<section aria-labelledby="dept-{e(department.key)}">{"".join(parts)}</section>')
     if not departments:
@@ -169,7 +172,7 @@ def case_list(
     return layout(frame, content)
 
 
-def _message_item(message: Message, language: str | None = None) -> str:
+def _message_item(message: Message, language: str | None = None, zone: tzinfo = UTC) -> str:
     """One message of the conversation; a citizen's carries their language and its direction (lang, dir)."""
     labels = {
         Direction.CITIZEN: ("citizen", message.author),
@@ -195,7 +198,7 @@ def _message_item(message: Message, language: str | None = None) -> str:
         spoken = f' lang="{e(language)}" dir="{text_direction(language)}"'
     return (
         f'<li class="msg msg-{css}"{spoken}><p class="who">{e(who)} '
-        f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at))}</time> {extra}</p>'
+        f'<time datetime="{e(message.created_at.isoformat())}">{e(when(message.created_at, zone))}</time> {extra}</p>'
         f'<p class="text">{e(text)}</p>{translation_note(message.direction, message.translation)}{files}</li>'
     )
 
@@ -225,6 +228,8 @@ class CaseForms:
     departments: Sequence[Department]
     #: The saved answers this case's department may send (the picker).
     answers: Sequence[SavedAnswer] = ()
+    #: The case is already claimed by this user: no Claim button.
+    claimed_by_you: bool = False
 
 
 def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str) -> str:
@@ -241,11 +246,12 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
         f"<dt>Citizen</dt><dd>{e(citizen.display_name if citizen else '?')} "
         f'<span class="muted">({e(citizen.platform if citizen else "?")})</span></dd>'
         f"<dt>Language</dt><dd>{e(language_label(language))}</dd>"
-        f"<dt>Opened</dt><dd>{e(when(case.created_at))}</dd>"
-        f"{_due(case.answer_due_at, case.status)}"
+        f"<dt>Opened</dt><dd>{e(when(case.created_at, frame.zone))}</dd>"
+        f"{_follows(view.previous_reference)}"
+        f"{_due(case.answer_due_at, case.status, frame.zone)}"
         "</dl>"
     )
-    conversation = "".join(_message_item(m, language) for m in view.messages)
+    conversation = "".join(_message_item(m, language, frame.zone) for m in view.messages)
     parts = [
         '<p><a href="/desk">← All cases</a></p>',
         f"<h1>Case {e(case.reference)}</h1>",
@@ -261,11 +267,11 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
     return layout(frame, "".join(parts))
 
 
-def _due(due: datetime | None, status: CaseStatus) -> str:
+def _due(due: datetime | None, status: CaseStatus, zone: tzinfo) -> str:
     """The answer-time promise while the case is open: ``Answer due by 2026-01-09 14:00 UTC``."""
     if due is None or status is CaseStatus.CLOSED:
         return ""
-    return f'<dt>Answer due by</dt><dd id="answer-due">{e(when(due))}</dd>'
+    return f'<dt>Answer due by</dt><dd id="answer-due">{e(when(due, zone))}</dd>'
 
 
 def _answer_picker(action: str, forms: CaseForms) -> str:
@@ -290,6 +296,13 @@ def _hidden(forms: CaseForms) -> str:
     )
 
 
+def _follows(previous: str | None) -> str:
+    """The facts row linking a follow-up case to the case it follows."""
+    if previous is None:
+        return ""
+    return f'<dt>Follows up</dt><dd><a href="/desk/case/{e(previous)}">{e(previous)}</a></dd>'
+
+
 def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
     action = f"/desk/case/{e(reference)}"
     closed_hint = (
@@ -302,7 +315,7 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
         '<input type="hidden" name="do" value="reply">'
         '<label for="reply-text">Reply to the citizen</label>'
         f'<textarea id="reply-text" name="text" rows="4" required aria-describedby="reply-hint"></textarea>'
-        '<p id="reply-hint" class="hint">Sent to the citizen, signed with the department\'s name.</p>'
+        '<p id="reply-hint" class="hint">Sent to the citizen, signed with the department\'s name. Ctrl+Enter sends.</p>'
         f'{closed_hint}<button type="submit">Send reply</button></form>'
     )
     note = (
@@ -318,12 +331,16 @@ def _forms(reference: str, status: CaseStatus, forms: CaseForms) -> str:
         if status is CaseStatus.CLOSED
         else '<button type="submit" name="do" value="close" class="secondary">Close case</button>'
     )
+    claim = (
+        ""
+        if forms.claimed_by_you
+        else '<button type="submit" name="do" value="claim" class="secondary">Claim (I handle it)</button>'
+    )
     options = "".join(f'<option value="{e(d.key)}">{e(d.name)}</option>' for d in forms.departments)
     actions = (
         f'<form method="post" action="{action}" class="box actions" aria-labelledby="actions-title">{_hidden(forms)}'
         '<h2 id="actions-title">Actions</h2>'
-        f'<div class="row"><button type="submit" name="do" value="claim" class="secondary">Claim (I handle it)</button>'
-        f"{toggle}</div>"
+        f'<div class="row">{claim}{toggle}</div>'
         '<div class="row"><label for="transfer-to">Transfer to</label>'
         f'<select id="transfer-to" name="department"><option value="">Choose a department…</option>{options}</select>'
         '<button type="submit" name="do" value="transfer" class="secondary">Transfer</button></div></form>'

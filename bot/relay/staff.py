@@ -152,12 +152,11 @@ class StaffSide:
         await work.update_root(case)
         await work.system(case, texts.CLAIMED_STAFF.format(actor=actor))
         voice = await work.voice_of(case)
-        reply = voice.say(
-            texts.CLAIMED_CITIZEN,
-            officer=actor.split(maxsplit=1)[0] if actor else "An officer",
-            department=voice.department(department),
-            reference=case.reference,
-        )
+        where = {"department": voice.department(department), "reference": case.reference}
+        if department.sign_with_officer_name and actor.strip():  # the first name only, as replies are signed
+            reply = voice.say(texts.CLAIMED_CITIZEN, officer=actor.split(maxsplit=1)[0], **where)
+        else:
+            reply = voice.say(texts.CLAIMED_CITIZEN_UNNAMED, **where)
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
 
     async def _transfer(self, work: Casework, case: Case, current: Department, event: StaffAction) -> None:

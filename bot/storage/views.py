@@ -150,6 +150,12 @@ class StoreViews(ConversationViews):
             if case is None:
                 return None
             citizen = await tx.citizen_by_id(case.citizen_id)
-            return CaseView(case, citizen, tuple(await tx.messages(case.id)))
+            previous = await tx.case(case.previous_case_id) if case.previous_case_id is not None else None
+            return CaseView(
+                case,
+                citizen,
+                tuple(await tx.messages(case.id)),
+                previous_reference=previous.reference if previous is not None else None,
+            )
 
         return await self._store.read(read)

@@ -336,7 +336,7 @@ async def test_claim_button_shows_who_handles_the_case(world: World) -> None:
     """Claim puts the officer's name on the root and tells the citizen who handles it."""
     root = await world.open_case()
     await world.send(world.slack.button(root, "case_claim"), interactive=True)
-    await world.reply_with("Grace of Waste & Recycling is now handling")
+    await world.reply_with("An officer of Waste & Recycling is now handling")  # waste does not sign with names
     await eventually(lambda: bool(world.slack.updates), what="the root update")
     assert "*Handled by:* Grace Officer" in texts_of(world.slack.updates[-1].blocks)
 
@@ -405,7 +405,7 @@ async def test_bang_claim_claims_the_case(world: World) -> None:
     """!claim does what the Claim button does."""
     root = await world.open_case()
     await world.send(world.slack.staff_message("C0WASTE", "!claim", thread_ts=root.ts, user="U0ALAN"))
-    await world.reply_with("Alan of Waste & Recycling is now handling")
+    await world.reply_with("An officer of Waste & Recycling is now handling")
 
 
 async def test_action_in_another_departments_channel_is_refused(world: World) -> None:

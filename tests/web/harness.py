@@ -8,7 +8,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,7 @@ async def running_web(
     preparation: Preparation | None = None,
     directory: Directory = DESK_DIRECTORY,
     answers: SavedAnswers | None = None,
+    zone: tzinfo = UTC,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -195,6 +196,7 @@ async def running_web(
         caps=caps,
         audit=recorder(store),
         answers=answers,
+        zone=zone,
     )
     app = web.Application()
     chat.mount(app)

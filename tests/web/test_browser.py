@@ -158,3 +158,63 @@ async def test_arabic_citizen_page_reads_right_to_left(tmp_path: Path) -> None:
         await expect(ack).to_contain_text("شكرًا")
         await expect(ack).to_have_attribute("dir", "rtl")
         assert await ack.evaluate("node => getComputedStyle(node).direction") == "rtl"
+
+
+async def test_help_button_shows_the_commands_without_opening_a_case(tmp_path: Path) -> None:
+    """Pressing the chat's help button shows how the chat works, as typing ``help`` does, and opens no case."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        citizen = await (await browser.new_context()).new_page()
+        await citizen.goto(f"{base}/")
+        await expect(citizen.locator("#intro")).not_to_be_empty()
+        await citizen.get_by_role("button", name="How this chat works").click()
+        await expect(citizen.locator(".msg-bridge").last).to_contain_text("Commands: start")
+        await expect(citizen.locator("#case-status")).not_to_contain_text("Case CB-")
+
+
+async def test_chat_hides_the_ctrl_enter_hint_on_touch_phones(tmp_path: Path) -> None:
+    """On a touch phone (no hover, coarse pointer) the chat does not tell the citizen to press Ctrl+Enter."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        phone = await (
+            await browser.new_context(is_mobile=True, has_touch=True, viewport={"width": 390, "height": 800})
+        ).new_page()
+        await phone.goto(f"{base}/")
+        await expect(phone.locator("#intro")).not_to_be_empty()
+        await expect(phone.get_by_text("Ctrl+Enter")).to_be_hidden()
+        desktop = await (await browser.new_context()).new_page()
+        await desktop.goto(f"{base}/")
+        await expect(desktop.get_by_text("Ctrl+Enter")).to_be_visible()
+
+
+async def _desk_on_a_new_case(store: Store, base: str, browser: Browser) -> Page:
+    """A citizen opens a case through the chat; a desk page signed in with the link shows it."""
+    citizen = await (await browser.new_context()).new_page()
+    await citizen.goto(f"{base}/")
+    await citizen.get_by_label("Your message").fill("There is a pothole on Mill Lane")
+    await citizen.get_by_role("button", name="Send").click()
+    reference = await _case_reference(citizen)
+    desk = await (await browser.new_context()).new_page()
+    await desk.goto(await issue_sign_in_link(StoreSessions(store=store), base_url=base, lifetime=timedelta(hours=1)))
+    await desk.goto(f"{base}/desk/case/{reference}")
+    return desk
+
+
+async def test_ctrl_enter_sends_the_desk_reply(tmp_path: Path) -> None:
+    """On the desk, Ctrl+Enter in the reply box sends the reply, as in the chat."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        desk = await _desk_on_a_new_case(store, base, browser)
+        await desk.get_by_label("Reply to the citizen").fill("We will fix it on Monday.")
+        await desk.get_by_label("Reply to the citizen").press("Control+Enter")
+        await expect(desk.get_by_role("status").filter(has_text="reply was sent")).to_be_visible()
+
+
+async def test_desk_puts_focus_on_the_notice_after_an_action(tmp_path: Path) -> None:
+    """After an action the desk focuses the notice saying what happened, not the page body."""
+    _require_chromium()
+    async with open_store("sqlite", tmp_path) as store, served_bridge(store, tmp_path) as base, chromium() as browser:
+        desk = await _desk_on_a_new_case(store, base, browser)
+        await desk.get_by_label("Internal note").fill("Check the photos.")
+        await desk.get_by_role("button", name="Save note").click()
+        await expect(desk.get_by_role("status").filter(has_text="note was saved")).to_be_focused()

@@ -223,6 +223,14 @@ async def test_widget_script_is_served_as_javascript(web_bridge: Web) -> None:
     assert "/?embed=1" in await response.text()
 
 
+async def test_favicon_is_a_small_icon_not_a_404(web_bridge: Web) -> None:
+    """``/favicon.ico``, which every browser asks for, answers with an image."""
+    browser = await web_bridge.browser()
+    response = await browser.client.get("/favicon.ico")
+    assert response.status == 200
+    assert response.content_type.startswith("image/")
+
+
 async def test_static_files_outside_the_folder_are_not_served(web_bridge: Web) -> None:
     """Only the package's own static files are served; paths that climb out are not found."""
     browser = await web_bridge.browser()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.model import CaseStatus
 from bot.storage.store import Store
@@ -112,6 +113,26 @@ async def test_note_box_stores_a_note_the_citizen_never_gets(web_bridge: Web, ci
     assert re.search(r'class="msg msg-note">.*Check the photos\.', html)
 
 
+async def test_reply_starting_with_note_shows_the_note_banner(
+    web_bridge: Web, citizen: Browser, staff: Browser
+) -> None:
+    """A reply box text starting ``note:`` is saved as a note, and the banner says so, not "sent to the citizen"."""
+    reference = await _open_case(web_bridge, citizen)
+    response = await staff.desk_post(reference, do="reply", text="note: Check the photos.")
+    assert response.headers["Location"] == f"/desk/case/{reference}?done=note"
+
+
+async def test_follow_up_case_links_to_the_earlier_case(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
+    """A citizen's case opened after their earlier one shows a link to that earlier case."""
+    earlier = await _open_case(web_bridge, citizen)
+    await citizen.say("new")
+    await web_bridge.bridge.settle()
+    later = await _open_case(web_bridge, citizen, "The pothole on Mill Lane is back")
+    assert later != earlier
+    html = await staff.desk_page(f"/desk/case/{later}")
+    assert f'<dt>Follows up</dt><dd><a href="/desk/case/{earlier}">{earlier}</a></dd>' in html
+
+
 async def test_close_closes_the_case_and_tells_the_citizen(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
     """Close on the desk closes the case, and the citizen's chat says so."""
     reference = await _open_case(web_bridge, citizen)
@@ -141,6 +162,15 @@ async def test_claim_shows_who_handles_the_case(web_bridge: Web, citizen: Browse
     await web_bridge.bridge.settle()
     assert "<dt>Handled by</dt><dd>Staff</dd>" in await staff.desk_page(f"/desk/case/{reference}")
     assert "handling your case" in (await citizen.texts())[-1]
+
+
+async def test_claim_button_disappears_once_you_claimed(web_bridge: Web, citizen: Browser, staff: Browser) -> None:
+    """After claiming a case the case page no longer offers "Claim" to the one who holds it."""
+    reference = await _open_case(web_bridge, citizen)
+    assert 'value="claim"' in await staff.desk_page(f"/desk/case/{reference}")
+    await staff.desk_post(reference, do="claim")
+    await web_bridge.bridge.settle()
+    assert 'value="claim"' not in await staff.desk_page(f"/desk/case/{reference}")
 
 
 async def test_transfer_moves_the_case_to_the_other_department(
@@ -306,3 +336,14 @@ async def test_transfer_on_the_desk_shows_up_in_routes_learned(
     shown = await routes_learned(web_bridge.bridge.store, tmp_path)
     assert "transfer waste" in " ".join(shown.split())
     assert "There is a pothole on Mill Lane" in shown
+
+
+async def test_desk_shows_times_in_the_office_time_zone(store: Store, clock: FakeClock, tmp_path: Path) -> None:
+    """With the office in New York, the case page shows when the case was opened in New York time, not UTC."""
+    async with running_web(store, clock, tmp_path, zone=ZoneInfo("America/New_York")) as running:
+        citizen = await running.browser()
+        await citizen.open_chat()
+        reference = await _open_case(running, citizen)
+        html = await (await running.signed_in_staff()).desk_page(f"/desk/case/{reference}")
+    local = store.now().astimezone(ZoneInfo("America/New_York"))
+    assert f"<dt>Opened</dt><dd>{local:%Y-%m-%d %H:%M} {local.tzname()}</dd>" in html

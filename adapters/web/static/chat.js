@@ -274,6 +274,11 @@
     });
   });
 
+  // The command buttons (status, help): the same as typing the word, on every platform.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-command]"), function (button) {
+    button.addEventListener("click", function () { send(button.dataset.command); });
+  });
+
   languageSelect.addEventListener("change", function () {
     post("/chat/language", { event_id: uuid(), language: languageSelect.value, name: nameInput.value })
       .then(function (result) {

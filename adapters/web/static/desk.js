@@ -38,6 +38,23 @@
     pending = setTimeout(function () { replaceRegions(ids, announcement); }, 150);
   }
 
+  // After an action the page comes back with a notice: put focus there, so screen readers say what happened.
+  var notice = document.querySelector("main .notice");
+  if (notice) {
+    notice.tabIndex = -1;
+    notice.focus();
+  }
+
+  // Ctrl+Enter (Cmd+Enter on a Mac) in a text box sends its form, as in the chat.
+  Array.prototype.forEach.call(document.querySelectorAll("form textarea"), function (box) {
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && box.form) {
+        event.preventDefault();
+        box.form.requestSubmit();
+      }
+    });
+  });
+
   if (page !== "list" && page !== "case") { return; }
   var source = new EventSource("/desk/events");
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
