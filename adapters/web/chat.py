@@ -34,6 +34,7 @@ from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform
 from bot.privacy_notice import PrivacyNotice
 from bot.service_levels import office_status
 from bot.sessions import SessionKind, WebSessions
+from bot.set_aside import SET_ASIDE_AFTER
 from bot.speech import Languages, Voice
 from bot.views import ConversationViews
 
@@ -427,8 +428,22 @@ class WebChat(WebChannel):
         )
 
     async def _accept(self, event: InboundEvent) -> None:
+        """Hand one event to the relay, trying it as often as the relay needs to set aside one that keeps failing.
+
+        The page sends a refused message again under a new event id, so the tries of one event
+        happen here: a message that fails every time is kept aside (``bot.set_aside``) and answered
+        200 like any other, instead of a 500 on every try; only a failure to set it aside raises.
+        """
         assert self._sink is not None  # noqa: S101  # checked by the wrapper before the action runs
-        await self._sink.accept(event)
+        for attempt in range(1, SET_ASIDE_AFTER + 1):
+            try:
+                await self._sink.accept(event)
+            except Exception as error:
+                if attempt == SET_ASIDE_AFTER:
+                    raise
+                log.warning("web chat: event not taken in (try %d, %s); trying again", attempt, type(error).__name__)
+            else:
+                return
 
     def _sender(self, request: web.Request, session: str, name: object) -> Sender:
         given = " ".join(name.split())[:MAX_NAME_CHARS] if isinstance(name, str) else ""

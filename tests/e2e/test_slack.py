@@ -37,6 +37,7 @@ from bot.model import (
     ThreadPost,
 )
 from bot.ports import DeliveryError
+from bot.saved_answers import SavedAnswers
 from bot.storage.store import Store, Tx
 from tests.backends import open_store
 from tests.bridge import DIRECTORY, Bridge, build_bridge
@@ -169,6 +170,7 @@ async def slack_world(
     max_file_bytes: int = 1024 * 1024,
     signing_secret: str = SIGNING_SECRET,
     api_timeout: int = 5,
+    answers: SavedAnswers | None = None,
 ) -> AsyncIterator[World]:
     """The bridge with the real Slack adapter mounted on a loopback HTTP server, its worker running."""
     adapter = SlackAdapter(
@@ -188,7 +190,7 @@ async def slack_world(
     await site.start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
-        async with build_bridge(store, clock, department=[adapter]) as bridge, bridge.worker:
+        async with build_bridge(store, clock, department=[adapter], answers=answers) as bridge, bridge.worker:
             await adapter.start_intake()  # as the app does in the process holding the intake lease
             yield World(bridge, slack, adapter, url, clock)
     finally:

@@ -26,6 +26,7 @@ from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
+from bot.ports import RoutingPolicy
 from bot.privacy import recorder
 from bot.saved_answers import SavedAnswers
 from bot.sessions import issue_sign_in_link
@@ -165,6 +166,7 @@ async def running_web(
     directory: Directory = DESK_DIRECTORY,
     answers: SavedAnswers | None = None,
     zone: tzinfo = UTC,
+    router: RoutingPolicy | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -210,6 +212,7 @@ async def running_web(
         max_message_chars=max_message_chars,
         preparation=preparation,
         answers=answers,
+        router=router,
     ) as bridge:
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
