@@ -13,16 +13,17 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Self
 
+from bot.background import BackgroundLoop
 from bot.storage.engine import Clock
 
 log = logging.getLogger(__name__)
 
 
-class DueJobRunner:
+class DueJobRunner(BackgroundLoop):
     """``async with DueJobRunner(run_due=…, next_due=…, clock=…):`` runs due jobs in the background until left."""
+
+    task_name = "due-jobs"
 
     def __init__(
         self,
@@ -37,20 +38,6 @@ class DueJobRunner:
         self._clock = clock
         self._poll = poll
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._loop(), name="due-jobs")
-        return self
-
-    async def __aexit__(
-        self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     def wake(self) -> None:
         """Look at the jobs now (this process just scheduled one, or a test moved the clock)."""

@@ -14,8 +14,9 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
+from bot.background import BackgroundLoop
 from bot.departments import Department, Directory
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.office_hours import parse_duration
@@ -24,7 +25,6 @@ from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_r
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
-    from types import TracebackType
 
     from routing.router import Decision, Router
 
@@ -118,13 +118,15 @@ def read_routing(path: Path) -> tuple[RoutingConfig, str]:
     return load_routing_text(text, str(path)), hashlib.sha256(raw).hexdigest()
 
 
-class RoutingReloader:
+class RoutingReloader(BackgroundLoop):
     """Watches the routing file and reloads it on change or on request (SIGHUP); an async context manager.
 
     ``seen`` is the digest of the file the routing in force came from (None when it came from
     elsewhere, the built-in example). Each process watches on its own, so every process of a
     deployment picks a change up within ``interval`` seconds.
     """
+
+    task_name = "routing-watch"
 
     def __init__(
         self,
@@ -146,7 +148,6 @@ class RoutingReloader:
         self._status = RoutingStatus(file=str(loaded_from), loaded_at=now())
         self._asked = asyncio.Event()
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
 
     def status(self) -> RoutingStatus:
         """The file in force, when it was loaded, and the last refused attempt's problems."""
@@ -156,20 +157,7 @@ class RoutingReloader:
         """Reload soon even if the file looks unchanged (SIGHUP); safe to call from a signal handler."""
         self._asked.set()
 
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._watch(), name="routing-watch")
-        return self
-
-    async def __aexit__(
-        self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _watch(self) -> None:
+    async def _loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._asked.wait(), timeout=self._interval)

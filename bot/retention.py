@@ -9,11 +9,10 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from sqlalchemy.engine import make_url
 
+from bot.background import BackgroundLoop
 from bot.purge import PurgeCounts, Retention, claim_run, purge
 from bot.storage.store import Store, Tx
 
@@ -41,12 +40,14 @@ async def scrub_sqlite(store: Store) -> None:
     await asyncio.to_thread(checkpoint)
 
 
-class RetentionTask:
+class RetentionTask(BackgroundLoop):
     """Runs the purge once a day, in one of however many bridge processes share the database.
 
     Every ``check_every`` seconds it tries to claim the day's run (``claim_run``, a conditional
     update) and purges in that same transaction; a process that finds the run taken does nothing.
     """
+
+    task_name = "retention"
 
     def __init__(
         self,
@@ -60,7 +61,6 @@ class RetentionTask:
         self._retention = retention
         self._check_every = check_every
         self._sleep = sleep
-        self._task: asyncio.Task[None] | None = None
 
     async def run_due(self) -> PurgeCounts | None:
         """Purge if today's run is not taken yet; None when another process (or an earlier call) ran it."""
@@ -88,16 +88,3 @@ class RetentionTask:
             except Exception:
                 log.exception("the retention purge failed; it is tried again in %s s", self._check_every)
             await self._sleep(self._check_every)
-
-    async def __aenter__(self) -> Self:
-        self._task = asyncio.create_task(self._loop(), name="retention")
-        return self
-
-    async def __aexit__(
-        self, _type: type[BaseException] | None, _value: BaseException | None, _tb: TracebackType | None
-    ) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
