@@ -136,6 +136,8 @@ COMMAND_STATUS = Msg("Your cases and where they stand")
 COMMAND_NEW = Msg("Close your case; your next message opens a new one")
 COMMAND_HELP = Msg("How this chat works")
 COMMAND_LANGUAGE = Msg("Choose the language we write to you in")
+COMMAND_MYDATA = Msg("A copy of the data we hold about you")
+COMMAND_FORGET = Msg("Erase your data")
 GROUP_ONLY = Msg(
     "Hello! I only work in a private chat, so that what you tell a public office stays between you and them. "
     "Please write to me directly{link}. I will not read or store messages in this group."

@@ -37,6 +37,8 @@ COMMAND_DESCRIPTIONS: tuple[tuple[str, Msg], ...] = (
     ("new", texts.COMMAND_NEW),
     ("help", texts.COMMAND_HELP),
     ("language", texts.COMMAND_LANGUAGE),
+    ("mydata", texts.COMMAND_MYDATA),
+    ("forget", texts.COMMAND_FORGET),
 )
 _ALBUM_PARTS_REMEMBERED = 4096
 

@@ -242,7 +242,7 @@ async def test_new_command_closes_the_open_case(sqlite_store: Store, telegram: T
 
 
 async def test_commands_are_registered_on_start(sqlite_store: Store, telegram: TelegramEmulator) -> None:
-    """Starting the adapter registers /start, /status, /new, /help and /language with setMyCommands."""
+    """Starting the adapter registers every citizen command (start … forget) with setMyCommands."""
     async with running(sqlite_store, telegram):
         call = telegram.calls_to("setMyCommands")[0]  # the default menu; one per offered language follows
         assert "language_code" not in call.params
@@ -252,6 +252,8 @@ async def test_commands_are_registered_on_start(sqlite_store: Store, telegram: T
             "new",
             "help",
             "language",
+            "mydata",
+            "forget",
         ]
 
 

@@ -71,8 +71,18 @@ async def test_command_menu_registered_per_language(sqlite_store: Store, telegra
         by_language = {
             call.params.get("language_code", ""): call.json("commands") for call in telegram.calls_to("setMyCommands")
         }
-        assert [command["command"] for command in by_language[""]] == ["start", "status", "new", "help", "language"]
-        assert by_language["es"][-1]["description"].startswith("Elegir el idioma")
+        assert [command["command"] for command in by_language[""]] == [
+            "start",
+            "status",
+            "new",
+            "help",
+            "language",
+            "mydata",
+            "forget",
+        ]
+        described = {command["command"]: command["description"] for command in by_language["es"]}
+        assert described["language"].startswith("Elegir el idioma")
+        assert described["forget"] == "Borrar sus datos"
 
 
 async def test_group_refusal_in_the_writers_language(sqlite_store: Store, telegram: TelegramEmulator) -> None:
