@@ -75,6 +75,7 @@ def event_to_json(event: InboundEvent) -> Json:  # one shape per kind of event
                 "sender": _sender(event.sender),
                 "chat": _address(event.chat),
                 "command": event.command.value,
+                "argument": event.argument,
             }
         case MenuChoice():
             return {
@@ -105,6 +106,8 @@ def event_to_json(event: InboundEvent) -> Json:  # one shape per kind of event
                 "actor_name": event.actor_name,
                 "action": event.action.value,
                 "department": event.department,
+                "reason": event.reason,
+                "answer": event.answer,
             }
         case StaffEdit():
             return {
@@ -131,7 +134,11 @@ def event_from_json(data: Json) -> InboundEvent:  # one shape per kind of event
         )
     if kind == "citizen_command":
         return CitizenCommand(
-            event_id, _sender_from(data["sender"]), _address_from(data["chat"]), CitizenCommandKind(data["command"])
+            event_id,
+            _sender_from(data["sender"]),
+            _address_from(data["chat"]),
+            CitizenCommandKind(data["command"]),
+            str(data.get("argument", "")),
         )
     if kind == "menu_choice":
         return MenuChoice(event_id, _sender_from(data["sender"]), _address_from(data["chat"]), str(data["choice"]))
@@ -155,6 +162,8 @@ def event_from_json(data: Json) -> InboundEvent:  # one shape per kind of event
             actor_name=str(data["actor_name"]),
             action=StaffActionKind(data["action"]),
             department=DepartmentKey(department) if department is not None else None,
+            reason=data.get("reason"),
+            answer=data.get("answer"),
         )
     if kind == "staff_edit":
         return StaffEdit(event_id, _address_from(data["thread"]), str(data["source_id"]), bool(data["deleted"]))
