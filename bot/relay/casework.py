@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from bot import texts
 from bot.departments import Department, Directory
+from bot.events import Sender
 from bot.language import normalize_language
 from bot.model import (
     Address,
@@ -84,6 +85,10 @@ class Casework:
                 await self.tell(chat, case, ReplyKind.SYSTEM, theirs.say(texts.LANGUAGE_NOT_OFFERED, language=office))
                 await self.tx.save_citizen_language(replace(citizen, language_notice=wanted))
         return self.languages.voice(choice.language)
+
+    async def voice_of_sender(self, sender: Sender, chat: Address, case: Case | None) -> Voice:
+        """The voice for a citizen who may have no stored row yet (a command before their first case)."""
+        return await self.voice(await self.tx.find_citizen(sender), case, chat=chat, locale=sender.language)
 
     async def voice_of(self, case: Case) -> Voice:
         """The voice to speak to a case's citizen in, from the stored citizen and case."""

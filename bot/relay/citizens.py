@@ -54,11 +54,6 @@ def _as_citizen(case: Case, sender: Sender) -> Citizen:
     return Citizen(case.citizen_id, sender.platform, sender.user_id, sender.display_name, sender.language)
 
 
-async def _voice(work: Casework, sender: Sender, chat: Address, case: Case | None) -> Voice:
-    """The voice for a citizen who may have no stored row yet (a command before their first case)."""
-    return await work.voice(await work.tx.find_citizen(sender), case, chat=chat, locale=sender.language)
-
-
 class CitizenSide:
     """Handles what citizens send, inside the transaction the relay opened for it."""
 
@@ -97,12 +92,12 @@ class CitizenSide:
         case = await tx.touch_active_case(event.chat)
         text = event.text.strip()
         if len(text) > self._limits.max_message_chars:
-            voice = await _voice(work, event.sender, event.chat, case)
+            voice = await work.voice_of_sender(event.sender, event.chat, case)
             reply = voice.say(texts.TOO_LONG, length=len(text), limit=self._limits.max_message_chars)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
             return
         if not text and not attachments:
-            voice = await _voice(work, event.sender, event.chat, case)
+            voice = await work.voice_of_sender(event.sender, event.chat, case)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
             return
         if event.edited:
@@ -231,7 +226,7 @@ class CitizenSide:
         tx = work.tx
         case = await tx.touch_active_case(chat)  # locked: the menu's timeout cannot act on it at the same time
         if case is None or case.status is not CaseStatus.PENDING:
-            voice = await _voice(work, sender, chat, case)
+            voice = await work.voice_of_sender(sender, chat, case)
             await work.tell(chat, case, ReplyKind.SYSTEM, voice.say(texts.MENU_STALE))
             return
         citizen = await tx.citizen(sender)
@@ -276,7 +271,7 @@ class CitizenSide:
         if event.command is CitizenCommandKind.LANGUAGE:
             await self._language(work, event, case)
             return
-        voice = await _voice(work, event.sender, event.chat, case)
+        voice = await work.voice_of_sender(event.sender, event.chat, case)
         match event.command:
             case CitizenCommandKind.START:
                 reply = f"{voice.say(texts.GREETING)}\n\n{self._notice(voice.language)}"
@@ -324,7 +319,7 @@ class CitizenSide:
         """``language``: list the offered languages; ``language es``: choose one, confirmed in it."""
         argument = event.argument.strip()
         if not argument:
-            voice = await _voice(work, event.sender, event.chat, case)
+            voice = await work.voice_of_sender(event.sender, event.chat, case)
             reply = voice.say(
                 texts.LANGUAGE_CURRENT, language=voice.language_name(voice.language), languages=work.languages.listed()
             )
@@ -332,7 +327,7 @@ class CitizenSide:
             return
         chosen = work.languages.parse(argument)
         if chosen is None:
-            voice = await _voice(work, event.sender, event.chat, case)
+            voice = await work.voice_of_sender(event.sender, event.chat, case)
             reply = voice.say(texts.LANGUAGE_UNKNOWN, languages=work.languages.listed())
             await work.tell(event.chat, case, ReplyKind.SYSTEM, reply)
             return

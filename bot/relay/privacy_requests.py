@@ -13,7 +13,6 @@ from bot.events import CitizenCommand, StaffAction, StaffActionKind
 from bot.model import WEB, Case, CaseStatus, CitizenReply, Direction, FileData, ReplyKind, Side
 from bot.privacy import audit, cases_of_citizen, deidentify_citizens, erase_case, export
 from bot.relay.casework import Casework, citizen_lane
-from bot.speech import Voice
 
 CITIZEN_ACTOR = "citizen"
 
@@ -21,7 +20,7 @@ CITIZEN_ACTOR = "citizen"
 async def send_my_data(work: Casework, event: CitizenCommand, active: Case | None) -> None:
     """Queue the citizen's data, as a JSON file, to their chat; the access is audited."""
     tx = work.tx
-    voice = await _voice(work, event, active)
+    voice = await work.voice_of_sender(event.sender, event.chat, active)
     mine = await cases_of_citizen(tx, event.sender.platform, event.sender.user_id)
     if not mine:
         await work.tell(event.chat, active, ReplyKind.SYSTEM, voice.say(texts.MYDATA_NONE))
@@ -50,7 +49,7 @@ async def send_my_data(work: Casework, event: CitizenCommand, active: Case | Non
 async def forget(work: Casework, event: CitizenCommand) -> None:
     """Erase the citizen's closed and pending cases now; put an open one to its department."""
     tx = work.tx
-    voice = await _voice(work, event, None)
+    voice = await work.voice_of_sender(event.sender, event.chat, None)
     mine = await cases_of_citizen(tx, event.sender.platform, event.sender.user_id)
     if not mine:
         await work.tell(event.chat, None, ReplyKind.SYSTEM, voice.say(texts.MYDATA_NONE))
@@ -99,9 +98,3 @@ async def decide(work: Casework, case: Case, event: StaffAction) -> None:
     if erased is not None:  # the thread says who erased it; the line holds no personal data
         await work.system(erased, texts.FORGET_ERASED_STAFF.format(actor=event.actor_name))
     await work.tell(chat, None, ReplyKind.SYSTEM, voice.say(texts.FORGET_ERASED, reference=case.reference))
-
-
-async def _voice(work: Casework, event: CitizenCommand, case: Case | None) -> Voice:
-    """The citizen's voice, whether or not they have a stored row yet."""
-    citizen = await work.tx.find_citizen(event.sender)
-    return await work.voice(citizen, case, chat=event.chat, locale=event.sender.language)
