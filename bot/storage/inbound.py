@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import bindparam, text
 
 from bot.model import Platform
 from bot.storage.engine import Queries
-from bot.storage.tables import inbound_events
+from bot.storage.tables import UTCDateTime
 
-_CLAIM_EVENT = {
-    "postgresql": pg_insert(inbound_events).on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(inbound_events).on_conflict_do_nothing(),
-}
+#: Written as text because SQLAlchemy never caches an ``on_conflict_do_nothing()`` INSERT: built
+#: that way, every inbound event paid a fresh SQL compile. Both databases speak this ON CONFLICT.
+_CLAIM_EVENT = text(
+    "INSERT INTO inbound_events (platform, event_id, received_at) VALUES (:platform, :event_id, :received_at)"
+    " ON CONFLICT DO NOTHING"
+).bindparams(bindparam("received_at", type_=UTCDateTime()))
 
 
 class EventQueries(Queries):
@@ -21,5 +22,5 @@ class EventQueries(Queries):
     async def claim_event(self, platform: Platform, event_id: str) -> bool:
         """Record an inbound event; False when it was processed before."""
         values = {"platform": platform, "event_id": event_id, "received_at": self.now}
-        result = await self._c.execute(_CLAIM_EVENT[self._c.dialect.name], values)
+        result = await self._c.execute(_CLAIM_EVENT, values)
         return bool(result.rowcount == 1)
