@@ -12,6 +12,7 @@ both sides do to a case; ``effects`` is what runs once, after the commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -22,8 +23,8 @@ from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffAction, StaffMessage
 from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
-from bot.ports import RelayObserver, RoutingPolicy, ThreadOwner
-from bot.relay.casework import Casework
+from bot.ports import RelayObserver, RouteDecision, RoutingPolicy, ThreadOwner
+from bot.relay.casework import Casework, RoutingNeededError, RoutingQuestion
 from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
@@ -97,8 +98,9 @@ class Relay:
         self._observer: RelayObserver = observer or SilentObserver()
         self._languages = languages or Languages.english()
         self._citizens = CitizenSide(
-            directory=directory, router=router, limits=limits or Limits(), notice=notice, menu_timeout=menu_timeout
+            directory=directory, limits=limits or Limits(), notice=notice, menu_timeout=menu_timeout
         )
+        self._router = router
         self._answers = answers or SavedAnswers(office_language=self._languages.office_language)
         self._staff = StaffSide(directory=directory, answers=self._answers)
         self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
@@ -297,14 +299,28 @@ class Relay:
         await self._store.atomic(later)
 
     async def _commit(self, body: Callable[[Casework], Awaitable[T]]) -> T:
-        """Run ``body`` in one transaction; what it noted in its ``Effects`` fires once, after the commit."""
+        """Run ``body`` in one transaction; what it noted in its ``Effects`` fires once, after the commit.
+
+        A body that needs the router (a first message) rolls back; the router is asked in a worker
+        thread, outside any transaction, and the body runs again with its decision.
+        """
+        routed: dict[RoutingQuestion, RouteDecision] = {}
 
         async def attempt(tx: Tx) -> tuple[T, Effects]:
             effects = Effects()  # a retried attempt starts afresh: nothing is counted twice
-            work = Casework(tx, directory=self._directory, effects=effects, languages=self._languages)
+            work = Casework(tx, directory=self._directory, effects=effects, languages=self._languages, routed=routed)
             return await body(work), effects
 
-        result, effects = await self._store.atomic(attempt)
+        while True:
+            try:
+                result, effects = await self._store.atomic(attempt)
+                break
+            except RoutingNeededError as needed:
+                question = needed.question
+                if question in routed:  # the body asked twice for one answer: a bug, not a loop
+                    raise
+                route = self._router.route
+                routed[question] = await asyncio.to_thread(route, question.text, language=question.language)
         effects.fire(self._observer)
         return result
 

@@ -8,8 +8,8 @@ case on the department side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from bot import texts
 from bot.departments import Department, Directory
@@ -30,12 +30,33 @@ from bot.model import (
     Side,
     ThreadPost,
 )
+from bot.ports import RouteDecision
 from bot.relay.effects import Effects
 from bot.service_levels import answer_due, promise
 from bot.speech import Languages, Voice, spoken_language
 from bot.storage.store import Tx
 
 BRIDGE = "bridge"
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingQuestion:
+    """What the router is asked about a first message: its text, and the language the citizen gave."""
+
+    text: str
+    language: str | None
+
+
+class RoutingNeededError(Exception):
+    """A transaction needs a routing decision it was not given: it rolls back, and runs again with one.
+
+    The router's sentence encoder takes milliseconds; asked outside the transaction (and off the
+    event loop), it never holds the database's write slot, nor the other transactions waiting.
+    """
+
+    def __init__(self, question: RoutingQuestion) -> None:
+        super().__init__(question.language)  # never the text: it may end up in a log
+        self.question = question
 
 
 def citizen_lane(chat: Address) -> str:
@@ -51,12 +72,29 @@ def department_lane(case: Case) -> str:
 class Casework:
     """One transaction's work on cases; ``tx`` is there for the reads and writes each side does itself."""
 
-    def __init__(self, tx: Tx, *, directory: Directory, effects: Effects, languages: Languages) -> None:
+    def __init__(
+        self,
+        tx: Tx,
+        *,
+        directory: Directory,
+        effects: Effects,
+        languages: Languages,
+        routed: Mapping[RoutingQuestion, RouteDecision] | None = None,
+    ) -> None:
         self.tx = tx
         self.directory = directory
         self.effects = effects
         self.languages = languages
+        self._routed = routed or {}
         self._noticed: set[tuple[int, str]] = set()
+
+    def decision(self, text: str, *, language: str | None) -> RouteDecision:
+        """The router's decision on a first message, asked before this attempt (else ``RoutingNeededError``)."""
+        question = RoutingQuestion(text, language)
+        decision = self._routed.get(question)
+        if decision is None:
+            raise RoutingNeededError(question)
+        return decision
 
     # --- the case's citizen ------------------------------------------------------------------
 

@@ -26,7 +26,6 @@ from bot.model import (
     ReplyKind,
     Side,
 )
-from bot.ports import RoutingPolicy
 from bot.privacy_notice import PrivacyNotice
 from bot.relay import privacy_requests
 from bot.relay.casework import Casework, citizen_lane
@@ -61,13 +60,11 @@ class CitizenSide:
         self,
         *,
         directory: Directory,
-        router: RoutingPolicy,
         limits: Limits,
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
     ) -> None:
         self._directory = directory
-        self._router = router
         self._limits = limits
         self._notice = notice or PrivacyNotice().text
         self._menu_timeout = menu_timeout
@@ -127,7 +124,7 @@ class CitizenSide:
     ) -> None:
         """Route the first message: a thread in the department chosen, or a menu when the router is unsure."""
         previous = await work.tx.last_case(event.chat)
-        decision = self._router.route(text, language=citizen.language)
+        decision = work.decision(text, language=citizen.language)
         department = self._directory.get(decision.department) if decision.department else None
         # The router falls back to the locale it was given when the text is too short to tell: that is not
         # the text's language, and the locale is used below the identified language anyway.

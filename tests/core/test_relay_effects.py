@@ -18,7 +18,10 @@ T = TypeVar("T")
 
 
 class RacingStore:
-    """The real store, but each transaction body loses a unique-key race once: it runs, rolls back, runs again."""
+    """The real store, but each transaction body loses a unique-key race once: it runs, rolls back, runs again.
+
+    ``bodies_run`` counts the bodies that ran to their end (not one that stopped to ask the router).
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -29,8 +32,8 @@ class RacingStore:
 
         async def racing(tx: Tx) -> T:
             nonlocal lost
-            self.bodies_run += 1
             result = await work(tx)
+            self.bodies_run += 1
             if not lost:
                 lost = True
                 raise IntegrityError("INSERT …", {}, Exception("a concurrent transaction inserted the same key"))
