@@ -112,7 +112,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,events,privacy,audit,report}", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="{run,routes,db,desk,events,privacy,audit,report}", required=True
+    )
     run = commands.add_parser(
         "run",
         help="run the bridge (applies pending migrations first)",

@@ -228,8 +228,7 @@ def _overall(tallies: Mapping[str, _Tallies]) -> _Tallies:
 
 
 def build_report(period: Period, names: Mapping[str, str], tallies: Mapping[str, _Tallies]) -> Report:
-    """Rows in routing-file order (every department, even with no cases), then departments no longer in the
-    routing file, then cases not routed yet."""
+    """The report: every routing-file department in order (even with no cases), then the rest, then unrouted."""
     keys = [*names, *sorted(k for k in tallies if k not in names and k != UNROUTED_KEY)]
     if UNROUTED_KEY in tallies:
         keys.append(UNROUTED_KEY)

@@ -116,7 +116,9 @@ async def seed(store: Store) -> None:
         await s.label(r4, "roads", "transfer")
         await s.label(r5, "roads", "menu")
         # Waste: unanswered, its target long passed (the clock says 2026-01-05): a missed target.
-        await s.case("waste", opened=datetime(2026, 1, 3, 9, 0, tzinfo=UTC), due=datetime(2026, 1, 3, 10, 0, tzinfo=UTC))
+        await s.case(
+            "waste", opened=datetime(2026, 1, 3, 9, 0, tzinfo=UTC), due=datetime(2026, 1, 3, 10, 0, tzinfo=UTC)
+        )
         # Waiting for the menu: no department yet; its target not known.
         await s.case(None, opened=datetime(2026, 1, 4, 9, 0, tzinfo=UTC), platform="web", citizen_language=None)
         # Outside [since, until): the evening before, and the first moment of until.

@@ -99,9 +99,7 @@ def test_json_has_stable_keys_and_numbers(capsys: pytest.CaptureFixture[str]) ->
         (["--since", "2026-02-01", "--until", "2026-01-01"], "--since (2026-02-01) must be before --until"),
     ],
 )
-def test_bad_dates_are_refused_with_the_fix(
-    capsys: pytest.CaptureFixture[str], args: list[str], problem: str
-) -> None:
+def test_bad_dates_are_refused_with_the_fix(capsys: pytest.CaptureFixture[str], args: list[str], problem: str) -> None:
     """An impossible or misspelt date, or a range backwards, exits 2 with one line saying how to write it."""
     code = main(["report", *args])
     _, err = capsys.readouterr()

@@ -104,4 +104,3 @@ async def test_a_close_through_the_relay_gives_the_resolution_time(bridge: Bridg
     await bridge.settle()
     report = await StoreReports(store=bridge.store).report(Period(date(2026, 1, 1), date(2026, 2, 1)), NAMES)
     assert (report.overall.first_response.median, report.overall.resolution.median) == (1.0, 2.0)
-
