@@ -98,7 +98,8 @@ def bar_chart(
     axis = f'<line x1="{_LABEL_WIDTH}" y1="{_TOP + legend_height - 4}" x2="{_LABEL_WIDTH}" y2="{height - 4}" '
     axis += f'stroke="{GRID}"/>'
     return (
-        f'<svg id="{_e(chart_id)}" class="chart" role="img" aria-labelledby="{_e(chart_id)}-title {_e(chart_id)}-desc" '
+        f'<svg id="{_e(chart_id)}" class="chart" role="img" aria-labelledby="{_e(chart_id)}-title" '
+        f'aria-describedby="{_e(chart_id)}-desc" '
         f'viewBox="0 0 {_WIDTH} {height}" width="{_WIDTH}" height="{height}" xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{_e(chart_id)}-title">{_e(title)}</title><desc id="{_e(chart_id)}-desc">{_e(description)}</desc>'
         f"{axis}{''.join(parts)}</svg>"
