@@ -7,8 +7,9 @@ admin gets 403, whatever URL they type. The figures come from an injected ``Repo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import tzinfo
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -92,7 +93,7 @@ class ReportPages:
         return await self._reader.report(period, names)
 
     async def _page(self, request: web.Request, staff: Staff) -> web.StreamResponse:
-        frame = self._frame(staff, "Reports")
+        frame = replace(self._frame(staff, "Reports"), page="reports")
         try:
             period = self._period(request)
         except PeriodError as error:
@@ -158,14 +159,14 @@ def _charts(report: Report) -> str:
     f = [r.figures for r in rows]
     overall = report.overall
     charts = [
-        bar_chart(
+        _figure(
             chart_id="chart-cases",
             title="Cases opened and closed",
             description="Per department, the cases opened in the period and how many of them are closed.",
             labels=labels,
             series=[Series("Opened", [x.opened for x in f]), Series("Closed", [x.closed for x in f])],
         ),
-        bar_chart(
+        _figure(
             chart_id="chart-first-response",
             title="First response time (wall-clock hours)",
             description="Per department, the median and 90th percentile of the hours to the first staff answer.",
@@ -177,7 +178,7 @@ def _charts(report: Report) -> str:
             unit=" h",
             digits=1,
         ),
-        bar_chart(
+        _figure(
             chart_id="chart-resolution",
             title="Resolution time (wall-clock hours)",
             description="Per department, the median and 90th percentile of the hours until the case was closed.",
@@ -189,7 +190,7 @@ def _charts(report: Report) -> str:
             unit=" h",
             digits=1,
         ),
-        bar_chart(
+        _figure(
             chart_id="chart-target",
             title="Answered within target (%)",
             description="Per department, the share of cases with an answer target whose first answer came in time.",
@@ -198,7 +199,7 @@ def _charts(report: Report) -> str:
             unit="%",
             scale_max=100.0,
         ),
-        bar_chart(
+        _figure(
             chart_id="chart-routing",
             title="Transfers and menu choices",
             description="Per department, cases staff transferred in (misroutes) and cases the citizen chose it for.",
@@ -215,7 +216,7 @@ def _charts(report: Report) -> str:
     ]
     if overall.ratings.count:
         charts.append(
-            bar_chart(
+            _figure(
                 chart_id="chart-ratings",
                 title=f"Ratings (mean {overall.ratings.mean:.2f} of {overall.ratings.count})",
                 description="How many citizens gave each score from 1 to 5.",
@@ -225,7 +226,13 @@ def _charts(report: Report) -> str:
         )
     else:
         charts.append('<p class="muted">No ratings in this period.</p>')
-    return "".join(f'<figure class="chart-box">{chart}</figure>' for chart in charts)
+    return "".join(charts)
+
+
+def _figure(**chart: Any) -> str:  # noqa: ANN401  # bar_chart's keyword arguments
+    """A chart with its title shown above it (the SVG's own title names it for screen readers)."""
+    caption = f'<figcaption aria-hidden="true">{e(chart["title"])}</figcaption>'
+    return f'<figure class="chart-box">{caption}{bar_chart(**chart)}</figure>'
 
 
 def _percent(share: float | None) -> float | None:
@@ -233,7 +240,7 @@ def _percent(share: float | None) -> float | None:
 
 
 def _counts_chart(chart_id: str, title: str, description: str, counts: tuple[tuple[str, int], ...]) -> str:
-    return bar_chart(
+    return _figure(
         chart_id=chart_id,
         title=title,
         description=description,
