@@ -14,7 +14,7 @@ from tests.reports.seed import seed
 from tests.web.harness import Browser, Web
 
 PERIOD = "since=2026-01-01&until=2026-01-08"
-PASSWORD = "correct horse battery"
+PASSWORD = "correct horse battery"  # noqa: S105  # a test user's password
 
 
 async def _signed_in(web_bridge: Web, username: str, role: DeskRole) -> Browser:
