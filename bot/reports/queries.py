@@ -7,7 +7,7 @@ Works the same on SQLite and PostgreSQL: the database groups and counts; the dur
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
@@ -68,25 +68,25 @@ class _Tallies:
     within_target: int = 0
     transferred: int = 0
     menu_chosen: int = 0
-    first_response: list[float] | None = None
-    resolution: list[float] | None = None
-    languages: list[tuple[str, int]] | None = None
-    platforms: list[tuple[str, int]] | None = None
-    ratings: list[int] | None = None
+    first_response: list[float] = field(default_factory=list)
+    resolution: list[float] = field(default_factory=list)
+    languages: list[tuple[str, int]] = field(default_factory=list)
+    platforms: list[tuple[str, int]] = field(default_factory=list)
+    ratings: list[int] = field(default_factory=list)
 
     def figures(self) -> Figures:
         return Figures(
             opened=self.opened,
             closed=self.closed,
-            first_response=Hours.of(self.first_response or []),
-            resolution=Hours.of(self.resolution or []),
+            first_response=Hours.of(self.first_response),
+            resolution=Hours.of(self.resolution),
             with_target=self.with_target,
             within_target=self.within_target,
             transferred=self.transferred,
             menu_chosen=self.menu_chosen,
-            languages=tally(self.languages or []),
-            platforms=tally(self.platforms or []),
-            ratings=Ratings.of(self.ratings or []),
+            languages=tally(self.languages),
+            platforms=tally(self.platforms),
+            ratings=Ratings.of(self.ratings),
         )
 
 
@@ -111,7 +111,7 @@ class _Reading:
         await self._groups()
         for rating in await case_ratings(self._tx, start=self._start, end=self._end):
             tallies = self._at(rating.department)
-            tallies.ratings = [*(tallies.ratings or []), rating.score]
+            tallies.ratings.append(rating.score)
         return self._by
 
     async def _counts(self) -> None:
@@ -161,11 +161,11 @@ class _Reading:
             tallies = self._at(row.department)
             opened: datetime = row.created_at
             if row.answered_at is not None:
-                tallies.first_response = [*(tallies.first_response or []), _hours(opened, row.answered_at)]
+                tallies.first_response.append(_hours(opened, row.answered_at))
             if row.status == CaseStatus.CLOSED.value:
                 # Closed by the citizen (``new``) or by an erasure: no audit entry, so the last activity.
                 resolved = row.closed_at or row.updated_at
-                tallies.resolution = [*(tallies.resolution or []), _hours(opened, resolved)]
+                tallies.resolution.append(_hours(opened, resolved))
 
     async def _groups(self) -> None:
         """Languages, platforms, transfers and menu choices per department: grouped counts."""
@@ -179,7 +179,7 @@ class _Reading:
         for row in await self._c.execute(languages):
             tallies = self._at(row.department)
             code = normalize_language(row.language) or UNKNOWN
-            tallies.languages = [*(tallies.languages or []), (code, int(row.n))]
+            tallies.languages.append((code, int(row.n)))
         platforms = (
             select(cases.c.department, cases.c.chat_platform, func.count().label("n"))
             .where(self._in_period())
@@ -187,7 +187,7 @@ class _Reading:
         )
         for row in await self._c.execute(platforms):
             tallies = self._at(row.department)
-            tallies.platforms = [*(tallies.platforms or []), (str(row.chat_platform), int(row.n))]
+            tallies.platforms.append((str(row.chat_platform), int(row.n)))
         labels = (
             select(cases.c.department, learned_examples.c.source, func.count().label("n"))
             .select_from(cases.join(learned_examples, learned_examples.c.case_id == cases.c.id))
@@ -210,7 +210,7 @@ def _overall(tallies: Mapping[str, _Tallies]) -> _Tallies:
     every = list(tallies.values())
 
     def joined(name: str) -> list[Any]:
-        return [item for t in every for item in (getattr(t, name) or [])]
+        return [item for t in every for item in getattr(t, name)]
 
     return _Tallies(
         opened=sum(t.opened for t in every),
