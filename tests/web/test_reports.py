@@ -9,7 +9,8 @@ import re
 import pytest
 
 from bot.desk_users import DeskRole
-from bot.storage.store import Store
+from bot.privacy import audit_entries
+from bot.storage.store import Store, Tx
 from tests.reports.seed import seed
 from tests.web.harness import Browser, Web
 
@@ -112,3 +113,13 @@ async def test_the_one_time_link_session_is_an_admin(staff: Browser) -> None:
     html = await staff.desk_page("/desk/reports")
     assert "<h1>Reports</h1>" in html
     assert "No cases were opened in this period." in html
+
+
+async def test_each_csv_download_is_audited(admin: Browser, store: Store) -> None:
+    """Downloading the CSV leaves an audit entry naming the admin (figures only: no reference, no text)."""
+    await admin.client.get(f"/desk/reports.csv?{PERIOD}")
+
+    async def read(tx: Tx) -> list[tuple[str, str, str | None]]:
+        return [(a.actor, a.action, a.reference) for a in await audit_entries(tx, actor="ada")]
+
+    assert ("ada", "report_download", None) in await store.read(read)
