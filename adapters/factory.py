@@ -8,6 +8,7 @@ from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
 from bot.privacy import AuditRecorder
+from bot.reports.model import ReportsReader
 from bot.saved_answers import SavedAnswers
 from bot.sessions import WebSessions
 from bot.speech import Languages
@@ -26,6 +27,7 @@ def build_adapters(
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
+    reports: ReportsReader | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 
@@ -45,6 +47,7 @@ def build_adapters(
         notice=notice,
         audit=audit,
         answers=answers,
+        reports=reports,
     )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]

@@ -31,6 +31,7 @@ from bot.privacy import recorder
 from bot.privacy_notice import PrivacyNotice
 from bot.purge import Retention
 from bot.relay import Limits, Relay
+from bot.reports.queries import StoreReports
 from bot.retention import RetentionTask
 from bot.sessions import WebSessions, issue_sign_in_link
 from bot.startup import SqliteLock, StartupError, choose_routing, languages_from
@@ -150,6 +151,7 @@ class App:
             notice=notice.text,
             audit=recorder(store),
             answers=answers,
+            reports=StoreReports(store=store),
         )
         await self._serve_http(store)
         await self._announce_desk_link(sessions)

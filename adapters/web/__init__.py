@@ -19,6 +19,7 @@ from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
 from bot.privacy import AuditRecorder
 from bot.privacy_notice import PrivacyNotice
+from bot.reports.model import ReportsReader
 from bot.saved_answers import SavedAnswers
 from bot.sessions import WebSessions
 from bot.speech import Languages
@@ -37,6 +38,7 @@ def from_settings(
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
+    reports: ReportsReader | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -76,6 +78,7 @@ def from_settings(
         audit=audit,
         answers=answers,
         zone=languages.zone if languages is not None else UTC,
+        reports=reports,
     )
     return chat, desk
 

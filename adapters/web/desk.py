@@ -22,6 +22,7 @@ from aiohttp import web
 from adapters.web import pages
 from adapters.web.base import WebChannel
 from adapters.web.live import StreamCaps
+from adapters.web.reports import REPORTS_LINK, ReportPages
 from adapters.web.security import derive, new_token, protect, same, set_cookie
 from bot.client_address import TrustedProxies, client_address
 from bot.departments import Department, Directory
@@ -31,6 +32,7 @@ from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note, is_internal_note
 from bot.privacy import AuditRecorder
+from bot.reports.model import ReportsReader
 from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
@@ -81,6 +83,8 @@ class Staff:
     by_link: bool = False
     #: The name others see (``desk add-user --name``); None: the login name.
     display_name: str | None = None
+    #: An admin sees the reports (the one-time link's session is the office's administrator).
+    admin: bool = False
 
     @property
     def shown_name(self) -> str:
@@ -130,8 +134,12 @@ class WebDesk(WebChannel):
         audit: AuditRecorder | None = None,
         answers: SavedAnswers | None = None,
         zone: tzinfo = UTC,
+        reports: ReportsReader | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._reports = (
+            ReportPages(reader=reports, directory=directory, zone=zone, audit=audit) if reports is not None else None
+        )
         self._zone = zone
         self._audit = audit
         self._answers = answers or SavedAnswers()
@@ -171,6 +179,8 @@ class WebDesk(WebChannel):
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
+        if self._reports is not None:
+            self._reports.add_routes(app, guard=self._guarded, frame=self._frame)
 
     # --- who is asking --------------------------------------------------------------------
 
@@ -202,11 +212,11 @@ class WebDesk(WebChannel):
             return sign_in
         if record.subject == LINK_ADMIN:
             if not users:
-                return Staff(LOCAL_USER, None, token, by_link=True)
+                return Staff(LOCAL_USER, None, token, by_link=True, admin=True)
         else:
             user = next((u for u in users if u.username == record.subject), None)
             if user is not None and record.proof == password_proof(user.password_hash):
-                return Staff(user.username, user.departments, token, display_name=user.name)
+                return Staff(user.username, user.departments, token, display_name=user.name, admin=user.is_admin)
         # The user was removed, their password changed, or users now exist (the link's session ends).
         await self._sessions.end(SessionKind.DESK, token)
         return sign_in
@@ -255,6 +265,8 @@ class WebDesk(WebChannel):
         departments = self._departments(staff)
         summaries = await self._views.case_summaries(tuple(d.key for d in departments))
         message = pages.notice(request.query.get("done"), request.query.get("error"))
+        if staff.admin and self._reports is not None:
+            message = REPORTS_LINK + message
         return _page(pages.case_list(self._frame(staff, "Cases", page="list"), departments, summaries, message))
 
     async def _case(self, request: web.Request, staff: Staff) -> web.StreamResponse:

@@ -28,6 +28,7 @@ from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import RoutingPolicy
 from bot.privacy import recorder
+from bot.reports.queries import StoreReports
 from bot.saved_answers import SavedAnswers
 from bot.sessions import issue_sign_in_link
 from bot.storage.store import Clock, Store
@@ -199,6 +200,7 @@ async def running_web(
         audit=recorder(store),
         answers=answers,
         zone=zone,
+        reports=StoreReports(store=store),
     )
     app = web.Application()
     chat.mount(app)
