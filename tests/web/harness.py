@@ -94,7 +94,7 @@ class Web:
         self, username: str, departments: tuple[str, ...] | None = None, *, role: DeskRole = DeskRole.STAFF
     ) -> Browser:
         """A browser signed in with a password as a new desk user of ``departments`` (None: every desk one)."""
-        password = "correct horse battery"
+        password = "correct horse battery"  # noqa: S105  # a test user's password
         self.users.add(username, password, departments, role=role)
         browser = await self.browser()
         html = await (await browser.client.get("/desk/login")).text()
