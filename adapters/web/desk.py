@@ -246,7 +246,7 @@ class WebDesk(WebChannel):
     def _frame(self, staff: Staff, title: str, *, page: str = "desk", reference: str | None = None) -> pages.Frame:
         return pages.Frame(
             title,
-            user=staff.name,
+            user=staff.shown_name,
             banner=self._banner(staff),
             csrf=staff.csrf,
             page=page,

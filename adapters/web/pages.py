@@ -219,7 +219,8 @@ def case_page(  # each is a distinct part of the page
     else:
         parts.append('<p class="notice">This case is handled outside the desk; you can read it only.</p>')
     head = f'<p><a href="/desk">← All cases</a></p><h1>Case {e(case.reference)}</h1>{message}'
-    body = f'<div class="case-layout"><div class="case-main">{"".join(parts)}</div>{aside}</div>'
+    beside = " with-aside" if aside else ""
+    body = f'<div class="case-layout{beside}"><div class="case-main">{"".join(parts)}</div>{aside}</div>'
     return layout(frame, head + body)
 
 
