@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from aiohttp import web
-from playwright.async_api import Page, async_playwright, expect
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,6 +88,21 @@ async def _write(page: Page, text: str, name: str = "") -> str:
     return words[1]
 
 
+async def _phone_and_widget(browser: Browser, base: str) -> None:
+    """The inbox on a phone, and the chat widget open on the city's page at 1280×800."""
+    phone = await (
+        await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    ).new_page()
+    await _sign_in(phone, base)
+    await phone.screenshot(path=OUT / "desk-inbox-phone.png")
+    site = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
+    async with _city_site(base) as city:
+        await site.goto(city)
+        await site.get_by_role("button", name="Chat with us").click()
+        await site.wait_for_timeout(1500)  # the chat loads inside the frame; nothing to wait on from outside
+        await site.screenshot(path=OUT / "widget.png")
+
+
 async def main() -> None:
     """Run the bridge, play the conversation, save the pictures."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -124,17 +139,7 @@ async def main() -> None:
             await desk.goto(f"{base}/desk")
             await expect(desk.get_by_role("link", name=reference)).to_be_visible()
             await desk.screenshot(path=OUT / "desk-list.png")
-            phone = await (
-                await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
-            ).new_page()
-            await _sign_in(phone, base)
-            await phone.screenshot(path=OUT / "desk-inbox-phone.png")
-            site = await (await browser.new_context(viewport={"width": 1280, "height": 800})).new_page()
-            async with _city_site(base) as city:
-                await site.goto(city)
-                await site.get_by_role("button", name="Chat with us").click()
-                await site.wait_for_timeout(1500)  # the chat loads inside the frame; nothing to wait on from outside
-                await site.screenshot(path=OUT / "widget.png")
+            await _phone_and_widget(browser, base)
             await desk.get_by_role("link", name=reference).click()
             await desk.get_by_label("Internal note").fill("Lamp post 14; crew already booked for Mill Lane.")
             await desk.get_by_role("button", name="Save note").click()
