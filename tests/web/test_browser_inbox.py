@@ -144,7 +144,8 @@ async def test_desk_bar_is_tidy_on_a_laptop_and_a_phone(tmp_path: Path) -> None:
         assert sign_out is not None
         assert brand is not None
         assert bar["height"] < 70  # one row of the bar, in CSS pixels
-        assert abs((sign_out["y"] + sign_out["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 6  # on one line: centres within 6 pixels
+        # On one line: the centres of "Civic desk" and "Sign out" within 6 pixels of each other.
+        assert abs((sign_out["y"] + sign_out["height"] / 2) - (brand["y"] + brand["height"] / 2)) < 6
         phone = await _signed_in(
             browser, base, tmp_path, "grace", departments=("roads",), viewport={"width": 390, "height": 844}
         )
