@@ -114,8 +114,9 @@ async def test_an_edited_routing_file_reaches_every_process(tmp_path: Path) -> N
         (tmp_path / "routing.yaml").write_text(WITH_WASTE, encoding="utf-8")
         for bridge, status in zip((a, b), before, strict=True):
             assert status is not None
+            loaded_at = str(status["loaded_at"])
 
-            async def reloaded(bridge: Bridge = bridge, first: str = status["loaded_at"]) -> bool:
+            async def reloaded(bridge: Bridge = bridge, first: str = loaded_at) -> bool:
                 now = await bridge.routing()
                 return now is not None and now["loaded_at"] != first
 
