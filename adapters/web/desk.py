@@ -267,6 +267,9 @@ class WebDesk(WebChannel):
             tuple(d.key for d in departments), choice.view, chosen, officer=staff.shown_name, search=choice.search
         )
         inbox = await self._views.inbox(query)
+        if choice.search and self._audit is not None:
+            # Who searched, never what for: a search may hold a citizen's name (the audit trail holds no text).
+            await self._audit(staff.name, "desk_search", None)
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, "Cases", page="list")
         return _page(inbox_page(frame, departments, inbox, choice, overdue_shown=overdue_shown, message=message))

@@ -247,3 +247,14 @@ def test_inbox_query_narrows_to_the_chosen_department() -> None:
     keys = (DepartmentKey("roads"), DepartmentKey("waste"))
     assert InboxQuery(keys, department=DepartmentKey("waste")).chosen == (DepartmentKey("waste"),)
     assert InboxQuery(keys).chosen == keys
+
+
+async def test_a_search_is_audited_without_its_words(web_bridge: Web, staff: Browser) -> None:
+    """A desk search leaves an audit entry naming who searched, never what for."""
+    from bot.privacy import audit_entries  # noqa: PLC0415  # only this test reads the audit trail
+
+    await staff.desk_page("/desk?q=Lovelace")
+    entries = await web_bridge.bridge.store.read(audit_entries)
+    searches = [entry for entry in entries if entry.action == "desk_search"]
+    assert len(searches) == 1
+    assert "Lovelace" not in repr(searches[0])
