@@ -6,7 +6,9 @@ Adapters get a ``ConversationViews`` injected (the store implements it in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -53,6 +55,8 @@ class CaseSummary:
     citizen: Citizen | None
     last_text: str
     last_direction: Direction | None
+    #: Its first answer is late (see ``bot.storage.inbox.overdue``, the one place that decides it).
+    overdue: bool = False
 
     @property
     def awaiting_reply(self) -> bool:
@@ -69,6 +73,50 @@ class CaseView:
     messages: tuple[Message, ...]
     #: The reference of the case this one follows up, if any.
     previous_reference: str | None = None
+    #: The same citizen's other cases, newest first (every department: the desk shows only those it may).
+    earlier: tuple[Case, ...] = ()
+
+
+class InboxView(enum.StrEnum):
+    """The desk's inbox views: which cases of the chosen departments a list shows."""
+
+    OPEN = "open"  # every case not closed
+    MINE = "mine"  # not closed, claimed by the signed-in officer
+    UNASSIGNED = "unassigned"  # not closed, claimed by nobody
+    OVERDUE = "overdue"  # not closed, its first answer late
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxQuery:
+    """What the inbox asks for: a view of some departments' cases, optionally searched."""
+
+    #: Every department the reader sees (the department filter counts open cases of each).
+    departments: tuple[DepartmentKey, ...]
+    view: InboxView = InboxView.OPEN
+    #: Only this one of ``departments``; None: all of them.
+    department: DepartmentKey | None = None
+    #: Whose cases "mine" means: the officer's name as cases record who claimed them.
+    officer: str = ""
+    #: A reference, words of a message, a citizen's name or ``platform:id``; empty: no search.
+    search: str = ""
+    limit: int = 200
+
+    @property
+    def chosen(self) -> tuple[DepartmentKey, ...]:
+        """The departments whose cases the rows and view counts cover."""
+        if self.department is None:
+            return self.departments
+        return tuple(key for key in self.departments if key == self.department)
+
+
+@dataclass(frozen=True, slots=True)
+class Inbox:
+    """One inbox page: its rows, how many cases each view holds, and open cases per department."""
+
+    rows: tuple[CaseSummary, ...]
+    counts: Mapping[InboxView, int] = field(default_factory=dict)
+    per_department: Mapping[DepartmentKey, int] = field(default_factory=dict)
 
 
 class ConversationViews(Protocol):
@@ -84,4 +132,7 @@ class ConversationViews(Protocol):
         """Cases of these departments, open first and newest activity first, with who wrote last."""
 
     async def case_view(self, reference: str) -> CaseView | None:
-        """A case with its whole conversation (citizen, staff, notes and bridge lines)."""
+        """A case with its whole conversation (citizen, staff, notes and bridge lines) and the citizen's other cases."""
+
+    async def inbox(self, query: InboxQuery) -> Inbox:
+        """The cases of ``query``'s view and search (open first, newest activity first) with each view's count."""

@@ -21,8 +21,9 @@ from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
+from adapters.web.inbox import InboxChoice, earlier_cases, inbox_page
 from adapters.web.live import StreamCaps
-from adapters.web.reports import REPORTS_LINK, ReportPages
+from adapters.web.reports import ReportPages
 from adapters.web.security import derive, new_token, protect, same, set_cookie
 from bot.client_address import TrustedProxies, client_address
 from bot.departments import Department, Directory
@@ -35,7 +36,7 @@ from bot.privacy import AuditRecorder
 from bot.reports.model import ReportsReader
 from bot.saved_answers import SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
-from bot.views import ConversationViews
+from bot.views import CaseView, ConversationViews, InboxQuery
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class Staff:
     by_link: bool = False
     #: The name others see (``desk add-user --name``); None: the login name.
     display_name: str | None = None
-    #: An admin sees the reports (the one-time link's session is the office's administrator).
+    #: An admin sees every department (those answering in Slack too, read-only) and the reports.
     admin: bool = False
 
     @property
@@ -241,7 +242,9 @@ class WebDesk(WebChannel):
         response.del_cookie(LOGIN_COOKIE, path="/desk")
 
     def _departments(self, staff: Staff) -> list[Department]:
-        """The desk departments this person works for."""
+        """The departments whose cases this person sees: an admin every one; staff their desk departments."""
+        if staff.admin:
+            return list(self._directory.departments)
         return [
             d
             for d in self._directory.departments
@@ -251,23 +254,33 @@ class WebDesk(WebChannel):
     def _frame(self, staff: Staff, title: str, *, page: str = "desk", reference: str | None = None) -> pages.Frame:
         return pages.Frame(
             title,
-            user=staff.name,
+            user=staff.shown_name,
             banner=self._banner(staff),
             csrf=staff.csrf,
             page=page,
             reference=reference,
             zone=self._zone,
+            admin=staff.admin,
         )
 
     # --- pages ------------------------------------------------------------------------------
 
     async def _list(self, request: web.Request, staff: Staff) -> web.StreamResponse:
+        """The inbox: one view (open, mine, unassigned, overdue, closed) of some departments, maybe searched."""
         departments = self._departments(staff)
-        summaries = await self._views.case_summaries(tuple(d.key for d in departments))
+        overdue_shown = any(d.first_response is not None for d in departments)
+        choice = InboxChoice.parse(request.query, departments, overdue_shown=overdue_shown)
+        chosen = DepartmentKey(choice.department) if choice.department is not None else None
+        query = InboxQuery(
+            tuple(d.key for d in departments), choice.view, chosen, officer=staff.shown_name, search=choice.search
+        )
+        inbox = await self._views.inbox(query)
+        if choice.search and self._audit is not None:
+            # Who searched, never what for: a search may hold a citizen's name (the audit trail holds no text).
+            await self._audit(staff.name, "desk_search", None)
         message = pages.notice(request.query.get("done"), request.query.get("error"))
-        if staff.admin and self._reports is not None:
-            message = REPORTS_LINK + message
-        return _page(pages.case_list(self._frame(staff, "Cases", page="list"), departments, summaries, message))
+        frame = self._frame(staff, "Cases", page="list")
+        return _page(inbox_page(frame, departments, inbox, choice, overdue_shown=overdue_shown, message=message))
 
     async def _case(self, request: web.Request, staff: Staff) -> web.StreamResponse:
         reference = request.match_info["reference"]
@@ -279,17 +292,21 @@ class WebDesk(WebChannel):
             return _page(pages.message_page(frame, "Case not found", text), status=404)
         if self._audit is not None:
             await self._audit(staff.name, "desk_view", reference)
+        department = mine[view.case.department]
         forms = pages.CaseForms(
             csrf=staff.csrf,
             event_id=str(uuid.uuid4()),
-            can_act=True,
+            can_act=department.home.platform == DESK,
             departments=[d for d in self._directory.departments if d.key != view.case.department],
             answers=self._answers.for_department(view.case.department),
             claimed_by_you=view.case.claimed_by == staff.shown_name,
         )
         message = pages.notice(request.query.get("done"), request.query.get("error"))
         frame = self._frame(staff, f"Case {reference}", page="case", reference=reference)
-        return _page(pages.case_page(frame, view, mine[view.case.department], forms, message))
+        shown = [c for c in view.earlier if c.department in mine]
+        names: dict[str, str] = {key: d.name for key, d in mine.items()}
+        aside = earlier_cases(shown, names, self._zone, hidden=len(view.earlier) - len(shown))
+        return _page(pages.case_page(frame, view, department, forms, message, aside=aside))
 
     async def _events(self, request: web.Request, staff: Staff) -> web.StreamResponse:
         channels = tuple(_channel(d.key) for d in self._departments(staff))
@@ -309,9 +326,9 @@ class WebDesk(WebChannel):
             text = "This form has expired or did not come from the desk. Go back, reload the page and try again."
             return _page(pages.message_page(self._frame(staff, "Expired"), "Please try again", text), status=403)
         reference = request.match_info["reference"]
-        view = await self._views.case_view(reference)
-        if view is None or view.case.department not in {d.key for d in self._departments(staff)}:
-            return _page(pages.message_page(self._frame(staff, "Not found"), "Case not found", ""), status=404)
+        view = await self._workable(reference, staff)
+        if isinstance(view, web.Response):
+            return view
         back = f"/desk/case/{quote(reference)}"
         thread = view.case.thread
         event_id = _field(form, "event_id") or ""
@@ -328,6 +345,19 @@ class WebDesk(WebChannel):
         if isinstance(event, StaffMessage) and is_internal_note(event.text):
             what = "note"  # a reply that starts with "note:" is saved as a note: say so
         return _redirect(f"{back}?done={what}")
+
+    async def _workable(self, reference: str, staff: Staff) -> CaseView | web.Response:
+        """The case this user may act on, or the refusal: 404 outside their departments, 403 for a Slack case."""
+        view = await self._views.case_view(reference)
+        department = (
+            next((d for d in self._departments(staff) if d.key == view.case.department), None) if view else None
+        )
+        if view is None or department is None:
+            return _page(pages.message_page(self._frame(staff, "Not found"), "Case not found", ""), status=404)
+        if department.home.platform != DESK:
+            text = "This case is answered in its department's Slack channel; the desk shows it read-only."
+            return _page(pages.message_page(self._frame(staff, "Read-only"), "Answer in Slack", text), status=403)
+        return view
 
     def _event(self, what: str, form: object, staff: Staff, thread: Address, event_id: str) -> InboundEvent | str:
         """The relay event a desk form asks for, or the key of the error to show."""

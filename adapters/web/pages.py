@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from html import escape
@@ -13,7 +13,7 @@ from bot.model import CaseStatus, Direction, Message, Translation
 from bot.notes import without_note_mark
 from bot.saved_answers import SavedAnswer
 from bot.speech import language_label, spoken_language
-from bot.views import CaseSummary, CaseView
+from bot.views import CaseView
 
 #: Notices a redirect may ask a page to show (only these: nothing from the URL is echoed).
 NOTICES = {
@@ -61,21 +61,40 @@ class Frame:
     reference: str | None = None
     #: The office time zone the page's times are shown in.
     zone: tzinfo = UTC
+    #: The signed-in user is an admin: the bar links to the reports.
+    admin: bool = False
+
+
+def _header(frame: Frame) -> str:
+    """The bar on every page: the desk's name, its sections for a signed-in user, who is signed in, sign out."""
+    if frame.user is None:
+        return '<header class="bar"><p class="brand"><a href="/desk">Civic desk</a></p></header>'
+    sections = [("Inbox", "/desk", frame.page in {"list", "case"})]
+    if frame.admin:
+        sections.append(("Reports", "/desk/reports", frame.page == "reports"))
+    current_mark = ' aria-current="page"'
+    links = "".join(
+        f'<li><a href="{href}"{current_mark if current else ""}>{e(name)}</a></li>' for name, href, current in sections
+    )
+    logout = ""
+    if frame.csrf is not None:
+        logout = (
+            '<form method="post" action="/desk/logout" class="sign-out">'
+            f'<input type="hidden" name="csrf" value="{e(frame.csrf)}">'
+            '<button type="submit" class="link">Sign out</button></form>'
+        )
+    role = '<span class="role">admin</span>' if frame.admin else ""
+    return (
+        '<header class="bar signed-in"><p class="brand"><a href="/desk">Civic desk</a></p>'
+        f'<nav class="sections" aria-label="Desk"><ul>{links}</ul></nav>'
+        f'<div class="account"><span class="who">Signed in as <strong>{e(frame.user)}</strong>{role}</span>'
+        f"{logout}</div></header>"
+    )
 
 
 def layout(frame: Frame, content: str) -> str:
     """A whole desk page."""
     banner = f'<p class="banner" role="note">{e(frame.banner)}</p>' if frame.banner else ""
-    account = ""
-    if frame.user is not None:
-        logout = ""
-        if frame.csrf is not None:
-            logout = (
-                '<form method="post" action="/desk/logout" class="inline">'
-                f'<input type="hidden" name="csrf" value="{e(frame.csrf)}">'
-                '<button type="submit" class="link">Sign out</button></form>'
-            )
-        account = f'<p class="account">Signed in as <strong>{e(frame.user)}</strong> {logout}</p>'
     reference = f' data-reference="{e(frame.reference)}"' if frame.reference else ""
     return (
         "<!doctype html>\n"
@@ -86,8 +105,7 @@ def layout(frame: Frame, content: str) -> str:
         '<script src="/static/desk.js" defer></script>\n'
         f'</head>\n<body class="desk" data-page="{e(frame.page)}"{reference}>\n'
         '<a class="skip" href="#main">Skip to the content</a>\n'
-        '<header class="bar"><p class="brand"><a href="/desk">Civic desk</a></p>'
-        f"{account}</header>\n{banner}\n"
+        f"{_header(frame)}\n{banner}\n"
         f'<main id="main" tabindex="-1">\n{content}\n</main>\n'
         '<p id="live-note" class="visually-hidden" role="status" aria-live="polite"></p>\n'
         "</body>\n</html>\n"
@@ -107,69 +125,6 @@ def status_text(status: CaseStatus, *, awaiting: bool = False) -> str:
     """A case's status as staff read it."""
     label = {CaseStatus.OPEN: "Open", CaseStatus.PENDING: "Waiting for the citizen", CaseStatus.CLOSED: "Closed"}
     return label[status] + (" · awaiting reply" if awaiting else "")
-
-
-def _snippet(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def _case_table(caption: str, rows: Sequence[CaseSummary], zone: tzinfo) -> str:
-    body = "".join(
-        "<tr>"
-        f'<th scope="row"><a href="/desk/case/{e(s.case.reference)}">{e(s.case.reference)}</a></th>'
-        f"<td>{e(s.citizen.display_name if s.citizen else '?')}"
-        f'<span class="muted"> · {e(s.citizen.platform if s.citizen else "")}'
-        f" · {e(spoken_language(s.citizen, s.case) or '?')}</span></td>"
-        f'<td><span class="status status-{e(s.case.status.value)}{" awaiting" if s.awaiting_reply else ""}">'
-        f"{e(status_text(s.case.status, awaiting=s.awaiting_reply))}</span></td>"
-        f"<td>{e(s.case.claimed_by or '—')}</td>"
-        f"<td>{e(when(s.case.updated_at, zone))}</td>"
-        f"<td>{e(_snippet(s.last_text))}</td>"
-        "</tr>"
-        for s in rows
-    )
-    return (
-        f'<table class="cases"><caption>{e(caption)}</caption>'
-        '<thead><tr><th scope="col">Case</th><th scope="col">Citizen</th><th scope="col">Status</th>'
-        '<th scope="col">Handled by</th><th scope="col">Last activity</th><th scope="col">Latest message</th>'
-        f"</tr></thead><tbody>{body}</tbody></table>"
-    )
-
-
-def case_list(
-    frame: Frame, departments: Sequence[Department], summaries: Iterable[CaseSummary], message: str = ""
-) -> str:
-    """The desk's front page: every visible department's cases, open first, newest activity first."""
-    by_department: dict[str, list[CaseSummary]] = {d.key: [] for d in departments}
-    for summary in summaries:
-        if summary.case.department in by_department:
-            by_department[summary.case.department].append(summary)
-    sections = []
-    for department in departments:
-        rows = by_department[department.key]
-        active = [s for s in rows if s.case.status is not CaseStatus.CLOSED]
-        closed = [s for s in rows if s.case.status is CaseStatus.CLOSED]
-        parts = [
-            f'<h2 id="dept-{e(department.key)}">{e(department.name)} <span class="count">{len(active)} open</span></h2>'
-        ]
-        if active:
-            parts.append(_case_table(f"Open cases of {department.name}", active, frame.zone))
-        else:
-            parts.append('<p class="muted">No open cases.</p>')
-        if closed:
-            parts.append(
-                f"<details><summary>Closed cases ({len(closed)})</summary>"
-                f"{_case_table(f'Closed cases of {department.name}', closed, frame.zone)}</details>"
-            )
-        sections.append(f'<section aria-labelledby="dept-{e(department.key)}">{"".join(parts)}</section>')
-    if not departments:
-        sections.append(
-            '<p class="notice">No department answers on this desk for you. Departments answer here when the '
-            "routing file says <code>desk: web</code> for them, and your desk user is allowed to see them.</p>"
-        )
-    content = f'<h1>Cases</h1>{message}<div id="case-list">{"".join(sections)}</div>'
-    return layout(frame, content)
 
 
 def _message_item(message: Message, language: str | None = None, zone: tzinfo = UTC) -> str:
@@ -232,8 +187,10 @@ class CaseForms:
     claimed_by_you: bool = False
 
 
-def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str) -> str:
-    """One case: its facts, the whole conversation, and the reply, note and action forms."""
+def case_page(  # each is a distinct part of the page
+    frame: Frame, view: CaseView, department: Department, forms: CaseForms, message: str, *, aside: str = ""
+) -> str:
+    """One case: its facts, the whole conversation, the reply, note and action forms, and ``aside`` beside them."""
     case = view.case
     citizen = view.citizen
     language = spoken_language(citizen, case)
@@ -253,9 +210,6 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
     )
     conversation = "".join(_message_item(m, language, frame.zone) for m in view.messages)
     parts = [
-        '<p><a href="/desk">← All cases</a></p>',
-        f"<h1>Case {e(case.reference)}</h1>",
-        message,
         facts,
         '<section aria-labelledby="conversation-title"><h2 id="conversation-title">Conversation</h2>',
         f'<ol id="conversation" class="messages">{conversation}</ol></section>',
@@ -264,7 +218,10 @@ def case_page(frame: Frame, view: CaseView, department: Department, forms: CaseF
         parts.append(_forms(case.reference, case.status, forms))
     else:
         parts.append('<p class="notice">This case is handled outside the desk; you can read it only.</p>')
-    return layout(frame, "".join(parts))
+    head = f'<p><a href="/desk">← All cases</a></p><h1>Case {e(case.reference)}</h1>{message}'
+    beside = " with-aside" if aside else ""
+    body = f'<div class="case-layout{beside}"><div class="case-main">{"".join(parts)}</div>{aside}</div>'
+    return layout(frame, head + body)
 
 
 def _due(due: datetime | None, status: CaseStatus, zone: tzinfo) -> str:

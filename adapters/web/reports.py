@@ -29,8 +29,6 @@ if TYPE_CHECKING:
     FrameOf = Callable[[Staff, str], pages.Frame]
 
 e = pages.e
-#: What the case list shows admins above the cases.
-REPORTS_LINK = '<p class="admin-links"><a href="/desk/reports">Reports</a></p>'
 _FORBIDDEN = "Reports are for desk admins. Ask an admin to give you the admin role if you need them."
 _TABLE = (
     ("Opened", "opened"),

@@ -18,6 +18,7 @@ from bot.storage.cases import CaseQueries, new_reference
 from bot.storage.citizens import CitizenQueries
 from bot.storage.engine import Clock, Database, Executor, utc_now
 from bot.storage.inbound import EventQueries
+from bot.storage.inbox import InboxQueries
 from bot.storage.jobs import JobQueries
 from bot.storage.learned import LearnedQueries
 from bot.storage.messages import MessageQueries
@@ -40,6 +41,7 @@ class Tx(
     BlobQueries,
     OutboxQueries,
     ViewQueries,
+    InboxQueries,
     SetAsideQueries,
     ThreadQueries,
     TranslationQueries,

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from bot.model import (
     Address,
+    Case,
     CaseId,
     CitizenReply,
     DeliveryId,
@@ -20,7 +21,16 @@ from bot.model import (
 from bot.storage.codec import body_from_json
 from bot.storage.engine import Queries
 from bot.storage.tables import cases, citizens, deliveries, messages
-from bot.views import CaseSummary, CaseView, ChatHistory, CitizenLine, ConversationViews, SentReply
+from bot.views import (
+    CaseSummary,
+    CaseView,
+    ChatHistory,
+    CitizenLine,
+    ConversationViews,
+    Inbox,
+    InboxQuery,
+    SentReply,
+)
 
 if TYPE_CHECKING:
     from bot.storage.store import Store, Tx
@@ -126,19 +136,20 @@ class StoreViews(ConversationViews):
 
         async def read(tx: Tx) -> list[CaseSummary]:
             found = await tx.cases_of_departments(departments) if departments else []
-            if not found:
-                return []
-            people = await tx.citizens_by_id({case.citizen_id for case in found})
-            last = await tx.last_spoken([case.id for case in found])
-            return [
-                CaseSummary(
-                    case=case,
-                    citizen=people.get(case.citizen_id),
-                    last_text=last[case.id][0] if case.id in last else "",
-                    last_direction=last[case.id][1] if case.id in last else None,
-                )
-                for case in found
-            ]
+            return await _summaries(tx, [(case, False) for case in found])
+
+        return await self._store.read(read)
+
+    async def inbox(self, query: InboxQuery) -> Inbox:
+        """See ``ConversationViews.inbox``."""
+
+        async def read(tx: Tx) -> Inbox:
+            rows = await _summaries(tx, await tx.inbox_cases(query))
+            return Inbox(
+                rows=tuple(rows),
+                counts=await tx.inbox_counts(query),
+                per_department=await tx.open_per_department(query.departments),
+            )
 
         return await self._store.read(read)
 
@@ -151,11 +162,31 @@ class StoreViews(ConversationViews):
                 return None
             citizen = await tx.citizen_by_id(case.citizen_id)
             previous = await tx.case(case.previous_case_id) if case.previous_case_id is not None else None
+            others = [other for other in await tx.cases_of_citizen(case.citizen_id) if other.id != case.id]
             return CaseView(
                 case,
                 citizen,
                 tuple(await tx.messages(case.id)),
                 previous_reference=previous.reference if previous is not None else None,
+                earlier=tuple(others),
             )
 
         return await self._store.read(read)
+
+
+async def _summaries(tx: Tx, found: list[tuple[Case, bool]]) -> list[CaseSummary]:
+    """List rows for these cases (each with whether it is overdue): the citizen and who spoke last."""
+    if not found:
+        return []
+    people = await tx.citizens_by_id({case.citizen_id for case, _ in found})
+    last = await tx.last_spoken([case.id for case, _ in found])
+    return [
+        CaseSummary(
+            case=case,
+            citizen=people.get(case.citizen_id),
+            last_text=last[case.id][0] if case.id in last else "",
+            last_direction=last[case.id][1] if case.id in last else None,
+            overdue=late,
+        )
+        for case, late in found
+    ]

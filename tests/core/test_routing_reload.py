@@ -110,7 +110,7 @@ async def test_desk_lists_a_department_added_by_a_reload(tmp_path: Path) -> None
 
         async def listed() -> bool:
             async with session.get(f"{base}/desk") as response:
-                return 'id="dept-waste"' in await response.text()
+                return 'data-department="waste"' in await response.text()  # the inbox's department filter
 
         await eventually(listed, what="the waste department on the desk")
 

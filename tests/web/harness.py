@@ -23,7 +23,7 @@ from adapters.web.static_files import StaticFiles
 from bot.client_address import TrustedProxies
 from bot.delivery import Preparation
 from bot.departments import Department, Directory
-from bot.desk_users import DeskUsers
+from bot.desk_users import DeskRole, DeskUsers
 from bot.live import LiveEvents
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.ports import RoutingPolicy
@@ -85,9 +85,24 @@ class Web:
         return await issue_sign_in_link(self.sessions, base_url="", lifetime=timedelta(hours=24))
 
     async def signed_in_staff(self) -> Browser:
-        """A browser signed in to the desk with a one-time link."""
+        """A browser signed in to the desk with a one-time link (an admin: the desk has no users yet)."""
         browser = await self.browser()
         response = await browser.client.get(await self.sign_in_link(), allow_redirects=False)
+        assert response.status == 303, await response.text()
+        return browser
+
+    async def signed_in_user(
+        self, username: str, departments: tuple[str, ...] | None = None, *, role: DeskRole = DeskRole.STAFF
+    ) -> Browser:
+        """A browser signed in with a password as a new desk user of ``departments`` (None: every desk one)."""
+        password = "correct horse battery"  # noqa: S105  # a test user's password
+        self.users.add(username, password, departments, role=role)
+        browser = await self.browser()
+        html = await (await browser.client.get("/desk/login")).text()
+        csrf = _CSRF_FIELD.search(html)
+        assert csrf is not None
+        form = {"csrf": csrf.group(1), "next": "/desk", "username": username, "password": password}
+        response = await browser.client.post("/desk/login", data=form, allow_redirects=False)
         assert response.status == 303, await response.text()
         return browser
 

@@ -64,7 +64,7 @@ async def test_desk_shows_the_citizens_language_and_direction(web_bridge: Web) -
     staff = await web_bridge.signed_in_staff()
     listing = await staff.desk_page()
     page = await staff.desk_page(f"/desk/case/{reference}")
-    assert "telegram" not in listing
+    assert " · telegram · " not in listing
     assert " · web · ar</span>" in listing
     assert "<dt>Language</dt><dd>Arabic (ar)</dd>" in page
     assert '<li class="msg msg-citizen" lang="ar" dir="rtl">' in page

@@ -24,19 +24,23 @@ async def _open_case(web_bridge: Web, citizen: Browser, text: str = "There is a 
 async def test_desk_lists_open_cases_before_closed_ones(
     web_bridge: Web, citizen: Browser, staff: Browser, clock: FakeClock
 ) -> None:
-    """The department's list shows open cases first; closed ones follow under their own heading."""
+    """The inbox opens on the open cases; closed ones are in their own view, counted beside it."""
     first = await _open_case(web_bridge, citizen)
     await staff.desk_post(first, do="close")
     await web_bridge.bridge.settle()
     clock.advance(60)
     second = await _open_case(web_bridge, citizen, "Another pothole on Mill Lane")
     html = await staff.desk_page("/desk")
-    assert html.index(second) < html.index("Closed cases (1)") < html.index(first)
+    assert second in html
+    assert first not in html
+    assert 'data-view="closed">Closed <span class="count">1</span>' in html
+    assert first in await staff.desk_page("/desk?view=closed")
 
 
-async def test_desk_lists_only_desk_departments(web_bridge: Web, staff: Browser) -> None:
-    """Departments answering in Slack are not on the desk."""
-    html = await staff.desk_page("/desk")
+async def test_desk_lists_only_desk_departments_to_staff(web_bridge: Web) -> None:
+    """Staff see the departments answering on the desk, not those answering in Slack."""
+    grace = await web_bridge.signed_in_user("grace")
+    html = await grace.desk_page("/desk")
     assert "Roads &amp; Transport" in html
     assert "Housing" not in html
 

@@ -2,6 +2,10 @@
 "use strict";
 
 (function () {
+  // In the widget's frame (/?embed=1) the page fits the frame: the conversation scrolls, the message box stays in view.
+  if (new URLSearchParams(window.location.search).get("embed") === "1") {
+    document.documentElement.classList.add("embedded");
+  }
   var state = {
     csrf: "", seen: new Set(), openMenu: null, maxChars: 8000, caseStatus: null, source: null,
     texts: {}, language: "en", dir: "ltr"

@@ -1,4 +1,5 @@
-/* The web desk: reloads the case list or the open case's conversation when the bridge reports a change. */
+/* The web desk: reloads the inbox (its view, counts and rows) or the open case's conversation when the bridge
+   reports a change, in whichever process it happened. */
 "use strict";
 
 (function () {
@@ -9,7 +10,8 @@
   var pending = null;
 
   function replaceRegions(ids, announcement) {
-    fetch(window.location.pathname, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+    // The same view, department and search as the page shows (the query string), fresh from the server.
+    fetch(window.location.pathname + window.location.search, { credentials: "same-origin", headers: { "Accept": "text/html" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
         if (html === null) { return; }
@@ -28,7 +30,7 @@
       return ["case-list"];
     }
     if (page === "case" && event.reference === reference) {
-      return ["conversation", "case-facts"];
+      return ["conversation", "case-facts", "earlier-cases"];
     }
     return null;
   }
@@ -59,7 +61,7 @@
   var source = new EventSource("/desk/events");
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
   source.onopen = function () {
-    later(page === "list" ? ["case-list"] : ["conversation", "case-facts"], null);
+    later(page === "list" ? ["case-list"] : ["conversation", "case-facts", "earlier-cases"], null);
   };
   source.onmessage = function (message) {
     var ids = changed(JSON.parse(message.data));

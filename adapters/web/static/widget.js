@@ -41,7 +41,7 @@
   panel.style.zIndex = "2147483000";
   panel.style.boxShadow = "0 0.5rem 2rem rgba(0, 0, 0, 0.25)";
   panel.style.borderRadius = "0.5rem";
-  panel.appendChild(frame("min(36rem, calc(100vh - 6rem))"));
+  panel.appendChild(frame("min(40rem, calc(100vh - 6rem))"));
 
   var button = document.createElement("button");
   button.type = "button";
