@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.background import BackgroundLoop
-from bot.departments import Department, Directory
+from bot.departments import Department, Directory, Escalation
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.office_hours import parse_duration
 from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_routing_text
@@ -46,6 +46,13 @@ def directory_from(config: RoutingConfig) -> Directory:
             hours=config.office_hours(d.key),
             first_response=parse_duration(d.first_response) if d.first_response else None,
             next_response=parse_duration(d.next_response) if d.next_response else None,
+            escalation=Escalation(
+                channel=Address(SLACK, d.escalation.slack_channel) if d.escalation.slack_channel else None,
+                mention=d.escalation.mention,
+            )
+            if d.escalation
+            else None,
+            ask_rating=d.ask_rating,
         )
         for d in config.departments
     )

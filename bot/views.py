@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.model import Address, Case, CaseStatus, Citizen, CitizenReply, DeliveryId, DepartmentKey, Direction, Message
+from bot.ratings import Rating
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,8 @@ class ChatHistory:
     display_name: str | None
     #: The language the citizen chose (``language`` command or the chat's selector), if they did.
     chosen_language: str | None = None
+    #: The reference of the chat's closed case whose rating question is open (its buttons still count), if any.
+    rating_open: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,11 @@ class CaseSummary:
         """Whether the citizen spoke last on an open case."""
         return self.case.status is CaseStatus.OPEN and self.last_direction is Direction.CITIZEN
 
+    @property
+    def overdue(self) -> bool:
+        """Whether the answer due on the case is late (``Case.overdue``: set on breach, cleared when answered)."""
+        return self.case.overdue
+
 
 @dataclass(frozen=True, slots=True)
 class CaseView:
@@ -69,6 +77,8 @@ class CaseView:
     messages: tuple[Message, ...]
     #: The reference of the case this one follows up, if any.
     previous_reference: str | None = None
+    #: The citizen's satisfaction rating once the case closed (asked, maybe answered), if they were asked.
+    rating: Rating | None = None
 
 
 class ConversationViews(Protocol):

@@ -23,20 +23,20 @@ from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice,
 from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
 from bot.ports import RelayObserver, RoutingPolicy, ThreadOwner
+from bot.relay import answer_clock
 from bot.relay.casework import Casework
 from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
 from bot.saved_answers import SavedAnswers
+from bot.service_levels import ANSWER_BREACH, ANSWER_REMINDER
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
 from bot.storage.jobs import DueJob, JobId
 from bot.storage.store import Tx
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
-
 log = logging.getLogger(__name__)
 
 #: A due job whose work failed is tried again this much later.
@@ -103,6 +103,8 @@ class Relay:
         self._staff = StaffSide(directory=directory, answers=self._answers)
         self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
             MENU_TIMEOUT: self._citizens.menu_timed_out,
+            ANSWER_REMINDER: answer_clock.remind,
+            ANSWER_BREACH: answer_clock.breach,
         }
 
     @property
