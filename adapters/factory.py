@@ -8,7 +8,7 @@ from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
 from bot.privacy import AuditRecorder
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -25,7 +25,7 @@ def build_adapters(
     languages: Languages | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
-    answers: SavedAnswers | None = None,
+    answers: AnswerBook | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 

@@ -31,7 +31,7 @@ from bot.live import LiveEvents
 from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind, Sent, ThreadPost
 from bot.notes import as_internal_note, is_internal_note
 from bot.privacy import AuditRecorder
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import ConversationViews
 
@@ -128,7 +128,7 @@ class WebDesk(WebChannel):
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
         audit: AuditRecorder | None = None,
-        answers: SavedAnswers | None = None,
+        answers: AnswerBook | None = None,
         zone: tzinfo = UTC,
     ) -> None:
         super().__init__(live=live, caps=caps)

@@ -29,7 +29,7 @@ from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.service_levels import ANSWER_BREACH, ANSWER_REMINDER
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
@@ -86,7 +86,7 @@ class Relay:
         thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
-        answers: SavedAnswers | None = None,
+        answers: AnswerBook | None = None,
     ) -> None:
         self._store = store
         self._thread_owner = thread_owner
@@ -113,7 +113,7 @@ class Relay:
         return self._directory
 
     @property
-    def answers(self) -> SavedAnswers:
+    def answers(self) -> AnswerBook:
         """The saved answers staff may send (``!answer KEY``, the desk's picker)."""
         return self._answers
 

@@ -13,14 +13,14 @@ from bot.notes import is_internal_note
 from bot.privacy import audit
 from bot.relay import answer_clock, privacy_requests, ratings
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.storage.learned import LabelSource
 
 
 class StaffSide:
     """Handles what staff do in a case's thread, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory, answers: SavedAnswers | None = None) -> None:
+    def __init__(self, *, directory: Directory, answers: AnswerBook | None = None) -> None:
         self._directory = directory
         self._answers = answers or SavedAnswers()
 
