@@ -157,7 +157,7 @@ class Escalation(BaseModel):
     @model_validator(mode="after")
     def _somewhere_to_escalate(self) -> Self:
         if self.slack_channel is None and self.mention is None:
-            msg = "escalation needs 'slack_channel: <channel id>', 'mention: <user group id>' or both"
+            msg = "needs 'slack_channel: <channel id>', 'mention: <user group id>' or both"
             raise ValueError(msg)
         return self
 
