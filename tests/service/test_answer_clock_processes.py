@@ -55,8 +55,10 @@ async def test_reminders_and_breaches_fire_once_across_two_instances(clock: Fake
             await first.telegram.receive(user=user, text="There is a pothole")
         await first.settle()
         clock.now = madrid(8, 15, 30)
-        reminded = await asyncio.gather(first.relay.run_due_jobs(limit=5), second.relay.run_due_jobs(limit=5))
-        reminded = [*reminded, *await asyncio.gather(first.relay.run_due_jobs(), second.relay.run_due_jobs())]
+        reminded = [
+            *await asyncio.gather(first.relay.run_due_jobs(limit=5), second.relay.run_due_jobs(limit=5)),
+            *await asyncio.gather(first.relay.run_due_jobs(), second.relay.run_due_jobs()),
+        ]
         clock.now = madrid(8, 17)
         breached = await asyncio.gather(first.relay.run_due_jobs(), second.relay.run_due_jobs())
         await first.settle()
