@@ -24,7 +24,7 @@ async def citizen_wrote(work: Casework, case: Case) -> None:
     if case.answer_due_at is not None or case.status is not CaseStatus.OPEN or case.department is None:
         return
     department = work.directory.get(case.department)
-    if department is None:
+    if department is None or (department.first_response is None and department.next_response is None):
         return
     answered = any(m.direction is Direction.STAFF for m in await work.tx.messages(case.id))
     target = target_for(department, answered_before=answered)
