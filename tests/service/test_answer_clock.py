@@ -216,3 +216,13 @@ async def test_timers_survive_a_restart(bridge: Bridge, clock: FakeClock) -> Non
     clock.now = madrid(8, 17)
     assert await _relay(bridge.store).run_due_jobs() == 2
     assert (await _case(bridge, case.reference)).overdue
+
+
+async def test_reminder_and_due_time_keep_the_wall_clock_across_daylight_saving(
+    bridge: Bridge, clock: FakeClock
+) -> None:
+    """Opened Friday 27 March 15:00 (CET): due Monday 15:00 CEST, reminder 13:24 CEST, both after the change."""
+    case = await _open(bridge, clock, datetime(2026, 3, 27, 15, tzinfo=MADRID).astimezone(UTC))
+    assert case.answer_due_at == datetime(2026, 3, 30, 13, tzinfo=UTC)
+    assert await _run_at(bridge, clock, datetime(2026, 3, 30, 11, 23, tzinfo=UTC)) == 0
+    assert await _run_at(bridge, clock, datetime(2026, 3, 30, 11, 24, tzinfo=UTC)) == 1
