@@ -129,6 +129,9 @@ class Case:
     answer_due_at: datetime | None = None
     #: The answer due is late (``answer_due_at`` passed unanswered); cleared when staff answer or the case closes.
     overdue: bool = False
+    #: When the first answer was due (``first_response``): set once when the case reaches its department, never
+    #: cleared, unlike ``answer_due_at``; what the reports compare the first staff answer with.
+    first_answer_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,7 +119,7 @@ class Casework:
     ) -> None:
         """Queue the thread root (with the first message and ``note`` for staff), later messages as replies, the ack."""
         self.effects.routed.append(department.key)
-        case = await self.start_answer_clock(case, department, department.first_response)
+        case = await self.start_answer_clock(case, department, department.first_response, first=True)
         due = case.answer_due_at
         first, *rest = messages
         root_text = first.text
@@ -214,8 +214,13 @@ class Casework:
 
     # --- the answer clock (``bot.relay.answer_clock``) ---------------------------------------
 
-    async def start_answer_clock(self, case: Case, department: Department, target: timedelta | None) -> Case:
-        """An answer is due ``target`` business time from now: save the due time, schedule its reminder and breach."""
+    async def start_answer_clock(
+        self, case: Case, department: Department, target: timedelta | None, *, first: bool = False
+    ) -> Case:
+        """An answer is due ``target`` business time from now: save the due time, schedule its reminder and breach.
+
+        ``first``: this is the case's first answer, whose due time is also kept in ``first_answer_due_at``.
+        """
         await self._cancel_answer_jobs(case)
         timing = reminder_and_due(department, self.tx.now, target) if target is not None else None
         if timing is None:
@@ -224,7 +229,8 @@ class Casework:
         if reminder is not None:
             await self.tx.schedule_job(ANSWER_REMINDER, due_at=reminder, case_id=case.id)
         await self.tx.schedule_job(ANSWER_BREACH, due_at=due, case_id=case.id)
-        return await self.tx.save_case(replace(case, answer_due_at=due, overdue=False))
+        first_due = due if first and case.first_answer_due_at is None else case.first_answer_due_at
+        return await self.tx.save_case(replace(case, answer_due_at=due, overdue=False, first_answer_due_at=first_due))
 
     async def stop_answer_clock(self, case: Case) -> Case:
         """No answer is due any more (staff answered, or the case closed): drop its jobs and the overdue flag."""

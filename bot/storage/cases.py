@@ -47,6 +47,7 @@ def case_from_row(row: Row[Any]) -> Case:
         language=row.language,
         answer_due_at=row.answer_due_at,
         overdue=bool(row.overdue),
+        first_answer_due_at=row.first_answer_due_at,
     )
 
 
@@ -199,6 +200,7 @@ class CaseQueries(Queries):
                 claimed_by=case.claimed_by,
                 answer_due_at=case.answer_due_at,
                 overdue=case.overdue,
+                first_answer_due_at=case.first_answer_due_at,
                 updated_at=self.now,
             )
         )

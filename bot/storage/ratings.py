@@ -12,7 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.model import CaseId
 from bot.ratings import RatedCase, Rating
 from bot.storage.engine import Queries
-from bot.storage.tables import case_ratings
+from bot.storage.tables import case_ratings, cases
 
 
 def _rating_from_row(row: Row[Any]) -> Rating:
@@ -63,6 +63,16 @@ class RatingQueries(Queries):
             .values(comment=comment, commented_at=self.now)
         )
         return int((await self._c.execute(statement)).rowcount) == 1
+
+    async def ratings_of_cases_opened(self, start: datetime, end: datetime) -> list[RatedCase]:
+        """Every score given to a case opened in ``[start, end)``, with the case's department (the reports' period)."""
+        query = (
+            select(cases.c.department, case_ratings.c.score, case_ratings.c.rated_at)
+            .join(cases, cases.c.id == case_ratings.c.case_id)
+            .where(case_ratings.c.score.is_not(None), cases.c.created_at >= start, cases.c.created_at < end)
+            .order_by(case_ratings.c.rated_at, case_ratings.c.case_id)
+        )
+        return [RatedCase(row.department, int(row.score), row.rated_at) for row in await self._c.execute(query)]
 
     async def ratings_between(self, since: datetime | None, until: datetime | None) -> list[RatedCase]:
         """Every score given in ``[since, until)`` (either end open when None), oldest first, for the reports."""

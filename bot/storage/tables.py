@@ -306,6 +306,8 @@ cases.append_column(Column("answer_due_at", UTCDateTime()))
 
 # Escalation (#16): the answer due is late; set by the breach timer, cleared when staff answer or the case closes.
 cases.append_column(Column("overdue", Boolean, nullable=False, server_default=text("false")))
+# When the first answer was due: set once, never cleared (``answer_due_at`` is cleared when staff answer).
+cases.append_column(Column("first_answer_due_at", UTCDateTime()))
 
 # Satisfaction after close (#16): one row per case, written when the citizen is asked (so never asked twice).
 # ``score`` 1-5 once they rate; ``comment`` is their optional words after it (personal data: erased and purged

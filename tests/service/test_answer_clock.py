@@ -144,6 +144,18 @@ async def test_a_staff_answer_stops_the_clock(bridge: Bridge, clock: FakeClock) 
     assert bridge.slack.escalations == []
 
 
+async def test_the_first_due_time_is_kept_after_the_answer(bridge: Bridge, clock: FakeClock) -> None:
+    """Answering clears ``answer_due_at`` but keeps ``first_answer_due_at``, which the reports compare with."""
+    case = await _open(bridge, clock, madrid(8, 9))
+    clock.now = madrid(8, 10)
+    await bridge.slack.reply(bridge.slack.thread_of(case.reference), "We are on it.")
+    clock.now = madrid(8, 11)
+    await bridge.telegram.receive(user=1, text="Thanks, and the other one?")
+    await bridge.settle()
+    stored = await _case(bridge, case.reference)
+    assert (stored.first_answer_due_at, stored.answer_due_at) == (madrid(8, 17), madrid(8, 13))
+
+
 async def test_answering_clears_the_overdue_flag(bridge: Bridge, clock: FakeClock) -> None:
     """A late answer still answers: the case is no longer overdue."""
     case = await _open(bridge, clock, madrid(8, 9))

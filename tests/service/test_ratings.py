@@ -187,3 +187,18 @@ async def test_ratings_for_reports_filter_by_date(bridge: Bridge, clock: FakeClo
     [rated] = await views.ratings(since=rated_at - timedelta(days=1), until=rated_at + timedelta(days=1))
     assert (rated.department, rated.score, rated.rated_at) == ("roads", 3, rated_at)
     assert await views.ratings(since=datetime(2027, 1, 1, tzinfo=UTC)) == []
+
+
+async def test_ratings_of_cases_opened_in_a_period(bridge: Bridge, clock: FakeClock) -> None:
+    """The reports' query: scores of cases opened in ``[start, end)``, however late they were rated."""
+    opened = clock.now
+    reference = await _closed_case(bridge)
+    clock.advance(timedelta(days=3).total_seconds())
+    await bridge.telegram.choose(user=1, choice=f"rate:{reference}:2")
+
+    async def read(start: datetime, end: datetime) -> list[tuple[str | None, int]]:
+        found = await bridge.store.read(lambda tx: tx.ratings_of_cases_opened(start, end))
+        return [(r.department, r.score) for r in found]
+
+    assert await read(opened, opened + timedelta(days=1)) == [("roads", 2)]
+    assert await read(opened + timedelta(days=1), opened + timedelta(days=5)) == []

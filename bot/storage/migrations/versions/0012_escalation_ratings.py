@@ -1,4 +1,4 @@
-"""escalation and ratings: cases.overdue, and one satisfaction rating per closed case
+"""escalation and ratings: cases.overdue and first_answer_due_at, and one satisfaction rating per closed case
 
 Revision ID: 0012_escalation_ratings
 Revises: 0009
@@ -21,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("cases") as batch:
         batch.add_column(sa.Column("overdue", sa.Boolean(), nullable=False, server_default=sa.text("false")))
+        batch.add_column(sa.Column("first_answer_due_at", UTCDateTime(), nullable=True))
     op.create_table(
         "case_ratings",
         sa.Column("case_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
@@ -42,4 +43,5 @@ def downgrade() -> None:
     op.drop_index("ix_case_ratings_rated_at", table_name="case_ratings")
     op.drop_table("case_ratings")
     with op.batch_alter_table("cases") as batch:
+        batch.drop_column("first_answer_due_at")
         batch.drop_column("overdue")
