@@ -62,12 +62,6 @@ class CaseSummary:
         """Whether the citizen spoke last on an open case."""
         return self.case.status is CaseStatus.OPEN and self.last_direction is Direction.CITIZEN
 
-    @property
-    def overdue(self) -> bool:
-        """Whether the answer due on the case is late (``Case.overdue``: set on breach, cleared when answered)."""
-        return self.case.overdue
-
-
 @dataclass(frozen=True, slots=True)
 class CaseView:
     """Everything the desk's case page shows."""

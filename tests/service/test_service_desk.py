@@ -87,4 +87,4 @@ async def test_case_page_and_case_list_show_an_overdue_answer(web_bridge: Web, c
     page = await staff.desk_page(f"/desk/case/{reference}")
     assert '<dt>Answer overdue</dt><dd id="answer-due" class="overdue">was due by' in page
     [summary] = await StoreViews(store=web_bridge.bridge.store).case_summaries((DepartmentKey("roads"),))
-    assert summary.overdue
+    assert summary.case.overdue
