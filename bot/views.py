@@ -62,6 +62,7 @@ class CaseSummary:
         """Whether the citizen spoke last on an open case."""
         return self.case.status is CaseStatus.OPEN and self.last_direction is Direction.CITIZEN
 
+
 @dataclass(frozen=True, slots=True)
 class CaseView:
     """Everything the desk's case page shows."""
