@@ -9,7 +9,7 @@ from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
 from bot.privacy import AuditRecorder
 from bot.reports.model import ReportsReader
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -26,7 +26,7 @@ def build_adapters(
     languages: Languages | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
-    answers: SavedAnswers | None = None,
+    answers: AnswerBook | None = None,
     reports: ReportsReader | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.

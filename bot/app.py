@@ -33,6 +33,7 @@ from bot.purge import Retention
 from bot.relay import Limits, Relay
 from bot.reports.queries import StoreReports
 from bot.retention import RetentionTask
+from bot.saved_answers import LiveAnswers
 from bot.sessions import WebSessions, issue_sign_in_link
 from bot.startup import SqliteLock, StartupError, choose_routing, languages_from
 from bot.storage import migrate
@@ -112,12 +113,14 @@ class App:
         store = await self._open_database()
         directory = directory_from(routing.config)
         router = LiveRouter(build_router(routing.config, learned=await learned_examples(store, routing.config)))
+        answers = LiveAnswers(load_answers(answers_path(routing.path), routing.config))
         self.routing = RoutingReloader(
             path=settings.routing_file,
             directory=directory,
             router=router,
             seen=None if routing.is_example else seen,
             loaded_from=routing.path,
+            answers=answers,
         )
         languages = languages_from(routing.config)
         notice = PrivacyNotice(
@@ -125,7 +128,6 @@ class App:
             translation=settings.translate_url is not None,
             catalogs=languages.catalogs,
         )
-        answers = load_answers(answers_path(routing.path), routing.config)
         relay = self.relay = Relay(
             store=store,
             directory=directory,

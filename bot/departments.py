@@ -11,6 +11,14 @@ from bot.office_hours import OfficeHours
 
 
 @dataclass(frozen=True, slots=True)
+class Escalation:
+    """Where a late answer is escalated: a post in ``channel`` (Slack), mentioning ``mention`` (a user group id)."""
+
+    channel: Address | None = None
+    mention: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Department:
     """One department: ``home`` is its Slack channel or its web-desk queue."""
 
@@ -25,6 +33,10 @@ class Department:
     #: Answer-time targets in business time (``first_response``, ``next_response``); None: no promise.
     first_response: timedelta | None = None
     next_response: timedelta | None = None
+    #: Where a late answer is escalated (the routing file's ``escalation``); None: the case's thread only.
+    escalation: Escalation | None = None
+    #: When staff close a case, its citizen is asked to rate the answer (the routing file's ``ask_rating``).
+    ask_rating: bool = False
 
     def name_in(self, language: str | None) -> str:
         """The department's name as a citizen writing in ``language`` reads it; ``name`` when none is given."""

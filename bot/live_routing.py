@@ -1,9 +1,11 @@
-"""Routing changes without a restart: the routing file is watched and reloaded on SIGHUP.
+"""Routing changes without a restart: the routing file and the answers beside it are watched, reloaded on SIGHUP.
 
 ``RoutingReloader`` validates a changed file first; a file with problems is refused
 (``FILE:LINE: message`` lines in the log and in ``/healthz``) and the routing in force
 stays. A good file swaps the router and the departments at once: ``LiveRouter`` is what
-the relay routes through, ``Directory.swap`` what the relay and the channels read.
+the relay routes through, ``Directory.swap`` what the relay and the channels read. The answers
+file (``answers.yaml`` next to the routing file) is checked against the same routing and swapped
+with it (``LiveAnswers``); a change to either file reloads both, and a problem in either refuses both.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.background import BackgroundLoop
-from bot.departments import Department, Directory
+from bot.departments import Department, Directory, Escalation
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.office_hours import parse_duration
+from bot.saved_answers import LiveAnswers
+from config.answers_file import answers_path, load_answers
 from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_routing_text
 
 if TYPE_CHECKING:
@@ -46,6 +50,13 @@ def directory_from(config: RoutingConfig) -> Directory:
             hours=config.office_hours(d.key),
             first_response=parse_duration(d.first_response) if d.first_response else None,
             next_response=parse_duration(d.next_response) if d.next_response else None,
+            escalation=Escalation(
+                channel=Address(SLACK, d.escalation.slack_channel) if d.escalation.slack_channel else None,
+                mention=d.escalation.mention,
+            )
+            if d.escalation
+            else None,
+            ask_rating=d.ask_rating,
         )
         for d in config.departments
     )
@@ -138,8 +149,13 @@ class RoutingReloader(BackgroundLoop):
         loaded_from: Path,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         interval: float = WATCH_INTERVAL,
+        answers: LiveAnswers | None = None,
     ) -> None:
         self._path = path
+        self._answers = answers
+        self._answers_path = answers_path(path)
+        # The answers in force came from the file as it is now (or from none): only a change reloads them.
+        self._answers_seen = digest(self._answers_path)
         self._directory = directory
         self._router = router
         self._seen = seen
@@ -172,17 +188,25 @@ class RoutingReloader(BackgroundLoop):
     async def reload(self, *, forced: bool = True) -> bool:
         """Load the file if it changed (always when ``forced``); True when a new routing is in force."""
         async with self._lock:
-            if not forced and digest(self._path) == self._seen:
+            answers_seen = digest(self._answers_path)
+            routing_changed = forced or digest(self._path) != self._seen
+            if not routing_changed and (self._answers is None or answers_seen == self._answers_seen):
                 return False
             try:
                 config, seen = read_routing(self._path)
+                answers = load_answers(self._answers_path, config) if self._answers is not None else None
             except RoutingFileError as error:
+                self._answers_seen = answers_seen
                 self._refuse(error, digest(self._path))
                 return False
-            # Embedding the departments' texts again takes a moment: off the event loop.
-            router = await asyncio.to_thread(self._router.current.reloaded, config)
-            self._router.swap(router)
+            if routing_changed or seen != self._seen:
+                # Embedding the departments' texts again takes a moment: off the event loop.
+                router = await asyncio.to_thread(self._router.current.reloaded, config)
+                self._router.swap(router)
             self._directory.swap(directory_from(config))
+            if self._answers is not None and answers is not None:
+                self._answers.swap(answers)
+            self._answers_seen = answers_seen
             self._seen = seen
             self._status = RoutingStatus(file=str(self._path), loaded_at=self._now())
             log.info(

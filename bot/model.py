@@ -125,8 +125,13 @@ class Case:
     updated_at: datetime
     #: The language identified in the citizen's first message, when the router could tell.
     language: str | None = None
-    #: When the first answer is due (the department's ``first_response`` in business time); None: no promise.
+    #: When the next answer is due (``first_response``, then ``next_response``, in business time); None: none due.
     answer_due_at: datetime | None = None
+    #: The answer due is late (``answer_due_at`` passed unanswered); cleared when staff answer or the case closes.
+    overdue: bool = False
+    #: When the first answer was due (``first_response``): set once when the case reaches its department, never
+    #: cleared, unlike ``answer_due_at``; what the reports compare the first staff answer with.
+    first_answer_due_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +177,7 @@ class PostKind(enum.StrEnum):
     ROOT_UPDATE = "root_update"  # edits the thread root (status line changed)
     RECEIPT = "receipt"  # marks a staff reply as delivered (e.g. a reaction)
     ERASE = "erase"  # replaces the bridge's own post ``about`` with "[erased]" (an erasure request)
+    ESCALATION = "escalation"  # a late answer: in the escalation channel (or the thread), mentioning its group
 
 
 class ReplyKind(enum.StrEnum):
@@ -195,8 +201,10 @@ class CaseCard:
     language: str | None
     status: CaseStatus
     claimed_by: str | None
-    #: When the first answer is due (``Case.answer_due_at``); None: no promise.
+    #: When the next answer is due (``Case.answer_due_at``); None: none due.
     answer_due_at: datetime | None = None
+    #: The answer due is late (``Case.overdue``).
+    overdue: bool = False
 
 
 @dataclass(frozen=True, slots=True)

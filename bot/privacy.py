@@ -36,6 +36,7 @@ from bot.storage.store import Store, Tx
 from bot.storage.tables import (
     audit_log,
     blobs,
+    case_ratings,
     cases,
     citizens,
     deliveries,
@@ -56,6 +57,8 @@ MESSAGE_PERSONAL: Mapping[str, object] = MappingProxyType(
 )
 #: Personal columns of ``cases`` with a fixed erased value (``chat_id`` is replaced per case, see ``erase_case``).
 CASE_PERSONAL: Mapping[str, object] = MappingProxyType({"claimed_by": None})
+#: Personal columns of ``case_ratings``: the citizen's comment goes; the score, department and dates stay (counted).
+RATING_PERSONAL: Mapping[str, object] = MappingProxyType({"comment": None})
 #: Personal columns of ``citizens`` with a fixed erased value (``user_id`` is replaced per row).
 CITIZEN_PERSONAL: Mapping[str, object] = MappingProxyType(
     {"display_name": ERASED, "language": None, "chosen_language": None, "language_notice": None}
@@ -186,6 +189,7 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
         else:
             await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
     await c.execute(update(messages).where(messages.c.case_id == case.id).values(**MESSAGE_PERSONAL))
+    await c.execute(update(case_ratings).where(case_ratings.c.case_id == case.id).values(**RATING_PERSONAL))
     if erased_blobs:
         await c.execute(delete(blobs).where(blobs.c.id.in_(erased_blobs)))
     await c.execute(
@@ -298,6 +302,7 @@ async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True)
             for message in await tx.messages(case.id)
             if include_notes or message.direction.value != "note"
         ]
+        rating = await tx.rating_of(case.id)
         exported_cases.append(
             {
                 "reference": case.reference,
@@ -306,6 +311,13 @@ async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True)
                 "opened_at": case.created_at.isoformat(),
                 "last_activity_at": case.updated_at.isoformat(),
                 "messages": lines,
+                "rating": None
+                if rating is None or rating.score is None
+                else {
+                    "score": rating.score,
+                    "rated_at": rating.rated_at.isoformat() if rating.rated_at else None,
+                    "comment": rating.comment,
+                },
             }
         )
     return {"citizens": list(people.values()), "cases": exported_cases}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Protocol
 
 #: The placeholders an answer's text may use.
 PLACEHOLDERS = frozenset({"reference", "citizen_name", "department"})
@@ -60,3 +61,48 @@ class SavedAnswers:
         """The answer with ``key`` (any case) if ``department`` may send it."""
         answer = self._by_key.get(key.strip().lower())
         return answer if answer is not None and answer.serves(department) else None
+
+
+class AnswerBook(Protocol):
+    """What the relay and the desk read of the saved answers: ``SavedAnswers``, or ``LiveAnswers`` that reload."""
+
+    @property
+    def office_language(self) -> str:
+        """The language every answer has a text in."""
+
+    def for_department(self, department: str) -> tuple[SavedAnswer, ...]:
+        """The answers ``department``'s staff may send, in file order."""
+
+    def find(self, key: str, department: str) -> SavedAnswer | None:
+        """The answer with ``key`` (any case) if ``department`` may send it."""
+
+
+class LiveAnswers:
+    """The saved answers in force; a routing reload ``swap``s in the answers file read with it (one assignment)."""
+
+    __slots__ = ("_answers",)
+
+    def __init__(self, answers: SavedAnswers) -> None:
+        self._answers = answers
+
+    @property
+    def current(self) -> SavedAnswers:
+        """The answers in force."""
+        return self._answers
+
+    def swap(self, answers: SavedAnswers) -> None:
+        """From now on, offer ``answers``."""
+        self._answers = answers
+
+    @property
+    def office_language(self) -> str:
+        """See ``AnswerBook.office_language``."""
+        return self._answers.office_language
+
+    def for_department(self, department: str) -> tuple[SavedAnswer, ...]:
+        """See ``AnswerBook.for_department``."""
+        return self._answers.for_department(department)
+
+    def find(self, key: str, department: str) -> SavedAnswer | None:
+        """See ``AnswerBook.find``."""
+        return self._answers.find(key, department)

@@ -12,15 +12,36 @@ from bot import texts
 from bot.departments import Department
 from bot.speech import Voice
 
+#: The due job that reminds staff in the thread when most of the time to answer has passed.
+ANSWER_REMINDER = "answer_reminder"
+#: The due job that marks the case overdue and escalates when the answer is late.
+ANSWER_BREACH = "answer_breach"
+#: The share of the business time to the due answer after which staff are reminded.
+REMINDER_SHARE = 0.8
+
 #: Within this span an opening is told as a weekday and time (``Monday 9:00``); beyond it, with its date.
 WEEK = timedelta(days=6)
 
 
-def answer_due(department: Department, now: datetime) -> datetime | None:
-    """When the first answer to a case opened ``now`` is due; None when the department promises none."""
-    if department.first_response is None:
+def target_for(department: Department, *, answered_before: bool) -> timedelta | None:
+    """The business time the next answer may take: ``next_response`` once staff answered (else the first's)."""
+    if answered_before:
+        return department.next_response or department.first_response
+    return department.first_response
+
+
+def reminder_and_due(
+    department: Department, now: datetime, target: timedelta
+) -> tuple[datetime | None, datetime] | None:
+    """(reminder, due) for an answer due ``target`` business time after ``now``; None when past the horizon.
+
+    The reminder falls when ``REMINDER_SHARE`` of the business time has passed (None if not before the due time).
+    """
+    due = department.hours.add(now, target)
+    if due is None:
         return None
-    return department.hours.add(now, department.first_response)
+    reminder = department.hours.add(now, target * REMINDER_SHARE)
+    return (reminder if reminder is not None and reminder < due else None), due
 
 
 def promise(voice: Voice, department: Department, *, now: datetime, due: datetime | None) -> list[str]:

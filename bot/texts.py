@@ -58,6 +58,16 @@ MENU_STALE = Msg("That choice is no longer open. Just write your message.")
 OTHER = Msg("Other")
 ACK = Msg("Thank you. Your case {reference} is with {department}. Staff will answer here.")
 NEW_CASE = Msg("Your case {reference} is closed. Your next message opens a new case.")
+RATING_QUESTION = Msg(
+    "How satisfied are you with the answer to your case {reference}? Choose 1 (very poor) to 5 (very good), "
+    "or reply with the number. After that you may send us one message with a comment, if you wish."
+)
+RATING_THANKS = Msg(
+    "Thank you for your rating ({score} out of 5). If you wish, write a comment in your next message; "
+    "after that, a new message opens a new case."
+)
+RATING_ALREADY = Msg("You have already rated case {reference}. Thank you; your first rating stands.")
+RATING_COMMENT_THANKS = Msg("Thank you for your comment. Your next message opens a new case.")
 NEW_NONE = Msg("You have no open case. Your next message opens a new case.")
 CLOSED_CITIZEN = Msg("Your case {reference} has been closed by {department}. If you write again, a new case opens.")
 REOPENED_CITIZEN = Msg("Your case {reference} has been reopened by {department}.")
@@ -128,6 +138,11 @@ FORGET_KEPT_STAFF = "{actor} kept this case under the public-task exemption: {re
 FORGET_KEEP_NEEDS_REASON = "Write the reason after the command, e.g. `!keep needed for the ongoing planning appeal`."
 FORGET_NOT_ASKED = "The citizen has not asked for this case to be erased."
 ANSWER_SENT = "Saved answer {key} sent by {actor} ({language}):"
+ANSWER_REMINDER = "Reminder: most of the time to answer has passed. The answer is due by {due}."
+ANSWER_OVERDUE = "Overdue: the answer was due by {due} and the citizen is still waiting."
+ESCALATED = "Overdue answer: case {reference} ({department}) was due by {due} and the citizen is still waiting."
+RATED_STAFF = "The citizen rated the answer {score} out of 5."
+RATING_COMMENT_STAFF = "The citizen's comment on the rating: {comment}"
 ANSWER_UNKNOWN = "There is no saved answer {key!r} for this department. Saved answers: {known}."
 
 # Citizen texts the platform adapters and the web chat show (wired in by the adapters).
@@ -182,6 +197,7 @@ WEB_YOU = Msg("You")
 WEB_STAFF = Msg("Staff")
 WEB_SERVICE = Msg("City contact service")
 WEB_MENU_LABEL = Msg("Choose the office for your case")
+WEB_RATING_LABEL = Msg("Rate the answer from 1 (very poor) to 5 (very good)")
 WEB_ATTACHMENTS = Msg("Attachments: {names}")
 WEB_CASE = Msg("Case {reference}")
 WEB_LOAD_FAILED = Msg("The chat could not be loaded. Please reload the page.")

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.model import Address, Case, CaseStatus, Citizen, CitizenReply, DeliveryId, DepartmentKey, Direction, Message
+from bot.ratings import Rating
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,8 @@ class ChatHistory:
     display_name: str | None
     #: The language the citizen chose (``language`` command or the chat's selector), if they did.
     chosen_language: str | None = None
+    #: The reference of the chat's closed case whose rating question is open (its buttons still count), if any.
+    rating_open: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,8 @@ class CaseView:
     previous_reference: str | None = None
     #: The same citizen's other cases, newest first (every department: the desk shows only those it may).
     earlier: tuple[Case, ...] = ()
+    #: The citizen's satisfaction rating once the case closed (asked, maybe answered), if they were asked.
+    rating: Rating | None = None
 
 
 class InboxView(enum.StrEnum):

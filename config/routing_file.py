@@ -35,6 +35,8 @@ EXAMPLE_ROUTING_PATH = Path(__file__).with_name("routing.example.yaml")
 DEFAULT_UNSURE_RATIO = 0.75
 
 SLACK_CHANNEL_PATTERN = r"^[CG][A-Z0-9]{2,}$"
+#: A Slack user group id (``S…``), or a single user's id (``U…``/``W…``), to mention on escalation.
+SLACK_MENTION_PATTERN = r"^[SUW][A-Z0-9]{2,}$"
 DEPARTMENT_KEY_PATTERN = r"^[a-z][a-z0-9_-]*$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
 
@@ -144,6 +146,22 @@ def _clean_phrases(values: tuple[str, ...], what: str) -> tuple[str, ...]:
     return cleaned
 
 
+class Escalation(BaseModel):
+    """Where a late answer is escalated: a post in ``slack_channel`` and/or a mention of a Slack user group."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    slack_channel: Annotated[str, Field(pattern=SLACK_CHANNEL_PATTERN)] | None = None
+    mention: Annotated[str, Field(pattern=SLACK_MENTION_PATTERN)] | None = None
+
+    @model_validator(mode="after")
+    def _somewhere_to_escalate(self) -> Self:
+        if self.slack_channel is None and self.mention is None:
+            msg = "needs 'slack_channel: <channel id>', 'mention: <user group id>' or both"
+            raise ValueError(msg)
+        return self
+
+
 class Department(BaseModel):
     """A department citizens can be routed to, answering in Slack or on the web desk.
 
@@ -168,6 +186,9 @@ class Department(BaseModel):
     office_hours: OfficeHoursConfig | None = None
     first_response: str | None = None
     next_response: str | None = None
+    escalation: Escalation | None = None
+    #: When staff close a case, ask its citizen to rate the answer (1-5) and comment.
+    ask_rating: StrictBool = False
 
     @field_validator("first_response", "next_response")
     @classmethod
@@ -200,6 +221,21 @@ class Department(BaseModel):
     def _one_place_to_answer(self) -> Self:
         if (self.slack_channel is None) == (self.desk is None):
             msg = "needs exactly one place to answer: either 'slack_channel: <channel id>' or 'desk: web'"
+            raise ValueError(msg)
+        return self
+
+    @model_validator(mode="after")
+    def _escalation_has_a_target(self) -> Self:
+        if self.escalation is None:
+            return self
+        if self.first_response is None and self.next_response is None:
+            msg = "escalation needs an answer-time target to escalate: add 'first_response' (and 'next_response')"
+            raise ValueError(msg)
+        if self.escalation.slack_channel is None and self.slack_channel is None:
+            msg = (
+                "escalation: a department on the web desk has no Slack thread to mention a group in: "
+                "add 'slack_channel: <channel id>' to its escalation"
+            )
             raise ValueError(msg)
         return self
 
@@ -555,6 +591,8 @@ def _allowed_keys(loc: Loc) -> tuple[str, ...]:
         model = PublicHolidays
     elif "office_hours" in loc[:-1]:
         model = OfficeHoursConfig
+    elif "escalation" in loc[:-1]:
+        model = Escalation
     elif "departments" in loc[:-1]:
         model = Department
     elif "learning" in loc[:-1]:
@@ -620,5 +658,7 @@ _PATTERN_HINTS = {
     "fallback": "use a department key: lowercase letters, digits, '-' or '_'",
     "languages": "use two-letter ISO 639-1 language codes such as 'en', 'pl' or 'uk'",
     "office_language": "use a two-letter ISO 639-1 language code such as 'en'",
+    "mention": "a Slack user group id looks like S0123ABCD (or a user id, U0123ABCD); "
+    "copy it from the group's details in Slack",
     "names": "key each name by a two-letter ISO 639-1 language code such as 'es'",
 }

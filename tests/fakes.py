@@ -174,6 +174,8 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         self.updates: list[ThreadPost] = []
         self.receipts: list[str] = []
         self.erased: list[str] = []
+        #: Escalation posts outside a case thread: (channel, post).
+        self.escalations: list[tuple[str, ThreadPost]] = []
 
     def _sent(self, out: Outgoing[ThreadPost]) -> Sent:
         body = out.body
@@ -185,6 +187,9 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
             assert body.about is not None
             self.erased.append(body.about)
             return Sent(message_id=body.about)
+        if body.kind is PostKind.ESCALATION and out.target.thread is None:
+            self.escalations.append((out.target.chat, body))
+            return Sent(message_id=message_id)
         thread = self.thread_at(out.target)
         if body.kind is PostKind.ROOT_UPDATE:
             self.updates.append(body)

@@ -400,6 +400,8 @@ class SlackAdapter:
                     return await self._receipt(out, body)
                 case PostKind.ERASE:
                     return await self._erase(out, body)
+                case PostKind.ESCALATION:
+                    return await self._escalate(out, body)
                 case _:
                     return await self._post_reply(out, body)
         except SlackApiError as error:
@@ -482,6 +484,16 @@ class SlackAdapter:
                 self._remember(out.idempotency_key, ts)
         await self._upload(out, thread)
         return Sent(message_id=ts)
+
+    async def _escalate(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
+        """A late answer: a post in the escalation channel (or the case's thread), mentioning the department's group."""
+        department = self._directory.get(body.card.department_key)
+        escalation = department.escalation if department is not None else None
+        text = render.escalation_line(body.text, escalation.mention if escalation is not None else None)
+        answer = await self._web().chat_postMessage(
+            channel=out.target.chat, thread_ts=out.target.thread, text=text, unfurl_links=False, unfurl_media=False
+        )
+        return Sent(message_id=str(answer["ts"]))
 
     async def _upload(self, out: Outgoing[ThreadPost], thread: str) -> None:
         if not out.files:

@@ -152,12 +152,16 @@ def status_line(card: CaseCard) -> str:
 
 
 def due_part(card: CaseCard) -> str:
-    """`` · *Answer due by:* …`` while an open case has a promise; Slack shows the moment in each reader's zone."""
+    """`` · *Answer due by:* …`` while an answer is due (`` · :warning: *Overdue* since …`` once late).
+
+    Slack shows the moment in each reader's zone.
+    """
     if card.answer_due_at is None or card.status is CaseStatus.CLOSED:
         return ""
     stamp = int(card.answer_due_at.timestamp())
     fallback = card.answer_due_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f" · *Answer due by:* <!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    label = ":warning: *Overdue:* was due by" if card.overdue else "*Answer due by:*"
+    return f" · {label} <!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
 
 
 def status_block(card: CaseCard) -> dict[str, Any]:
@@ -306,6 +310,14 @@ def system_line(text: str) -> str:
     """A line from the bridge, in italics (each line on its own, as mrkdwn requires)."""
     lines = [line.strip() for line in escape(text).splitlines()]
     return "\n".join(f"_{line}_" if line else "" for line in lines)
+
+
+def escalation_line(text: str, mention: str | None) -> str:
+    """An escalation post: the group's mention (``<!subteam^S…>``, or ``<@U…>`` for one person), then the line."""
+    if mention is None:
+        return f":warning: {escape(text)}"
+    ping = f"<@{mention}>" if mention[0] in "UW" else f"<!subteam^{mention}>"
+    return f":warning: {ping} {escape(text)}"
 
 
 def erased_blocks(card: CaseCard, text: str) -> list[dict[str, Any]]:

@@ -20,7 +20,7 @@ from bot.live import LiveEvents
 from bot.privacy import AuditRecorder
 from bot.privacy_notice import PrivacyNotice
 from bot.reports.model import ReportsReader
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook
 from bot.sessions import WebSessions
 from bot.speech import Languages
 from bot.views import ConversationViews
@@ -37,7 +37,7 @@ def from_settings(
     languages: Languages | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
-    answers: SavedAnswers | None = None,
+    answers: AnswerBook | None = None,
     reports: ReportsReader | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""

@@ -75,6 +75,7 @@ PAGE_TEXTS: dict[str, texts.Msg] = {
     "staff": texts.WEB_STAFF,
     "service": texts.WEB_SERVICE,
     "menu_label": texts.WEB_MENU_LABEL,
+    "rating_label": texts.WEB_RATING_LABEL,
     "attachments": texts.WEB_ATTACHMENTS,
     "case": texts.WEB_CASE,
     "load_failed": texts.WEB_LOAD_FAILED,

@@ -34,7 +34,7 @@ from bot.model import DESK, Address, DepartmentKey, Outgoing, Platform, PostKind
 from bot.notes import as_internal_note, is_internal_note
 from bot.privacy import AuditRecorder
 from bot.reports.model import ReportsReader
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.sessions import LINK_ADMIN, SIGN_IN_LINK_PATH, SessionKind, WebSessions, limit_key
 from bot.views import CaseView, ConversationViews, InboxQuery
 
@@ -133,7 +133,7 @@ class WebDesk(WebChannel):
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
         audit: AuditRecorder | None = None,
-        answers: SavedAnswers | None = None,
+        answers: AnswerBook | None = None,
         zone: tzinfo = UTC,
         reports: ReportsReader | None = None,
     ) -> None:

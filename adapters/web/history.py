@@ -94,7 +94,10 @@ async def chat_state(views: ConversationViews, session: str) -> ChatState:
     items = tuple(entry[3] for entry in keyed[-CHAT_HISTORY_ITEMS:])
     case = history.last_case
     open_menu = None
-    if case is not None and case.status is CaseStatus.PENDING:
+    # A pending case's department menu, or a closed case's rating buttons while its question is open.
+    if (case is not None and case.status is CaseStatus.PENDING) or (
+        case is not None and history.rating_open == case.reference
+    ):
         menus = [i for i in items if i.kind == ReplyKind.MENU.value and i.reference == case.reference]
         open_menu = menus[-1].id if menus else None
     return ChatState(items, case, open_menu, history.display_name, history.chosen_language)

@@ -11,6 +11,7 @@ from bot.departments import Department
 from bot.language import text_direction
 from bot.model import CaseStatus, Direction, Message, Translation
 from bot.notes import without_note_mark
+from bot.ratings import Rating
 from bot.saved_answers import SavedAnswer
 from bot.speech import language_label, spoken_language
 from bot.views import CaseView
@@ -205,7 +206,8 @@ def case_page(  # each is a distinct part of the page
         f"<dt>Language</dt><dd>{e(language_label(language))}</dd>"
         f"<dt>Opened</dt><dd>{e(when(case.created_at, frame.zone))}</dd>"
         f"{_follows(view.previous_reference)}"
-        f"{_due(case.answer_due_at, case.status, frame.zone)}"
+        f"{_due(case.answer_due_at, case.status, frame.zone, overdue=case.overdue)}"
+        f"{_rating(view.rating)}"
         "</dl>"
     )
     conversation = "".join(_message_item(m, language, frame.zone) for m in view.messages)
@@ -224,11 +226,23 @@ def case_page(  # each is a distinct part of the page
     return layout(frame, head + body)
 
 
-def _due(due: datetime | None, status: CaseStatus, zone: tzinfo) -> str:
-    """The answer-time promise while the case is open: ``Answer due by 2026-01-09 14:00 UTC``."""
+def _due(due: datetime | None, status: CaseStatus, zone: tzinfo, *, overdue: bool = False) -> str:
+    """While an answer is due: ``Answer due by 2026-01-09 14:00 UTC``, or ``Answer overdue`` once late."""
     if due is None or status is CaseStatus.CLOSED:
         return ""
+    if overdue:
+        return f'<dt>Answer overdue</dt><dd id="answer-due" class="overdue">was due by {e(when(due, zone))}</dd>'
     return f'<dt>Answer due by</dt><dd id="answer-due">{e(when(due, zone))}</dd>'
+
+
+def _rating(rating: Rating | None) -> str:
+    """The citizen's satisfaction rating of a closed case: asked, or the score and their comment."""
+    if rating is None:
+        return ""
+    if rating.score is None:
+        return '<dt>Rating</dt><dd id="rating" class="muted">asked, not rated yet</dd>'
+    comment = f" · “{e(rating.comment)}”" if rating.comment else ""
+    return f'<dt>Rating</dt><dd id="rating">{rating.score} out of 5{comment}</dd>'
 
 
 def _answer_picker(action: str, forms: CaseForms) -> str:

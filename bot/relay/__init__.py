@@ -24,20 +24,20 @@ from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice,
 from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
 from bot.ports import RelayObserver, RouteDecision, RoutingPolicy, ThreadOwner
+from bot.relay import answer_clock
 from bot.relay.casework import Casework, RoutingNeededError, RoutingQuestion
 from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
+from bot.service_levels import ANSWER_BREACH, ANSWER_REMINDER
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
 from bot.speech import Languages
 from bot.storage.jobs import DueJob, JobId
 from bot.storage.store import Tx
 
 T = TypeVar("T")
-log = logging.getLogger(__name__)
-
 log = logging.getLogger(__name__)
 
 #: A due job whose work failed is tried again this much later.
@@ -87,7 +87,7 @@ class Relay:
         thread_owner: Callable[[Platform], ThreadOwner | None] = _no_owner,
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
-        answers: SavedAnswers | None = None,
+        answers: AnswerBook | None = None,
     ) -> None:
         self._store = store
         self._thread_owner = thread_owner
@@ -105,6 +105,8 @@ class Relay:
         self._staff = StaffSide(directory=directory, answers=self._answers)
         self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
             MENU_TIMEOUT: self._citizens.menu_timed_out,
+            ANSWER_REMINDER: answer_clock.remind,
+            ANSWER_BREACH: answer_clock.breach,
         }
 
     @property
@@ -113,7 +115,7 @@ class Relay:
         return self._directory
 
     @property
-    def answers(self) -> SavedAnswers:
+    def answers(self) -> AnswerBook:
         """The saved answers staff may send (``!answer KEY``, the desk's picker)."""
         return self._answers
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from bot import texts
 from bot.departments import Department, Directory
@@ -32,7 +33,7 @@ from bot.model import (
 )
 from bot.ports import RouteDecision
 from bot.relay.effects import Effects
-from bot.service_levels import answer_due, promise
+from bot.service_levels import ANSWER_BREACH, ANSWER_REMINDER, promise, reminder_and_due
 from bot.speech import Languages, Voice, spoken_language
 from bot.storage.store import Tx
 
@@ -156,9 +157,8 @@ class Casework:
     ) -> None:
         """Queue the thread root (with the first message and ``note`` for staff), later messages as replies, the ack."""
         self.effects.routed.append(department.key)
-        due = answer_due(department, self.tx.now)
-        if due is not None:
-            case = await self.tx.save_case(replace(case, answer_due_at=due))
+        case = await self.start_answer_clock(case, department, department.first_response, first=True)
+        due = case.answer_due_at
         first, *rest = messages
         root_text = first.text
         if previous is not None:
@@ -240,13 +240,46 @@ class Casework:
         """The thread root shows the case as it stands now."""
         await self.post(case, PostKind.ROOT_UPDATE, text="", author=BRIDGE)
 
-    async def close(self, case: Case, line: str) -> None:
-        """Close the case; its thread (if it has one) shows it and says ``line``."""
+    async def close(self, case: Case, line: str) -> Case:
+        """Close the case (no answer is due any more); its thread (if it has one) shows it and says ``line``."""
+        case = await self.stop_answer_clock(case)
         case = await self.tx.save_case(replace(case, status=CaseStatus.CLOSED))
         if case.department is None:  # a pending case has no thread yet: nothing to tell staff
-            return
+            return case
         await self.update_root(case)
         await self.system(case, line)
+        return case
+
+    # --- the answer clock (``bot.relay.answer_clock``) ---------------------------------------
+
+    async def start_answer_clock(
+        self, case: Case, department: Department, target: timedelta | None, *, first: bool = False
+    ) -> Case:
+        """An answer is due ``target`` business time from now: save the due time, schedule its reminder and breach.
+
+        ``first``: this is the case's first answer, whose due time is also kept in ``first_answer_due_at``.
+        """
+        await self._cancel_answer_jobs(case)
+        timing = reminder_and_due(department, self.tx.now, target) if target is not None else None
+        if timing is None:
+            return await self.tx.save_case(replace(case, answer_due_at=None, overdue=False))
+        reminder, due = timing
+        if reminder is not None:
+            await self.tx.schedule_job(ANSWER_REMINDER, due_at=reminder, case_id=case.id)
+        await self.tx.schedule_job(ANSWER_BREACH, due_at=due, case_id=case.id)
+        first_due = due if first and case.first_answer_due_at is None else case.first_answer_due_at
+        return await self.tx.save_case(replace(case, answer_due_at=due, overdue=False, first_answer_due_at=first_due))
+
+    async def stop_answer_clock(self, case: Case) -> Case:
+        """No answer is due any more (staff answered, or the case closed): drop its jobs and the overdue flag."""
+        if case.answer_due_at is None and not case.overdue:
+            return case
+        await self._cancel_answer_jobs(case)
+        return await self.tx.save_case(replace(case, answer_due_at=None, overdue=False))
+
+    async def _cancel_answer_jobs(self, case: Case) -> None:
+        await self.tx.cancel_jobs(ANSWER_REMINDER, case.id)
+        await self.tx.cancel_jobs(ANSWER_BREACH, case.id)
 
     def department_name(self, case: Case, voice: Voice) -> str:
         """The name of the case's department, as the citizen reads it."""
@@ -266,4 +299,5 @@ def card(case: Case, citizen: Citizen, department: Department) -> CaseCard:
         status=case.status,
         claimed_by=case.claimed_by,
         answer_due_at=case.answer_due_at,
+        overdue=case.overdue,
     )

@@ -27,7 +27,7 @@ from bot.model import (
     Side,
 )
 from bot.privacy_notice import PrivacyNotice
-from bot.relay import privacy_requests
+from bot.relay import answer_clock, privacy_requests, ratings
 from bot.relay.casework import Casework, citizen_lane
 from bot.speech import Voice
 from bot.storage.jobs import DueJob
@@ -78,6 +78,8 @@ class CitizenSide:
                 await self._message(work, event, attachments)
             case CitizenCommand():
                 await self._command(work, event)
+            case MenuChoice() if ratings.is_rating_choice(event):
+                await ratings.choose(work, event)
             case MenuChoice():
                 await self._menu_choice(work, event.sender, event.chat, event.choice)
 
@@ -96,6 +98,8 @@ class CitizenSide:
         if not text and not attachments:
             voice = await work.voice_of_sender(event.sender, event.chat, case)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
+            return
+        if case is None and not event.edited and await ratings.typed(work, event.sender, event.chat, text):
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
@@ -118,6 +122,7 @@ class CitizenSide:
         await work.post(
             case, PostKind.CITIZEN, text=message.text, author=citizen.display_name, citizen=citizen, message=message
         )
+        await answer_clock.citizen_wrote(work, case)
 
     async def _open_case(
         self, work: Casework, citizen: Citizen, event: CitizenMessage, text: str, attachments: tuple[Attachment, ...]

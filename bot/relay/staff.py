@@ -11,16 +11,16 @@ from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, Message, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
 from bot.privacy import audit
-from bot.relay import privacy_requests
+from bot.relay import answer_clock, privacy_requests, ratings
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
-from bot.saved_answers import SavedAnswers
+from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.storage.learned import LabelSource
 
 
 class StaffSide:
     """Handles what staff do in a case's thread, inside the transaction the relay opened for it."""
 
-    def __init__(self, *, directory: Directory, answers: SavedAnswers | None = None) -> None:
+    def __init__(self, *, directory: Directory, answers: AnswerBook | None = None) -> None:
         self._directory = directory
         self._answers = answers or SavedAnswers()
 
@@ -77,6 +77,7 @@ class StaffSide:
             body=body,
             message_id=message.id,
         )
+        await answer_clock.staff_answered(work, case)
 
     async def _action(self, work: Casework, event: StaffAction) -> None:
         case = await work.tx.case_by_thread(event.thread)
@@ -127,10 +128,11 @@ class StaffSide:
         if case.status is CaseStatus.CLOSED:
             await work.system(case, texts.ALREADY.format(status="closed"))
             return
-        await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
+        case = await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
         voice = await work.voice_of(case)
         reply = voice.say(texts.CLOSED_CITIZEN, reference=case.reference, department=voice.department(department))
         await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+        await ratings.ask(work, case, department)
 
     async def _reopen(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         if case.status is not CaseStatus.CLOSED:

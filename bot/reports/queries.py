@@ -117,7 +117,7 @@ class _Reading:
     async def _counts(self) -> None:
         """Opened, closed, and answer targets met, per department: one grouped query."""
         answered = _first_staff_answer()
-        due = cases.c.answer_due_at
+        due = cases.c.first_answer_due_at  # the first promise; answer_due_at clears once staff answer
         known = and_(due.is_not(None), or_(answered.c.at.is_not(None), due <= self._tx.now))
         query = (
             select(

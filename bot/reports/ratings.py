@@ -1,10 +1,7 @@
-"""Satisfaction ratings for reports: the one query the report reads them through (a placeholder until they exist).
+"""Satisfaction ratings for reports: the one query the report reads them through.
 
-MERGE(service-levels): ratings (1–5, per case) arrive with the service-levels branch. Wire them here, and only
-here: return one ``CaseRating`` per rated case opened in ``[start, end)``, e.g.
-``select(cases.c.department, <ratings table>.c.score).join(cases, ...).where(cases.c.created_at >= start,
-cases.c.created_at < end)``. Everything else (count, mean, distribution per department and overall; the CLI's
-columns; the desk's chart) already reads what this returns.
+Count, mean and distribution per department and overall, the CLI's columns and the desk's chart all
+read what ``case_ratings`` returns.
 """
 
 from __future__ import annotations
@@ -24,6 +21,5 @@ class CaseRating:
 
 
 async def case_ratings(tx: Tx, *, start: datetime, end: datetime) -> list[CaseRating]:
-    """Ratings of cases opened in ``[start, end)``: none yet, until the ratings table exists (see above)."""
-    del tx, start, end  # MERGE(service-levels): query the ratings table here
-    return []
+    """Ratings of cases opened in ``[start, end)``, each with its case's department."""
+    return [CaseRating(rated.department, rated.score) for rated in await tx.ratings_of_cases_opened(start, end)]

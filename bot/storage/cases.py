@@ -46,6 +46,8 @@ def case_from_row(row: Row[Any]) -> Case:
         updated_at=row.updated_at,
         language=row.language,
         answer_due_at=row.answer_due_at,
+        overdue=bool(row.overdue),
+        first_answer_due_at=row.first_answer_due_at,
     )
 
 
@@ -197,6 +199,8 @@ class CaseQueries(Queries):
                 root_id=case.root.thread if case.root else None,
                 claimed_by=case.claimed_by,
                 answer_due_at=case.answer_due_at,
+                overdue=case.overdue,
+                first_answer_due_at=case.first_answer_due_at,
                 updated_at=self.now,
             )
         )

@@ -62,6 +62,7 @@ def body_to_json(body: Body) -> Json:
                 "status": card.status.value,
                 "claimed_by": card.claimed_by,
                 "answer_due_at": card.answer_due_at.isoformat() if card.answer_due_at else None,
+                "overdue": card.overdue,
             },
         }
     return {
@@ -96,6 +97,7 @@ def body_from_json(data: Json) -> Body:
                 status=CaseStatus(card["status"]),
                 claimed_by=card.get("claimed_by"),
                 answer_due_at=datetime.fromisoformat(card["answer_due_at"]) if card.get("answer_due_at") else None,
+                overdue=bool(card.get("overdue", False)),
             ),
         )
     return CitizenReply(

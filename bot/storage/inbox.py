@@ -18,17 +18,13 @@ _ESCAPE = "\\"
 
 
 def overdue(now: datetime) -> ColumnElement[bool]:
-    """Whether a case's first answer is late: due before ``now``, not closed, no staff reply yet.
+    """Whether a case's answer is late: flagged by its breach timer, or due before ``now``; never a closed case.
 
-    The one place that decides it: when cases carry a stored ``overdue`` flag, this reads the flag instead.
+    ``answer_due_at`` is set while an answer is owed (the citizen wrote last) and cleared when staff answer;
+    the due time also counts before the breach timer has run, so the inbox never lags behind the clock.
     """
-    answered = exists().where(messages.c.case_id == cases.c.id, messages.c.direction == Direction.STAFF.value)
-    return and_(
-        cases.c.answer_due_at.is_not(None),
-        cases.c.answer_due_at < now,
-        cases.c.status != CaseStatus.CLOSED.value,
-        ~answered,
-    )
+    late = or_(cases.c.overdue.is_(True), and_(cases.c.answer_due_at.is_not(None), cases.c.answer_due_at < now))
+    return and_(cases.c.status != CaseStatus.CLOSED.value, late)
 
 
 def like_pattern(text: str) -> str:

@@ -23,6 +23,7 @@ from bot.storage.jobs import JobQueries
 from bot.storage.learned import LearnedQueries
 from bot.storage.messages import MessageQueries
 from bot.storage.outbox import ASYNC_COMMIT, OutboxQueries, OutboxStats, pause_key
+from bot.storage.ratings import RatingQueries
 from bot.storage.set_aside import SetAsideQueries
 from bot.storage.threads import ThreadQueries
 from bot.storage.translations import TranslationQueries
@@ -47,6 +48,7 @@ class Tx(
     TranslationQueries,
     JobQueries,
     LearnedQueries,
+    RatingQueries,
 ):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""
 

@@ -303,3 +303,24 @@ learned_examples = Table(
 # Service levels (#16): when the first answer to a case is due, by its department's office hours and
 # ``first_response`` target; null when the department promises none. Not personal data.
 cases.append_column(Column("answer_due_at", UTCDateTime()))
+
+# Escalation (#16): the answer due is late; set by the breach timer, cleared when staff answer or the case closes.
+cases.append_column(Column("overdue", Boolean, nullable=False, server_default=text("false")))
+# When the first answer was due: set once, never cleared (``answer_due_at`` is cleared when staff answer).
+cases.append_column(Column("first_answer_due_at", UTCDateTime()))
+
+# Satisfaction after close (#16): one row per case, written when the citizen is asked (so never asked twice).
+# ``score`` 1-5 once they rate; ``comment`` is their optional words after it (personal data: erased and purged
+# with the case's messages). ``department`` is the case's department when asked, for the reports.
+case_ratings = Table(
+    "case_ratings",
+    metadata,
+    Column("case_id", Id, ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("department", String(64)),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("score", Integer),
+    Column("rated_at", UTCDateTime()),
+    Column("comment", Text),
+    Column("commented_at", UTCDateTime()),
+    Index("ix_case_ratings_rated_at", "rated_at"),
+)

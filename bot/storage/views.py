@@ -18,6 +18,7 @@ from bot.model import (
     Direction,
     Side,
 )
+from bot.ratings import RatedCase
 from bot.storage.codec import body_from_json
 from bot.storage.engine import Queries
 from bot.storage.tables import cases, citizens, deliveries, messages
@@ -121,12 +122,15 @@ class StoreViews(ConversationViews):
         """See ``ConversationViews.chat_history``."""
 
         async def read(tx: Tx) -> ChatHistory:
+            last_case = await tx.last_case(chat)
+            rating = await tx.rating_of(last_case.id) if last_case is not None else None
             return ChatHistory(
                 lines=tuple(await tx.citizen_lines(chat, limit=limit)),
                 replies=tuple(await tx.replies_to_chat(chat, limit=limit)),
-                last_case=await tx.last_case(chat),
+                last_case=last_case,
                 display_name=await tx.display_name(chat),
                 chosen_language=await tx.chosen_language(chat),
+                rating_open=last_case.reference if last_case and rating and rating.awaits_score(tx.now) else None,
             )
 
         return await self._store.read(read)
@@ -169,7 +173,16 @@ class StoreViews(ConversationViews):
                 tuple(await tx.messages(case.id)),
                 previous_reference=previous.reference if previous is not None else None,
                 earlier=tuple(others),
+                rating=await tx.rating_of(case.id),
             )
+
+        return await self._store.read(read)
+
+    async def ratings(self, *, since: datetime | None = None, until: datetime | None = None) -> list[RatedCase]:
+        """Every satisfaction score given in ``[since, until)``: (department, score, rated_at), for the reports."""
+
+        async def read(tx: Tx) -> list[RatedCase]:
+            return await tx.ratings_between(since, until)
 
         return await self._store.read(read)
 

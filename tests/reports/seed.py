@@ -64,7 +64,7 @@ class Seeder:
                 status=status,
                 created_at=opened,
                 updated_at=updated or opened,
-                answer_due_at=due,
+                first_answer_due_at=due,
                 language=case_language,
             )
         )

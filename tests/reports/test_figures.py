@@ -6,14 +6,16 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import insert, select
 
 from bot.events import StaffActionKind
 from bot.reports.model import OVERALL_KEY, UNROUTED_KEY, Period, Report
 from bot.reports.queries import StoreReports
-from bot.storage.store import Store
+from bot.storage.store import Store, Tx
+from bot.storage.tables import case_ratings, cases
 from tests.bridge import Bridge
 from tests.fakes import FakeClock
-from tests.reports.seed import NAMES, PERIOD, seed
+from tests.reports.seed import NAMES, OPENED, PERIOD, seed
 
 
 async def _report(store: Store, period: Period = PERIOD) -> Report:
@@ -76,8 +78,31 @@ async def test_period_counts_office_dates(store: Store) -> None:
     assert period.start == datetime(2025, 12, 31, 23, 0, tzinfo=UTC)
 
 
-async def test_ratings_are_empty_until_wired(store: Store) -> None:
-    """Until the ratings table is wired, every row reports no ratings (count 0, no mean)."""
+async def test_ratings_are_counted_per_department_with_their_mean(store: Store) -> None:
+    """Scores 5 and 2 on roads cases and 4 on the waste case: roads 2 ratings (mean 3.5), overall 3 (mean 11/3)."""
+    await seed(store)
+
+    async def rate(tx: Tx) -> None:
+        ids = [
+            row.id for row in await tx.connection.execute(select(cases.c.id, cases.c.department).order_by(cases.c.id))
+        ]
+        roads, waste = ids[0:2], ids[5]
+        for case_id, department, score in ((roads[0], "roads", 5), (roads[1], "roads", 2), (waste, "waste", 4)):
+            await tx.connection.execute(
+                insert(case_ratings).values(
+                    case_id=case_id, department=department, asked_at=OPENED, score=score, rated_at=OPENED
+                )
+            )
+
+    await store.atomic(rate)
+    report = await StoreReports(store=store).report(PERIOD, NAMES)
+    roads = report.departments[0].figures.ratings
+    assert (roads.count, roads.mean) == (2, pytest.approx(3.5))
+    assert (report.overall.ratings.count, report.overall.ratings.mean) == (3, pytest.approx(11 / 3))
+
+
+async def test_no_ratings_means_no_mean(store: Store) -> None:
+    """A period without ratings reports a count of 0 and no mean, not a mean of 0."""
     report = await _report(store)
     assert (report.overall.ratings.count, report.overall.ratings.mean) == (0, None)
 

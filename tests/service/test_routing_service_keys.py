@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.live_routing import directory_from
+from bot.model import SLACK, Address
 from config.routing_file import RoutingFileError, load_routing_text
 
 GOOD = """\
@@ -60,3 +62,47 @@ def test_wrong_service_keys_are_reported_at_their_line(old: str, new: str, line:
     with pytest.raises(RoutingFileError) as caught:
         load_routing_text(GOOD.replace(old, new), "routing.yaml")
     assert [(p.line, fault in p.message) for p in caught.value.problems] == [(line, True)]
+
+
+ESCALATING = GOOD.replace(
+    "    next_response: 2h30m\n",
+    "    next_response: 2h30m\n"
+    "    ask_rating: true\n"
+    "    escalation: {slack_channel: C0LEADS01, mention: S0ROADLEADS}\n",
+)
+
+
+def test_escalation_and_ask_rating_load_into_the_departments() -> None:
+    """``escalation`` names a channel and a group to mention; ``ask_rating`` turns the question on."""
+    roads = directory_from(load_routing_text(ESCALATING, "routing.yaml"))["roads"]
+    assert roads.escalation is not None
+    assert (roads.escalation.channel, roads.escalation.mention) == (Address(SLACK, "C0LEADS01"), "S0ROADLEADS")
+    assert roads.ask_rating
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "fault"),
+    [
+        ("mention: S0ROADLEADS", "mention: roadleads", 11, "a Slack user group id looks like S0123ABCD"),
+        ("slack_channel: C0LEADS01,", "channel: C0LEADS01,", 11, "unknown key 'channel': did you mean"),
+        ("ask_rating: true", "ask_rating: sometimes", 10, "write true or false"),
+        ("{slack_channel: C0LEADS01, mention: S0ROADLEADS}", "{}", 11, "escalation: needs 'slack_channel"),
+        ("    first_response: 8h\n    next_response: 2h30m\n", "", 4, "escalation needs an answer-time target"),
+    ],
+)
+def test_wrong_escalation_keys_are_reported_at_their_line(old: str, new: str, line: int, fault: str) -> None:
+    """Each mistake in ``escalation`` or ``ask_rating`` is one ``FILE:LINE: message``."""
+    with pytest.raises(RoutingFileError) as caught:
+        load_routing_text(ESCALATING.replace(old, new), "routing.yaml")
+    assert [(p.line, fault in p.message) for p in caught.value.problems] == [(line, True)], caught.value.problems
+
+
+def test_a_mention_only_escalation_needs_a_slack_department() -> None:
+    """A desk department cannot mention a group in a Slack thread it does not have."""
+    text = GOOD.replace(
+        "    desk: web\n", "    desk: web\n    first_response: 4h\n    escalation: {mention: S0GENERAL}\n"
+    )
+    with pytest.raises(RoutingFileError) as caught:
+        load_routing_text(text, "routing.yaml")
+    [problem] = caught.value.problems
+    assert "add 'slack_channel: <channel id>' to its escalation" in problem.message

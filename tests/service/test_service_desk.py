@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.departments import Directory
+from bot.model import DepartmentKey
 from bot.storage.store import Store
+from bot.storage.views import StoreViews
 from tests.fakes import FakeClock
 from tests.service.answers import ROUTING, answers
 from tests.web.harness import DESK_DIRECTORY, Browser, Web, running_web
@@ -74,3 +76,15 @@ async def test_case_page_shows_when_the_answer_is_due(web_bridge: Web, clock: Fa
     page = await staff.desk_page(f"/desk/case/{reference}")
     due = clock.now + timedelta(hours=8)
     assert f'<dt>Answer due by</dt><dd id="answer-due">{due:%Y-%m-%d %H:%M} UTC</dd>' in page
+
+
+async def test_case_page_and_case_list_show_an_overdue_answer(web_bridge: Web, clock: FakeClock) -> None:
+    """Past the due time the case is overdue: the page says so and the desk's read model flags it."""
+    _citizen, reference = await _spanish_case(web_bridge)
+    clock.advance(timedelta(hours=8).total_seconds())
+    await web_bridge.bridge.relay.run_due_jobs()
+    staff = await web_bridge.signed_in_staff()
+    page = await staff.desk_page(f"/desk/case/{reference}")
+    assert '<dt>Answer overdue</dt><dd id="answer-due" class="overdue">was due by' in page
+    [summary] = await StoreViews(store=web_bridge.bridge.store).case_summaries((DepartmentKey("roads"),))
+    assert summary.case.overdue

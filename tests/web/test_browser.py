@@ -16,6 +16,7 @@ from adapters.web.chat import WebChat
 from adapters.web.desk import WebDesk
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
+from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.sessions import issue_sign_in_link
 from bot.storage.store import Store
@@ -38,12 +39,12 @@ def _require_chromium() -> None:
 
 
 @asynccontextmanager
-async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
+async def served_bridge(store: Store, tmp_path: Path, directory: Directory = DESK_DIRECTORY) -> AsyncIterator[str]:
     """The relay, a background worker and the web adapters on a real server at a free 127.0.0.1 port."""
     sessions = StoreSessions(store=store)
     chat = WebChat(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         max_message_chars=8000,
         limiter=RateLimiter(limit=10, window=60.0),
         address_limiter=RateLimiter(limit=60, window=60.0),
@@ -53,7 +54,7 @@ async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
     )
     desk = WebDesk(
         views=StoreViews(store=store),
-        directory=DESK_DIRECTORY,
+        directory=directory,
         users=DeskUsers(path=tmp_path / "desk-users.json"),
         sessions=sessions,
         max_message_chars=8000,
@@ -61,7 +62,7 @@ async def served_bridge(store: Store, tmp_path: Path) -> AsyncIterator[str]:
     app = web.Application()
     chat.mount(app)
     desk.mount(app)
-    async with build_bridge(store, store.now, citizen=[chat], department=[desk], directory=DESK_DIRECTORY) as bridge:
+    async with build_bridge(store, store.now, citizen=[chat], department=[desk], directory=directory) as bridge:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)

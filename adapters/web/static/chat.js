@@ -12,6 +12,7 @@
   };
   var ENGLISH = {
     you: "You", staff: "Staff", service: "City contact service", menu_label: "Choose the office for your case",
+    rating_label: "Rate the answer from 1 (very poor) to 5 (very good)",
     attachments: "Attachments: {names}", "case": "Case {reference}", idle: "Write to us: we pass your message to the right office.",
     status_open: "open", status_pending: "waiting for you to choose an office", status_closed: "closed",
     load_failed: "The chat could not be loaded. Please reload the page.",
@@ -101,7 +102,8 @@
   function renderMenu(item, li) {
     var group = el("div", "menu");
     group.setAttribute("role", "group");
-    group.setAttribute("aria-label", t("menu_label"));
+    var rating = item.options.every(function (option) { return option.key.indexOf("rate:") === 0; });
+    group.setAttribute("aria-label", t(rating ? "rating_label" : "menu_label"));
     item.options.forEach(function (option) {
       var button = el("button", "secondary", option.label);
       button.type = "button";
