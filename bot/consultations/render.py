@@ -68,7 +68,7 @@ def broadcast_body(
         if consultation.closes_at is not None:
             lines.append(voice.say(texts.CONSULTATION_CLOSES, closes=voice.when(consultation.closes_at)))
     stop = voice.say(texts.HOW_TO_STOP, name=followed.name_in(voice.language), stop=command(platform, "stop"))
-    return CitizenReply(ReplyKind.SYSTEM, "\n".join([*lines, "", stop]), "", options=options)
+    return CitizenReply(ReplyKind.BROADCAST, "\n".join([*lines, "", stop]), "", options=options)
 
 
 def answer_words(consultation: Consultation, option: int | None, text: str | None) -> str:

@@ -239,11 +239,11 @@ class Relay:
         await self._commit(body)
         self._on_queued()
 
-    async def failed(self, delivery: Delivery, reason: str) -> None:
-        """Record a permanent failure; staff are told in the case's thread."""
+    async def failed(self, delivery: Delivery, reason: str, *, gone: bool = False) -> None:
+        """Record a permanent failure (told in the case's thread); a broadcast to a ``gone`` chat unsubscribes it."""
 
         async def body(work: Casework) -> None:
-            await record_failure(work, delivery, reason)
+            await record_failure(work, delivery, reason, gone=gone)
 
         await self._commit(body)
         self._on_queued()

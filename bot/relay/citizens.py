@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot import texts
+from bot.consultations.render import is_engagement_button
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, MenuChoice, Sender
 from bot.language import normalize_language
@@ -28,7 +29,7 @@ from bot.model import (
 )
 from bot.ports import RoutingPolicy
 from bot.privacy_notice import PrivacyNotice
-from bot.relay import privacy_requests
+from bot.relay import engagement, privacy_requests
 from bot.relay.casework import Casework, citizen_lane
 from bot.speech import Voice
 from bot.storage.jobs import DueJob
@@ -81,6 +82,8 @@ class CitizenSide:
                 await self._message(work, event, attachments)
             case CitizenCommand():
                 await self._command(work, event)
+            case MenuChoice() if is_engagement_button(event.choice):
+                await engagement.button_pressed(work, event.sender, event.chat, event.choice)
             case MenuChoice():
                 await self._menu_choice(work, event.sender, event.chat, event.choice)
 
@@ -99,6 +102,8 @@ class CitizenSide:
         if not text and not attachments:
             voice = await work.voice_of_sender(event.sender, event.chat, case)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
+            return
+        if not attachments and await engagement.typed_answer(work, event, case, text):
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
@@ -268,6 +273,9 @@ class CitizenSide:
 
     async def _command(self, work: Casework, event: CitizenCommand) -> None:
         case = await work.tx.active_case(event.chat)
+        if event.command in engagement.COMMANDS:
+            await self._engagement(work, event, case)
+            return
         if event.command is CitizenCommandKind.LANGUAGE:
             await self._language(work, event, case)
             return
@@ -291,6 +299,15 @@ class CitizenSide:
                 await privacy_requests.send_my_data(work, event, case)
             case CitizenCommandKind.FORGET:
                 await privacy_requests.forget(work, event)
+
+    async def _engagement(self, work: Casework, event: CitizenCommand, case: Case | None) -> None:
+        """Subscriptions and answers (``bot.relay.engagement``).
+
+        "answer …" typed on the web chat with no consultation ever sent is a case message after all.
+        """
+        if not await engagement.command_given(work, event, case):
+            typed = CitizenMessage(event.event_id, event.sender, event.chat, f"answer {event.argument}".strip())
+            await self._message(work, typed, ())
 
     def _help(self, work: Casework, voice: Voice, sender: Sender) -> str:
         """The commands, and how to choose a language (with an offered language other than theirs as the example)."""

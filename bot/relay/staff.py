@@ -11,7 +11,7 @@ from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, Message, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
 from bot.privacy import audit
-from bot.relay import privacy_requests
+from bot.relay import engagement, privacy_requests
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
 from bot.saved_answers import SavedAnswers
 from bot.storage.learned import LabelSource
@@ -130,7 +130,7 @@ class StaffSide:
         await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
         voice = await work.voice_of(case)
         reply = voice.say(texts.CLOSED_CITIZEN, reference=case.reference, department=voice.department(department))
-        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+        await engagement.tell_closed(work, case, department, reply)
 
     async def _reopen(self, work: Casework, case: Case, department: Department, actor: str) -> None:
         if case.status is not CaseStatus.CLOSED:

@@ -16,13 +16,14 @@ from bot.consultations.model import (
     FollowKey,
     Subscription,
 )
-from bot.model import Address, CitizenId, DepartmentKey, Platform
+from bot.model import Address, CaseId, CitizenId, DepartmentKey, Platform
 from bot.storage.engine import Queries
 from bot.storage.tables import (
     citizens,
     consultation_answers,
     consultation_recipients,
     consultations,
+    messages,
     subscription_offers,
     subscriptions,
 )
@@ -238,6 +239,11 @@ class ConsultationQueries(Queries):
         )
         row = (await self._c.execute(query)).one_or_none()
         return consultation_from_row(row) if row is not None else None
+
+    async def last_message_at(self, case_id: CaseId) -> datetime | None:
+        """When the case's latest message was stored (a typed number after it belongs to the case)."""
+        query = select(messages.c.created_at).where(messages.c.case_id == case_id)
+        return (await self._c.execute(query.order_by(messages.c.id.desc()).limit(1))).scalar_one_or_none()
 
     # --- answers -------------------------------------------------------------------------------
 
