@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli, events_cli, privacy_cli, routes_cli
+from bot import consult_cli, desk_cli, events_cli, privacy_cli, routes_cli
 from bot.app import App
 from bot.database_errors import database_problem
 from bot.startup import StartupError, choose_routing
@@ -112,7 +112,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
-    commands = parser.add_subparsers(dest="command", metavar="{run,routes,db,desk,events,privacy,audit}", required=True)
+    commands = parser.add_subparsers(
+        dest="command", metavar="{run,routes,db,desk,events,privacy,audit,consult}", required=True
+    )
     run = commands.add_parser(
         "run",
         help="run the bridge (applies pending migrations first)",
@@ -138,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     desk_cli.register(commands, default_routing=_default_routing)
     events_cli.register(commands)
     privacy_cli.register(commands)
+    consult_cli.register(commands)
     return parser
 
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.background import BackgroundLoop
-from bot.departments import Department, Directory
+from bot.departments import Department, Directory, Topic
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.office_hours import parse_duration
 from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_routing_text
@@ -49,7 +49,11 @@ def directory_from(config: RoutingConfig) -> Directory:
         )
         for d in config.departments
     )
-    return Directory(departments=departments, fallback=DepartmentKey(config.fallback))
+    topics = tuple(
+        Topic(key=t.key, name=t.name, department=DepartmentKey(t.department), names=tuple(t.names.items()))
+        for t in config.topics
+    )
+    return Directory(departments=departments, fallback=DepartmentKey(config.fallback), topics=topics)
 
 
 class LiveRouter:
