@@ -138,6 +138,9 @@ COMMAND_HELP = Msg("How this chat works")
 COMMAND_LANGUAGE = Msg("Choose the language we write to you in")
 COMMAND_MYDATA = Msg("A copy of the data we hold about you")
 COMMAND_FORGET = Msg("Erase your data")
+COMMAND_SUBSCRIBE = Msg("Receive announcements and consultations")
+COMMAND_TOPICS = Msg("What you follow")
+COMMAND_STOP = Msg("Stop announcements and consultations")
 GROUP_ONLY = Msg(
     "Hello! I only work in a private chat, so that what you tell a public office stays between you and them. "
     "Please write to me directly{link}. I will not read or store messages in this group."
@@ -261,3 +264,8 @@ CONSULTATION_CLOSED = Msg("Sorry, this consultation has closed, so we can no lon
 ANSWER_NOTHING = Msg("There is no open consultation to answer here.")
 ANSWER_INVALID = Msg("Please choose one of the options: a number from 1 to {count}.")
 ANSWER_EMPTY = Msg("Please write your answer after {example}.")
+#: The last line of ``help``.
+HELP_FOLLOW = Msg(
+    "To receive announcements and consultations from an office, write {subscribe}; {topics} shows what you follow, "
+    "{stop} stops them."
+)

@@ -42,6 +42,9 @@ COMMAND_DESCRIPTIONS: tuple[tuple[str, Msg], ...] = (
     ("language", texts.COMMAND_LANGUAGE),
     ("mydata", texts.COMMAND_MYDATA),
     ("forget", texts.COMMAND_FORGET),
+    ("subscribe", texts.COMMAND_SUBSCRIBE),
+    ("topics", texts.COMMAND_TOPICS),
+    ("stop", texts.COMMAND_STOP),
 )
 _ALBUM_PARTS_REMEMBERED = 4096
 

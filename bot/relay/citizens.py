@@ -313,7 +313,11 @@ class CitizenSide:
         """The commands, and how to choose a language (with an offered language other than theirs as the example)."""
         other = next((code for code in work.languages.offered if code != voice.language), voice.language)
         example = f"{_COMMAND_PREFIX.get(sender.platform, '')}language {other}"
-        return f"{voice.say(texts.HELP)}\n{voice.say(texts.HELP_LANGUAGE, example=example)}"
+        prefix = _COMMAND_PREFIX.get(sender.platform, "")
+        follow = voice.say(
+            texts.HELP_FOLLOW, subscribe=f"{prefix}subscribe", topics=f"{prefix}topics", stop=f"{prefix}stop"
+        )
+        return f"{voice.say(texts.HELP)}\n{voice.say(texts.HELP_LANGUAGE, example=example)}\n{follow}"
 
     async def _status(self, work: Casework, voice: Voice, chat: Address) -> str:
         """The citizen's cases, newest first, each with its last change in their language and the office's zone."""
