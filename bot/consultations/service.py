@@ -25,8 +25,8 @@ from bot.consultations.model import (
     Voter,
 )
 from bot.consultations.render import broadcast_body
-from bot.departments import Directory
-from bot.model import Address, CitizenId, CitizenReply, DepartmentKey, Platform
+from bot.departments import Department, Directory
+from bot.model import CitizenReply, DepartmentKey, Platform
 from bot.privacy import audit
 from bot.speech import Languages
 from bot.storage.store import Tx
@@ -38,6 +38,8 @@ MAX_OPTIONS = 10
 #: The longest question or notice, in characters (it must fit one Discord message with its options).
 MAX_TEXT = 1500
 MAX_OPTION = 80
+#: Chats queued per transaction: a big broadcast never holds the database (SQLite: the one writer) for long.
+SEND_CHUNK = 2000
 
 
 class Transactions(Protocol):
@@ -72,7 +74,9 @@ class ConsultationService:
         directory: Directory,
         languages: Languages | None = None,
         on_queued: Callable[[], None] = lambda: None,
+        chunk: int = SEND_CHUNK,
     ) -> None:
+        self._chunk = chunk
         self._store = store
         self._directory = directory
         self._languages = languages or Languages.english()
@@ -217,11 +221,11 @@ class ConsultationService:
             msg = f"the text must be 1 to {MAX_TEXT} characters"
             raise ConsultationError(msg)
 
-        async def body(tx: Tx) -> Consultation:
+        async def create(tx: Tx) -> Consultation:
             if closes_at is not None and closes_at <= tx.now:
                 msg = "the closing time is in the past"
                 raise ConsultationError(msg)
-            created = await tx.add_consultation(
+            return await tx.add_consultation(
                 kind=kind,
                 department=sender.key,
                 topic=FollowKey(topic) if topic else None,
@@ -232,37 +236,52 @@ class ConsultationService:
                 show_who_answered=show_who_answered,
                 created_by=actor,
             )
-            keys = [FollowKey(sender.key), *([followed.key] if topic else [])]
-            audience = await tx.audience(keys)
-            bodies: dict[tuple[str, Platform], CitizenReply] = {}
-            items: list[tuple[Address, CitizenReply]] = []
-            for chat, _citizen, language in audience:
-                group = (language, chat.platform)
-                if group not in bodies:
-                    voice = self._languages.voice(language)
-                    bodies[group] = broadcast_body(
-                        created,
-                        voice=voice,
-                        platform=chat.platform,
-                        sender_name=voice.department(sender),
-                        followed=followed,
-                    )
-                items.append((chat, bodies[group]))
-            await enqueue_broadcast(tx, items)
-            recipients: list[tuple[Address, CitizenId]] = [(chat, citizen) for chat, citizen, _ in audience]
-            if kind is BroadcastKind.CONSULTATION:
-                await tx.add_recipients(created.id, recipients)
-            else:
-                await tx.set_recipient_count(created.id, len(recipients))
+
+        created = await self._store.atomic(create)
+        await self._send(created, sender, followed)
+
+        async def done(tx: Tx) -> Consultation:
+            sent = await _found(tx, created.id)
             action = "announce" if kind is BroadcastKind.ANNOUNCEMENT else "consult_create"
             await audit(
-                tx, actor=actor, action=action, consultation=created.id, department=sender.key, recipients=len(items)
+                tx, actor=actor, action=action, consultation=sent.id, department=sender.key, recipients=sent.recipients
             )
-            return await _found(tx, created.id)
+            return sent
 
-        published = await self._store.atomic(body)
-        self._on_queued()
-        return published
+        return await self._store.atomic(done)
+
+    async def _send(self, created: Consultation, sender: Department, followed: Followable) -> None:
+        """Queue it for every follower, ``chunk`` chats per transaction (the bookmark: the last subscription id).
+
+        Each chunk rings the worker, so the first chats are being sent to while later ones are queued.
+        """
+        keys = [FollowKey(sender.key), *([followed.key] if followed.is_topic else [])]
+        bodies: dict[tuple[str, Platform], CitizenReply] = {}
+
+        def body_for(language: str, platform: Platform) -> CitizenReply:
+            if (language, platform) not in bodies:
+                voice = self._languages.voice(language)
+                bodies[language, platform] = broadcast_body(
+                    created, voice=voice, platform=platform, sender_name=voice.department(sender), followed=followed
+                )
+            return bodies[language, platform]
+
+        async def send_chunk(after: int) -> int | None:
+            async def chunk(tx: Tx) -> int | None:
+                recipients = await tx.audience(keys, after=after, limit=self._chunk)
+                if not recipients:
+                    return None
+                await enqueue_broadcast(tx, [(r.chat, body_for(r.language, r.chat.platform)) for r in recipients])
+                listed = created.kind is BroadcastKind.CONSULTATION
+                await tx.add_recipients(created.id, recipients, listed=listed)
+                return recipients[-1].subscription_id
+
+            return await self._store.atomic(chunk)
+
+        after: int | None = 0
+        while after is not None:
+            after = await send_chunk(after)
+            self._on_queued()
 
     def _followed(self, department: DepartmentKey, topic: str | None) -> Followable:
         """What the recipients follow that brings them this: the topic (which must be the department's) or it."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy import Row, delete, exists, func, insert, or_, select, update
 
 from bot.consultations.model import (
     Answer,
@@ -30,6 +31,16 @@ from bot.storage.tables import (
 
 #: Rows per ``executemany`` when a broadcast records its recipients.
 RECIPIENT_BATCH = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A chat a broadcast goes to: its subscription (the send's bookmark), citizen and language."""
+
+    subscription_id: int
+    chat: Address
+    citizen_id: CitizenId
+    language: str
 
 
 def consultation_from_row(row: Row[Any]) -> Consultation:
@@ -111,27 +122,47 @@ class ConsultationQueries(Queries):
         query = select(subscriptions).where(subscriptions.c.citizen_id.in_(list(ids))).order_by(subscriptions.c.id)
         return [_subscription_from_row(row) for row in await self._c.execute(query)]
 
-    async def audience(self, keys: Sequence[FollowKey]) -> list[tuple[Address, CitizenId, str]]:
-        """Every chat following any of ``keys``, once each: (chat, citizen, language to write in).
+    async def audience(self, keys: Sequence[FollowKey], *, after: int = 0, limit: int | None = None) -> list[Recipient]:
+        """The chats following any of ``keys``, each once, in consent order from after subscription ``after``.
 
-        The language is the citizen's own choice when they made one, else the one they consented in.
+        A chat following several keys counts under the first of ``keys`` it follows. The language is
+        the citizen's own choice when they made one, else the one they consented in.
         """
+        clauses = []
+        for index, key in enumerate(keys):
+            clause = subscriptions.c.topic == key
+            earlier = keys[:index]
+            if earlier:
+                other = subscriptions.alias("other")
+                clause = clause & ~exists().where(
+                    other.c.chat_platform == subscriptions.c.chat_platform,
+                    other.c.chat_id == subscriptions.c.chat_id,
+                    other.c.topic.in_(list(earlier)),
+                )
+            clauses.append(clause)
         query = (
             select(
+                subscriptions.c.id,
                 subscriptions.c.chat_platform,
                 subscriptions.c.chat_id,
                 subscriptions.c.citizen_id,
                 func.coalesce(citizens.c.chosen_language, subscriptions.c.language).label("language"),
             )
             .join(citizens, citizens.c.id == subscriptions.c.citizen_id)
-            .where(subscriptions.c.topic.in_(list(keys)))
+            .where(or_(*clauses), subscriptions.c.id > after)
             .order_by(subscriptions.c.id)
         )
-        found: dict[Address, tuple[Address, CitizenId, str]] = {}
-        for row in await self._c.execute(query):
-            chat = Address(Platform(row.chat_platform), row.chat_id)
-            found.setdefault(chat, (chat, CitizenId(row.citizen_id), str(row.language)))
-        return list(found.values())
+        if limit is not None:
+            query = query.limit(limit)
+        return [
+            Recipient(
+                int(row.id),
+                Address(Platform(row.chat_platform), row.chat_id),
+                CitizenId(row.citizen_id),
+                str(row.language),
+            )
+            for row in await self._c.execute(query)
+        ]
 
     async def was_offered(self, citizen_id: CitizenId) -> bool:
         """Whether the citizen was already offered to subscribe (they are offered once, ever)."""
@@ -202,23 +233,21 @@ class ConsultationQueries(Queries):
         )
 
     async def add_recipients(
-        self, consultation_id: ConsultationId, recipients: Sequence[tuple[Address, CitizenId]]
+        self, consultation_id: ConsultationId, recipients: Sequence[Recipient], *, listed: bool
     ) -> None:
-        """Record who a broadcast went to (in batches of ``RECIPIENT_BATCH``) and how many they were."""
-        rows = [
-            {"consultation_id": consultation_id, "chat_platform": c.platform, "chat_id": c.chat, "citizen_id": who}
-            for c, who in recipients
-        ]
-        for start in range(0, len(rows), RECIPIENT_BATCH):
-            await self._c.execute(insert(consultation_recipients), rows[start : start + RECIPIENT_BATCH])
+        """Count more chats a broadcast went to; ``listed`` records which (a consultation's typed answers need it)."""
+        if listed:
+            rows = [
+                {"consultation_id": consultation_id, "chat_platform": r.chat.platform, "chat_id": r.chat.chat}
+                | {"citizen_id": r.citizen_id}
+                for r in recipients
+            ]
+            for start in range(0, len(rows), RECIPIENT_BATCH):
+                await self._c.execute(insert(consultation_recipients), rows[start : start + RECIPIENT_BATCH])
         await self._c.execute(
-            update(consultations).where(consultations.c.id == consultation_id).values(recipients=len(rows))
-        )
-
-    async def set_recipient_count(self, consultation_id: ConsultationId, count: int) -> None:
-        """How many chats an announcement went to (its recipients are not listed)."""
-        await self._c.execute(
-            update(consultations).where(consultations.c.id == consultation_id).values(recipients=count)
+            update(consultations)
+            .where(consultations.c.id == consultation_id)
+            .values(recipients=consultations.c.recipients + len(recipients))
         )
 
     async def was_sent(self, consultation_id: ConsultationId, chat: Address) -> bool:

@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 
 from bot.consultations.model import BroadcastKind, ConsultationError, FollowKey
+from bot.consultations.service import ConsultationService
+from bot.departments import Directory, Topic
 from bot.events import Sender
-from bot.model import TELEGRAM, Address, Side
+from bot.model import TELEGRAM, Address, DepartmentKey, Side
 from bot.privacy import audit_entries
-from bot.storage.store import Tx
-from tests.bridge import Bridge
+from bot.storage.store import Store, Tx
+from tests.bridge import DIRECTORY, Bridge, build_bridge
 from tests.consultations.helpers import service, subscribe
 from tests.fakes import FakeClock
 
@@ -129,8 +131,8 @@ async def test_listing_is_newest_first(bridge: Bridge) -> None:
     assert kinds == [BroadcastKind.CONSULTATION, BroadcastKind.ANNOUNCEMENT]
 
 
-async def test_large_audience_is_queued_in_one_transaction(bridge: Bridge) -> None:
-    """Two and a half thousand subscribers each get one delivery, and the consultation counts them."""
+async def test_large_audience_is_queued_in_chunks_once_each(bridge: Bridge) -> None:
+    """2,500 subscribers queued 1,000 per transaction each get one delivery, and the consultation counts them."""
 
     async def many(tx: Tx) -> None:
         for user in range(2500):
@@ -139,9 +141,28 @@ async def test_large_audience_is_queued_in_one_transaction(bridge: Bridge) -> No
             await tx.subscribe(chat, citizen_id=citizen.id, key=FollowKey("roads"), language="en", consent_text="Y")
 
     await bridge.store.atomic(many)
-    created = await service(bridge).create_consultation(
-        department="roads", question="Q?", options=["A", "B"], actor="cli"
-    )
+    chunked = ConsultationService(store=bridge.store, directory=bridge.relay.directory, chunk=1000)
+    created = await chunked.create_consultation(department="roads", question="Q?", options=["A", "B"], actor="cli")
     assert created.recipients == 2500
     stats = await bridge.store.outbox_stats()
     assert stats.depth == 2500
+
+
+async def test_topic_broadcast_reaches_topic_and_department_followers(store: Store, clock: FakeClock) -> None:
+    """A broadcast on a topic reaches the topic's followers and the whole department's, each once."""
+    directory = Directory(
+        departments=DIRECTORY.departments,
+        fallback=DIRECTORY.fallback,
+        topics=(Topic("roadworks", "Road works", DepartmentKey("roads")),),
+    )
+    async with build_bridge(store, clock, directory=directory) as bridge:
+        await subscribe(store, ROADS_FAN, "roadworks")
+        await subscribe(store, WASTE_FAN, "roads")
+        await subscribe(store, WASTE_FAN, "roadworks")
+        await subscribe(store, Address(TELEGRAM, "333"), "waste")
+        sent = await service(bridge).create_announcement(
+            department="roads", text="Works.", actor="cli", topic="roadworks"
+        )
+        assert sent.recipients == 2
+        await bridge.settle()
+        assert bridge.telegram.sent[0].body.text.endswith("because you follow Road works. To stop, write /stop.")
