@@ -13,13 +13,15 @@ from typing import Any
 
 from sqlalchemy import String, and_, case, cast, delete, literal, or_, select, update
 
+from bot.consultations.fanout import bulk_lane
 from bot.consultations.render import answer_words
-from bot.model import CitizenId
+from bot.model import Address, CitizenId, DeliveryState, Platform
 from bot.storage.store import Tx
 from bot.storage.tables import (
     consultation_answers,
     consultation_recipients,
     consultations,
+    deliveries,
     subscription_offers,
     subscriptions,
 )
@@ -34,6 +36,11 @@ async def forget_engagement(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
     if not ids:
         return 0
     c = tx.connection
+    chats = select(subscriptions.c.chat_platform, subscriptions.c.chat_id).where(subscriptions.c.citizen_id.in_(ids))
+    lanes = [bulk_lane(Address(Platform(row.chat_platform), row.chat_id)) for row in await c.execute(chats)]
+    if lanes:  # nothing queued for them goes out after they withdrew
+        pending = deliveries.c.state == DeliveryState.PENDING.value
+        await c.execute(delete(deliveries).where(pending, deliveries.c.lane.in_(lanes)))
     gone = (await c.execute(delete(subscriptions).where(subscriptions.c.citizen_id.in_(ids)))).rowcount
     await c.execute(delete(subscription_offers).where(subscription_offers.c.citizen_id.in_(ids)))
     await c.execute(delete(consultation_recipients).where(consultation_recipients.c.citizen_id.in_(ids)))

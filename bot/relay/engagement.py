@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
+from bot.consultations.fanout import bulk_lane
 from bot.consultations.model import Consultation, Followable, FollowKey
 from bot.consultations.render import (
     SUBSCRIBE_BUTTON,
@@ -168,6 +169,7 @@ async def _unsubscribe(work: Casework, asked: _Asked, argument: str) -> None:
     voice = asked.voice
     if not argument.strip():
         gone = await work.tx.unsubscribe(asked.chat)
+        await work.tx.drop_pending(bulk_lane(asked.chat))  # "at once": nothing already queued goes out either
         await _say(work, asked, voice.say(texts.UNSUBSCRIBED_ALL if gone else texts.UNSUBSCRIBE_NOTHING))
         return
     known = {c.key: c for c in followables(work.directory)}

@@ -39,6 +39,7 @@ async def record_failure(work: Casework, delivery: Delivery, reason: str, *, gon
     await work.tx.set_delivery(delivery.id, state=DeliveryState.FAILED, last_error=reason)
     if gone and is_bulk(delivery.lane):
         await work.tx.unsubscribe(delivery.target)
+        await work.tx.drop_pending(delivery.lane)
     if delivery.side is Side.CITIZEN and delivery.case_id is not None:
         case = await work.tx.case(delivery.case_id)
         if case is not None and case.department is not None:

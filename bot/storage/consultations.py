@@ -17,13 +17,14 @@ from bot.consultations.model import (
     FollowKey,
     Subscription,
 )
-from bot.model import Address, CaseId, CitizenId, DepartmentKey, Platform
+from bot.model import Address, CaseId, CitizenId, DeliveryState, DepartmentKey, Platform
 from bot.storage.engine import Queries
 from bot.storage.tables import (
     citizens,
     consultation_answers,
     consultation_recipients,
     consultations,
+    deliveries,
     messages,
     subscription_offers,
     subscriptions,
@@ -111,6 +112,11 @@ class ConsultationQueries(Queries):
         if gone:
             await self._c.execute(delete(subscriptions).where(where))
         return gone
+
+    async def drop_pending(self, lane: str) -> int:
+        """Delete what is still waiting in an outbox lane (a chat's broadcasts, once it said ``stop``)."""
+        pending = (deliveries.c.lane == lane) & (deliveries.c.state == DeliveryState.PENDING.value)
+        return int((await self._c.execute(delete(deliveries).where(pending))).rowcount)
 
     async def subscriptions_of(self, chat: Address) -> list[Subscription]:
         """What a chat follows, in the order it opted in."""

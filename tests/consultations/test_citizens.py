@@ -229,3 +229,12 @@ async def test_typed_number_answers_when_the_consultation_came_after_the_case_ta
     await bridge.settle()
     assert await _answers(bridge, consultation) == [(2, None)]
     assert all(post.text != "2" for post in bridge.slack.threads[0].posts)
+
+
+async def test_stop_drops_broadcasts_already_queued(bridge: Bridge) -> None:
+    """``stop`` also cancels a broadcast queued for the chat but not sent yet."""
+    await _subscribed(bridge)
+    await service(bridge).create_announcement(department="roads", text="Road works.", actor="cli")
+    await bridge.telegram.command(user=CITIZEN, command=CitizenCommandKind.UNSUBSCRIBE)
+    await bridge.settle()
+    assert not any("Road works." in text for text in bridge.telegram.texts(CITIZEN))

@@ -79,3 +79,13 @@ async def test_purge_keeps_a_subscribers_identity(bridge: Bridge, clock: FakeClo
         return (await purge(tx, Retention(days=30))).citizens
 
     assert await bridge.store.atomic(run) == 0
+
+
+async def test_forget_drops_broadcasts_still_queued(bridge: Bridge) -> None:
+    """A broadcast queued but not yet sent is not sent after the citizen wrote ``forget``."""
+    await bridge.telegram.command(user=CITIZEN, command=CitizenCommandKind.SUBSCRIBE, argument="roads")
+    await bridge.settle()
+    await service(bridge).create_announcement(department="roads", text="Road works.", actor="cli")
+    await bridge.telegram.command(user=CITIZEN, command=CitizenCommandKind.FORGET)
+    await bridge.settle()
+    assert not any("Road works." in text for text in bridge.telegram.texts(CITIZEN))
