@@ -70,6 +70,8 @@ class Relay:
 
     ``on_queued`` rings the delivery worker, and ``observer`` counts; both only
     after a transaction committed, never inside a body ``Store.atomic`` may retry.
+    ``on_answered(consultation_id)`` is told, after the commit, that a citizen answered
+    (or changed their answer to) a consultation: the hook for results that update live.
     """
 
     def __init__(
@@ -87,7 +89,9 @@ class Relay:
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
         answers: SavedAnswers | None = None,
+        on_answered: Callable[[int], None] = lambda _consultation: None,
     ) -> None:
+        self._on_answered = on_answered
         self._store = store
         self._thread_owner = thread_owner
         self._set_aside_after = set_aside_after
@@ -306,6 +310,8 @@ class Relay:
 
         result, effects = await self._store.atomic(attempt)
         effects.fire(self._observer)
+        for consultation in effects.answered:
+            self._on_answered(consultation)
         return result
 
 

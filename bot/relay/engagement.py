@@ -266,4 +266,5 @@ async def _answer(
         return
     citizen = await work.tx.citizen(asked.sender)
     await work.tx.save_answer(consultation.id, asked.chat, citizen_id=citizen.id, option=option, text=text)
+    work.effects.answered.append(int(consultation.id))
     await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.events import CitizenCommandKind, StaffActionKind
+from bot.consultations.service import ConsultationService
+from bot.events import CitizenCommand, CitizenCommandKind, MenuChoice, Sender, StaffActionKind
 from bot.model import TELEGRAM, Address
 from bot.ports import DeliveryError
-from bot.storage.store import Tx
-from tests.bridge import Bridge
+from bot.relay import Relay
+from bot.storage.store import Store, Tx
+from tests.bridge import DIRECTORY, KEYWORDS, Bridge
 from tests.consultations.helpers import service
-from tests.fakes import FakeClock
+from tests.fakes import FakeClock, KeywordRouter
 
 CITIZEN = 111
 
@@ -238,3 +240,18 @@ async def test_stop_drops_broadcasts_already_queued(bridge: Bridge) -> None:
     await bridge.telegram.command(user=CITIZEN, command=CitizenCommandKind.UNSUBSCRIBE)
     await bridge.settle()
     assert not any("Road works." in text for text in bridge.telegram.texts(CITIZEN))
+
+
+async def test_relay_tells_after_commit_that_a_consultation_was_answered(store: Store) -> None:
+    """``on_answered`` hears the consultation's id once per answer (the hook for live results)."""
+    heard: list[int] = []
+    relay = Relay(store=store, directory=DIRECTORY, router=KeywordRouter(KEYWORDS, "general"), on_answered=heard.append)
+    sender = Sender(TELEGRAM, str(CITIZEN), "Ada", "en")
+    chat = Address(TELEGRAM, str(CITIZEN))
+    await relay.accept(CitizenCommand("e1", sender, chat, CitizenCommandKind.SUBSCRIBE, "roads"))
+    created = await ConsultationService(store=store, directory=DIRECTORY).create_consultation(
+        department="roads", question="Q?", options=["A", "B"], actor="cli"
+    )
+    await relay.accept(MenuChoice("e2", sender, chat, f"poll:{created.id}:1"))
+    await relay.accept(MenuChoice("e3", sender, chat, f"poll:{created.id}:2"))
+    assert heard == [created.id, created.id]
