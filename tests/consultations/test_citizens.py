@@ -255,3 +255,23 @@ async def test_relay_tells_after_commit_that_a_consultation_was_answered(store: 
     await relay.accept(MenuChoice("e2", sender, chat, f"poll:{created.id}:1"))
     await relay.accept(MenuChoice("e3", sender, chat, f"poll:{created.id}:2"))
     assert heard == [created.id, created.id]
+
+
+async def test_answer_by_the_options_text(bridge: Bridge) -> None:
+    """``answer High Street`` chooses the option with that text."""
+    await _subscribed(bridge)
+    consultation = await _consultation(bridge)
+    await bridge.telegram.command(user=CITIZEN, command=CitizenCommandKind.ANSWER, argument="high street")
+    await bridge.settle()
+    assert await _answers(bridge, consultation) == [(2, None)]
+
+
+async def test_typed_number_after_close_is_told_it_closed(bridge: Bridge) -> None:
+    """With no case open, an option's number typed after the close is told politely that it closed."""
+    await _subscribed(bridge)
+    consultation = await _consultation(bridge)
+    await service(bridge).close(consultation, actor="cli")
+    await bridge.telegram.receive(user=CITIZEN, text="1")
+    await bridge.settle()
+    assert bridge.telegram.texts(CITIZEN)[-1].startswith("Sorry, this consultation has closed")
+    assert bridge.slack.threads == []
