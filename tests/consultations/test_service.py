@@ -16,6 +16,7 @@ from bot.storage.store import Store, Tx
 from tests.bridge import DIRECTORY, Bridge, build_bridge
 from tests.consultations.helpers import service, subscribe
 from tests.fakes import FakeClock
+from tests.waiting import eventually
 
 ROADS_FAN = Address(TELEGRAM, "111")
 WASTE_FAN = Address(TELEGRAM, "222")
@@ -166,3 +167,13 @@ async def test_topic_broadcast_reaches_topic_and_department_followers(store: Sto
         assert sent.recipients == 2
         await bridge.settle()
         assert bridge.telegram.sent[0].body.text.endswith("because you follow Road works. To stop, write /stop.")
+
+
+async def test_running_worker_sends_what_another_process_queued(bridge: Bridge) -> None:
+    """A broadcast queued without ringing the worker (as the CLI does, from its own process) is sent by its poll."""
+    await subscribe(bridge.store, ROADS_FAN, "roads")
+    from_cli = ConsultationService(store=bridge.store, directory=bridge.relay.directory)  # rings no worker
+    async with bridge.worker:
+        await from_cli.create_announcement(department="roads", text="Road works.", actor="cli")
+        await eventually(lambda: bool(bridge.telegram.sent), what="the announcement")
+    assert "Road works." in bridge.telegram.sent[-1].body.text
