@@ -1,8 +1,10 @@
 """The consultations service: what the CLI, Slack and the desk call to publish, close and read results.
 
-Every call is one transaction. Creating an announcement or a consultation sends it at once: one
-outbox delivery per subscribed chat (``bot.consultations.fanout``), each in the chat's language,
-ending with how to stop. Only chats that opted in (``subscriptions``) ever receive one.
+Creating an announcement or a consultation sends it at once: one outbox delivery per subscribed
+chat (``bot.consultations.fanout``), each in the chat's language, ending with how to stop, queued
+``chunk`` chats per transaction. Only chats that opted in (``subscriptions``) ever receive one.
+The other calls are one transaction each; ``ConsultationError`` says, in words staff act on, why
+a request is refused.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ class ConsultationService:
             actor=actor,
         )
 
-    async def create_consultation(  # the consultation's fields, keyword-only
+    async def create_consultation(
         self,
         *,
         department: str,
@@ -197,7 +199,7 @@ class ConsultationService:
 
     # --- sending -------------------------------------------------------------------------------
 
-    async def _publish(  # the broadcast's fields, keyword-only
+    async def _publish(
         self,
         *,
         kind: BroadcastKind,
