@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot import desk_cli, events_cli, privacy_cli, reports_cli, routes_cli
+from bot import consult_cli, desk_cli, events_cli, privacy_cli, reports_cli, routes_cli
 from bot.app import App
 from bot.database_errors import database_problem
 from bot.startup import StartupError, choose_routing
@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="civic-bridge", description="Bridge citizens' chats to public offices.")
     commands = parser.add_subparsers(
-        dest="command", metavar="{run,routes,db,desk,events,privacy,audit,report}", required=True
+        dest="command", metavar="{run,routes,db,desk,events,privacy,audit,report,consult}", required=True
     )
     run = commands.add_parser(
         "run",
@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     events_cli.register(commands)
     privacy_cli.register(commands)
     reports_cli.register(commands)
+    consult_cli.register(commands)
     return parser
 
 

@@ -28,8 +28,8 @@ class Outcomes(Protocol):
     async def sent_all(self, results: Sequence[tuple[Delivery, Sent]]) -> None:
         """The platform accepted these deliveries: record them in one transaction."""
 
-    async def failed(self, delivery: Delivery, reason: str) -> None:
-        """The delivery can never succeed."""
+    async def failed(self, delivery: Delivery, reason: str, *, gone: bool = False) -> None:
+        """The delivery can never succeed; ``gone``: the recipient blocked the bot or no longer exists."""
 
 
 class DeliveryObserver(Protocol):
@@ -184,7 +184,7 @@ class DeliveryWorker:
             self._observer.delivery_failed(platform, permanent=error.permanent)
             if error.permanent:
                 log.warning("delivery %s to %s failed for good: %s", delivery.id, platform, error.reason)
-                await self._outcomes.failed(delivery, error.reason)
+                await self._outcomes.failed(delivery, error.reason, gone=error.gone)
             else:
                 await self._retry(delivery, error.reason, error.retry_after)
             return

@@ -44,11 +44,22 @@ class Department:
 
 
 @dataclass(frozen=True, slots=True)
+class Topic:
+    """Something narrower than a department that citizens can follow (the routing file's ``topics``)."""
+
+    key: str
+    name: str
+    department: DepartmentKey
+    names: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DepartmentTable:
-    """One routing file's departments, in the file's order, and the fallback: a value."""
+    """One routing file's departments, in the file's order, the fallback and the topics: a value."""
 
     departments: tuple[Department, ...]
     fallback: DepartmentKey
+    topics: tuple[Topic, ...] = ()
 
     def __post_init__(self) -> None:
         if self.fallback not in {d.key for d in self.departments}:
@@ -66,13 +77,20 @@ class Directory:
 
     __slots__ = ("_table",)
 
-    def __init__(self, *, departments: tuple[Department, ...], fallback: DepartmentKey) -> None:
-        self._table = DepartmentTable(departments, fallback)
+    def __init__(
+        self, *, departments: tuple[Department, ...], fallback: DepartmentKey, topics: tuple[Topic, ...] = ()
+    ) -> None:
+        self._table = DepartmentTable(departments, fallback, topics)
 
     @property
     def departments(self) -> tuple[Department, ...]:
         """Every department, in the routing file's order."""
         return self._table.departments
+
+    @property
+    def topics(self) -> tuple[Topic, ...]:
+        """The topics citizens can follow besides departments, in the routing file's order."""
+        return self._table.topics
 
     @property
     def fallback(self) -> DepartmentKey:

@@ -46,6 +46,10 @@ class CitizenCommandKind(enum.StrEnum):
     LANGUAGE = "language"
     MYDATA = "mydata"  # send me a copy of my data (an access request)
     FORGET = "forget"  # erase my data (closed cases at once, open ones after staff decide)
+    SUBSCRIBE = "subscribe"  # list what can be followed; with a number or key: follow it (consent)
+    TOPICS = "topics"  # what I follow
+    UNSUBSCRIBE = "unsubscribe"  # stop everything (``stop`` too); with a number or key: stop that one
+    ANSWER = "answer"  # answer the latest consultation: an option's number or name, or free text
 
 
 @dataclass(frozen=True, slots=True)

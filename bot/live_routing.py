@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.background import BackgroundLoop
-from bot.departments import Department, Directory, Escalation
+from bot.departments import Department, Directory, Escalation, Topic
 from bot.model import DESK, SLACK, Address, DepartmentKey
 from bot.office_hours import parse_duration
 from bot.saved_answers import LiveAnswers
@@ -60,7 +60,11 @@ def directory_from(config: RoutingConfig) -> Directory:
         )
         for d in config.departments
     )
-    return Directory(departments=departments, fallback=DepartmentKey(config.fallback))
+    topics = tuple(
+        Topic(key=t.key, name=t.name, department=DepartmentKey(t.department), names=tuple(t.names.items()))
+        for t in config.topics
+    )
+    return Directory(departments=departments, fallback=DepartmentKey(config.fallback), topics=topics)
 
 
 class LiveRouter:

@@ -187,6 +187,7 @@ class ReplyKind(enum.StrEnum):
     STAFF = "staff"  # a department's answer, signed
     SYSTEM = "system"  # the bridge speaking (status, closed, transferred, help)
     MENU = "menu"  # routing was unsure: pick a department
+    BROADCAST = "broadcast"  # an announcement or consultation, to a chat that opted in (no case)
 
 
 @dataclass(frozen=True, slots=True)

@@ -121,13 +121,19 @@ class Channels:
 
 
 class DeliveryError(Exception):
-    """A send failed. ``permanent`` stops retries; ``retry_after`` is the platform's wish, in seconds."""
+    """A send failed. ``permanent`` stops retries; ``retry_after`` is the platform's wish, in seconds.
 
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+    ``gone`` (with ``permanent``): the recipient cannot be reached any more (blocked the bot, account deleted).
+    """
+
+    def __init__(
+        self, reason: str, *, permanent: bool = False, retry_after: float | None = None, gone: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+        self.gone = gone
 
 
 @runtime_checkable

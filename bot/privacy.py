@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, exists, func, insert, not_, select, update
 
+from bot.consultations.privacy import export_engagement, forget_engagement
 from bot.model import (
     WEB,
     Address,
@@ -41,6 +42,7 @@ from bot.storage.tables import (
     citizens,
     deliveries,
     messages,
+    subscriptions,
     web_sessions,
 )
 
@@ -228,7 +230,10 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
 async def deidentify_citizens(tx: Tx, ids: Sequence[CitizenId] | None = None, *, created_before: datetime) -> int:
     """Replace name and platform id of citizens none of whose cases still holds personal data."""
     live_case = exists().where(cases.c.citizen_id == citizens.c.id, cases.c.erased_at.is_(None))
-    where = and_(not_(live_case), citizens.c.display_name != ERASED, citizens.c.created_at <= created_before)
+    subscribed = exists().where(subscriptions.c.citizen_id == citizens.c.id)  # consent stands: still needed
+    where = and_(
+        not_(live_case), not_(subscribed), citizens.c.display_name != ERASED, citizens.c.created_at <= created_before
+    )
     if ids is not None:
         where = and_(where, citizens.c.id.in_(list(ids)))
     found = list(
@@ -270,6 +275,7 @@ async def erase(tx: Tx, targets: Sequence[Case], *, actor: str) -> Erasure:
         posts += queued
         await audit(tx, actor=actor, action="erase", reference=case.reference, thread_posts=queued)
     ids = sorted({case.citizen_id for case in targets})
+    await forget_engagement(tx, ids)
     far_future = tx.now + timedelta(days=1)
     people = await deidentify_citizens(tx, ids, created_before=far_future) if ids else 0
     return Erasure(tuple(case.reference for case in targets), posts, people)
@@ -320,4 +326,5 @@ async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True)
                 },
             }
         )
-    return {"citizens": list(people.values()), "cases": exported_cases}
+    engagement = await export_engagement(tx, sorted({CitizenId(key) for key in people}))
+    return {"citizens": list(people.values()), "cases": exported_cases, **engagement}

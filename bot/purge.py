@@ -15,6 +15,7 @@ from sqlalchemy import and_, delete, exists, func, not_, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from bot.consultations.privacy import purge_answers
 from bot.model import CaseStatus, DeliveryState
 from bot.privacy import ERASED, SYSTEM_ACTOR, audit, blob_ids, deidentify_citizens, erase_case
 from bot.storage.cases import case_from_row
@@ -29,6 +30,7 @@ from bot.storage.tables import (
     messages,
     scheduled_runs,
     set_aside_events,
+    subscriptions,
 )
 
 #: Platforms redeliver an event for at most a few days (Telegram 24 h, Slack retries within minutes).
@@ -62,6 +64,7 @@ class PurgeCounts:
     deliveries: int = 0
     audit_entries: int = 0
     set_aside_events: int = 0
+    consultation_answers: int = 0
 
     def lines(self) -> list[str]:
         """One ``name: count`` line each, for the command's output."""
@@ -73,6 +76,7 @@ class PurgeCounts:
             f"finished deliveries deleted: {self.deliveries}",
             f"audit entries deleted: {self.audit_entries}",
             f"set-aside events deleted: {self.set_aside_events}",
+            f"consultation answers anonymised: {self.consultation_answers}",
         ]
 
 
@@ -124,7 +128,8 @@ async def purge(tx: Tx, retention: Retention, *, dry_run: bool = False, actor: s
             cases.c.erased_at.is_(None),
             or_(cases.c.status != CaseStatus.CLOSED.value, cases.c.updated_at >= cutoff),
         )
-        people = await count(citizens, and_(not_(live_case), citizens.c.display_name != ERASED))
+        subscribed = exists().where(subscriptions.c.citizen_id == citizens.c.id)
+        people = await count(citizens, and_(not_(live_case), not_(subscribed), citizens.c.display_name != ERASED))
         return PurgeCounts(
             cases=len(expired),
             citizens=people,
@@ -145,6 +150,7 @@ async def purge(tx: Tx, retention: Retention, *, dry_run: bool = False, actor: s
         deliveries=(await c.execute(delete(deliveries).where(finished))).rowcount,
         audit_entries=(await c.execute(delete(audit_log).where(old_audit))).rowcount,
         set_aside_events=await tx.purge_set_aside(before=cutoff),
+        consultation_answers=await purge_answers(tx, closed_before=cutoff),
     )
     await audit(
         tx,

@@ -153,6 +153,9 @@ COMMAND_HELP = Msg("How this chat works")
 COMMAND_LANGUAGE = Msg("Choose the language we write to you in")
 COMMAND_MYDATA = Msg("A copy of the data we hold about you")
 COMMAND_FORGET = Msg("Erase your data")
+COMMAND_SUBSCRIBE = Msg("Receive announcements and consultations")
+COMMAND_TOPICS = Msg("What you follow")
+COMMAND_STOP = Msg("Stop announcements and consultations")
 GROUP_ONLY = Msg(
     "Hello! I only work in a private chat, so that what you tell a public office stays between you and them. "
     "Please write to me directly{link}. I will not read or store messages in this group."
@@ -240,3 +243,45 @@ ANSWER_DUE = Msg("You can expect a first answer by {due}.")
 WEB_OPEN_NOW = Msg("Open now")
 #: ``{opening}``: a weekday and time (``Monday 9:00``), or a date in words when more than a week away.
 WEB_OPENS = Msg("Opens {opening}")
+
+# --- consultations and announcements (#18) ------------------------------------------------------
+#: ``{example}`` is the command as the citizen's platform spells it (``/subscribe 1``, ``!subscribe 1``).
+SUBSCRIBE_LIST = Msg(
+    "You can receive announcements and consultations from these offices and topics. "
+    "Choose one with its button, or write {example} with its number:"
+)
+SUBSCRIBE_NOTHING = Msg("There is nothing to follow yet.")
+FOLLOWING = Msg("following")
+#: The consent a citizen gives; stored, in their language, with the time they gave it.
+CONSENT = Msg(
+    "Yes, send me announcements and consultations from {name} in this chat. I can stop at any time by writing {stop}."
+)
+SUBSCRIBED = Msg('Done. You follow {name}. You agreed to this: "{consent}"')
+ALREADY_SUBSCRIBED = Msg("You already follow {name}. To stop, write {stop}.")
+SUBSCRIBE_UNKNOWN = Msg("There is nothing by that name to follow. Write {example} to see the list.")
+TOPICS_NONE = Msg("You do not follow anything. Write {example} to see what you can follow.")
+TOPICS_HEADER = Msg("You follow (to stop one, write {example}; to stop everything, write {stop}):")
+UNSUBSCRIBED_ALL = Msg("Done. You will no longer receive announcements or consultations from us.")
+UNSUBSCRIBED_ONE = Msg("Done. You no longer follow {name}.")
+UNSUBSCRIBE_NOTHING = Msg("You do not follow anything, so you receive no announcements or consultations.")
+OFFER = Msg(
+    "Would you like to receive announcements and consultations from {department} in this chat? "
+    "Press the button, or write {example}. We will not ask again."
+)
+ANNOUNCEMENT = Msg("Announcement from {department}:")
+CONSULTATION_ASKS = Msg("{department} asks for your opinion:")
+CONSULTATION_CHOOSE = Msg("Press a button, or reply with the option's number.")
+CONSULTATION_FREE_TEXT = Msg("To answer, write {example} followed by your answer.")
+CONSULTATION_CLOSES = Msg("Answers are taken until {closes}.")
+#: The last line of every announcement and consultation.
+HOW_TO_STOP = Msg("You receive this because you follow {name}. To stop, write {stop}.")
+ANSWER_SAVED = Msg("Thank you, your answer is recorded: {answer}. You can change it until the consultation closes.")
+CONSULTATION_CLOSED = Msg("Sorry, this consultation has closed, so we can no longer take answers. Thank you!")
+ANSWER_NOTHING = Msg("There is no open consultation to answer here.")
+ANSWER_INVALID = Msg("Please choose one of the options: a number from 1 to {count}.")
+ANSWER_EMPTY = Msg("Please write your answer after {example}.")
+#: The last line of ``help``.
+HELP_FOLLOW = Msg(
+    "To receive announcements and consultations from an office, write {subscribe}; {topics} shows what you follow, "
+    "{stop} stops them."
+)

@@ -240,6 +240,43 @@ class Department(BaseModel):
         return self
 
 
+class Topic(BaseModel):
+    """Something citizens can follow besides whole departments; ``department`` publishes on it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+    key: DepartmentKeyText
+    name: Annotated[str, Field(min_length=1)]
+    department: DepartmentKeyText
+    names: dict[LanguageCode, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+
+
+def _topic_faults(topics: object, department_keys: Sequence[object]) -> list[tuple[Loc, str]]:
+    """Topics that name no department, or reuse a department's or another topic's key."""
+    faults: list[tuple[Loc, str]] = []
+    departments = {key for key in department_keys if isinstance(key, str)}
+    seen: set[str] = set()
+    for index, entry in enumerate(topics if isinstance(topics, list | tuple) else ()):
+        key = entry.get("key") if isinstance(entry, dict) else getattr(entry, "key", None)
+        owner = entry.get("department") if isinstance(entry, dict) else getattr(entry, "department", None)
+        if isinstance(key, str) and (key in departments or key in seen):
+            what = "a department's" if key in departments else "another topic's"
+            faults.append(
+                (("topics", index, "key"), f"topic key {key!r} is {what} key too: give the topic its own key")
+            )
+        if isinstance(key, str):
+            seen.add(key)
+        if isinstance(owner, str) and departments and owner not in departments:
+            known = ", ".join(sorted(departments))
+            faults.append(
+                (
+                    ("topics", index, "department"),
+                    f"topic department {owner!r} is not a department; use one of: {known}",
+                )
+            )
+    return faults
+
+
 class Learning(BaseModel):
     """What the router may learn from staff: ``use_confirmed_examples`` routes by confirmed examples too."""
 
@@ -291,6 +328,8 @@ class RoutingConfig(BaseModel):
     learning: Learning = Learning()
     privacy: Privacy = Privacy()
     menu: Menu = Menu()
+    #: What citizens can follow besides departments (announcements and consultations).
+    topics: tuple[Topic, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -318,6 +357,7 @@ class RoutingConfig(BaseModel):
             self.fallback,
             [(dept.key, dept.slack_channel, bool(dept.keywords or dept.examples)) for dept in self.departments],
         )
+        faults += _topic_faults(self.topics, self.department_keys)
         if faults:
             raise ValueError("; ".join(message for _, message in faults))
         return self
@@ -476,6 +516,10 @@ def load_routing_text(text: str, filename: str) -> RoutingConfig:
             Problem(filename, _line_of(root, loc, "cross"), message)
             for loc, message in _cross_check(data.get("fallback"), summary)
         )
+        problems.extend(
+            Problem(filename, _line_of(root, loc, "cross"), message)
+            for loc, message in _topic_faults(data.get("topics"), [key for key, _, _ in summary])
+        )
     if problems or config is None:
         raise RoutingFileError(problems)
     return config
@@ -599,6 +643,8 @@ def _allowed_keys(loc: Loc) -> tuple[str, ...]:
         model = Learning
     elif "menu" in loc[:-1]:
         model = Menu
+    elif "topics" in loc[:-1]:
+        model = Topic
     return tuple(model.model_fields)
 
 

@@ -27,15 +27,15 @@ from adapters.discord.render import (
     MAX_BUTTONS,
     MAX_FILES,
     MENU_PREFIX,
+    argument_command_of,
     command_of,
-    language_argument_of,
     nonce,
     render,
     size_text,
     split,
 )
 from bot import texts
-from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
+from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.retry import Attempts, Backoff
@@ -289,13 +289,13 @@ class DiscordAdapter:
                 await self._tell_too_large(message, too_large)
                 return
             command = command_of(message.content) if not message.attachments else None
-            language = language_argument_of(message.content) if not message.attachments else None
+            with_argument = argument_command_of(message.content) if not message.attachments else None
             sender = _sender(message.author)
             address = Address(DISCORD, str(chat))
 
             async def build() -> InboundEvent:
-                if language is not None:
-                    return CitizenCommand(str(message.id), sender, address, CitizenCommandKind.LANGUAGE, language)
+                if with_argument is not None:
+                    return CitizenCommand(str(message.id), sender, address, *with_argument)
                 if command is not None:
                     return CitizenCommand(str(message.id), sender, address, command)
                 files = tuple([await _download(attachment) for attachment in message.attachments])
@@ -487,7 +487,7 @@ async def _download(attachment: discord.Attachment) -> FileData:
 
 def _menu_view(body: CitizenReply) -> discord.ui.View | None:
     """Buttons for a menu, or None (plain text with numbers) when Discord could not show them all."""
-    if body.kind is not ReplyKind.MENU or not body.options or len(body.options) > MAX_BUTTONS:
+    if not body.options or len(body.options) > MAX_BUTTONS:
         return None
     view = discord.ui.View(timeout=None)
     for option in body.options:
@@ -508,7 +508,9 @@ def _delivery_error(error: discord.HTTPException) -> DeliveryError:
     if status == 429:  # noqa: PLR2004  # HTTP status
         return DeliveryError("Discord rate limit", retry_after=_retry_after(error))
     if status == 403 and code == CANNOT_MESSAGE_USER:  # noqa: PLR2004  # HTTP status
-        return DeliveryError("the citizen does not accept direct messages from the bot (Discord 50007)", permanent=True)
+        return DeliveryError(
+            "the citizen does not accept direct messages from the bot (Discord 50007)", permanent=True, gone=True
+        )
     if status == 413 or code == ENTITY_TOO_LARGE:  # noqa: PLR2004  # HTTP status
         return DeliveryError("a file is larger than Discord accepts", permanent=True)
     if status >= 500 or status in {401, 408}:  # noqa: PLR2004  # HTTP statuses: server trouble, token, timeout

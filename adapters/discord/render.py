@@ -78,6 +78,24 @@ def command_of(text: str) -> CitizenCommandKind | None:
     return COMMANDS.get(words[0].casefold()) if len(words) == 1 else None
 
 
+#: Commands that may carry an argument (``!subscribe 2``, ``!stop roads``, ``!answer 1``); ``!stop``: ``!unsubscribe``.
+ARGUMENT_COMMANDS = {
+    "!language": CitizenCommandKind.LANGUAGE,
+    "!subscribe": CitizenCommandKind.SUBSCRIBE,
+    "!topics": CitizenCommandKind.TOPICS,
+    "!unsubscribe": CitizenCommandKind.UNSUBSCRIBE,
+    "!stop": CitizenCommandKind.UNSUBSCRIBE,
+    "!answer": CitizenCommandKind.ANSWER,
+}
+
+
+def argument_command_of(text: str) -> tuple[CitizenCommandKind, str] | None:
+    """A command that may carry an argument, with it (``!subscribe 2``: SUBSCRIBE and ``2``), or None."""
+    head, _, argument = text.strip().partition(" ")
+    kind = ARGUMENT_COMMANDS.get(head.casefold())
+    return None if kind is None else (kind, argument.strip())
+
+
 def language_argument_of(text: str) -> str | None:
     """What follows ``!language`` (``!language es``: ``es``; alone: empty), or None when it is not that command."""
     head, _, argument = text.strip().partition(" ")

@@ -89,12 +89,13 @@ def delivery_error(error: TelegramError) -> DeliveryError:  # noqa: PLR0911  # o
         return DeliveryError("Telegram asked the bridge to slow down", retry_after=retry_seconds(error))
     if isinstance(error, Forbidden):
         reason = "the citizen has blocked the bot" if "blocked" in error.message else "Telegram refused"
-        return DeliveryError(f"{reason} ({error.message})", permanent=True)
+        gone = any(word in error.message.lower() for word in ("blocked", "deactivated", "kicked"))
+        return DeliveryError(f"{reason} ({error.message})", permanent=True, gone=gone)
     if isinstance(error, ChatMigrated):
         return DeliveryError("the chat moved (it is a group, not a private chat)", permanent=True)
     if isinstance(error, BadRequest):
         if "chat not found" in error.message.lower():
-            return DeliveryError("the citizen's chat no longer exists (chat not found)", permanent=True)
+            return DeliveryError("the citizen's chat no longer exists (chat not found)", permanent=True, gone=True)
         return DeliveryError(f"Telegram rejected the message ({error.message})", permanent=True)
     if isinstance(error, InvalidToken):
         return DeliveryError("Telegram rejected the bot token (check BRIDGE_TELEGRAM_TOKEN)")

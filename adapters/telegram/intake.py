@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 #: The update kinds the bridge asks Telegram for (polling and webhook alike).
 ALLOWED_UPDATES = ("message", "edited_message", "callback_query")
 
-COMMANDS: dict[str, CitizenCommandKind] = {kind.value: kind for kind in CitizenCommandKind}
+COMMANDS: dict[str, CitizenCommandKind] = {
+    **{kind.value: kind for kind in CitizenCommandKind},
+    "stop": CitizenCommandKind.UNSUBSCRIBE,  # /stop withdraws consent to announcements and consultations
+}
 #: What ``setMyCommands`` registers, in menu order (each description is translated per language).
 COMMAND_DESCRIPTIONS: tuple[tuple[str, Msg], ...] = (
     ("start", texts.COMMAND_START),
@@ -39,6 +42,9 @@ COMMAND_DESCRIPTIONS: tuple[tuple[str, Msg], ...] = (
     ("language", texts.COMMAND_LANGUAGE),
     ("mydata", texts.COMMAND_MYDATA),
     ("forget", texts.COMMAND_FORGET),
+    ("subscribe", texts.COMMAND_SUBSCRIBE),
+    ("topics", texts.COMMAND_TOPICS),
+    ("stop", texts.COMMAND_STOP),
 )
 _ALBUM_PARTS_REMEMBERED = 4096
 

@@ -30,7 +30,8 @@ from bot.client_address import TrustedProxies, client_address
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, InboundEvent, MenuChoice, Sender
 from bot.live import EventData, LiveEvents
-from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform, Sent
+from bot.model import WEB, Address, CitizenReply, DeliveryId, Outgoing, Platform, ReplyKind, Sent
+from bot.ports import DeliveryError
 from bot.privacy_notice import PrivacyNotice
 from bot.service_levels import office_status
 from bot.sessions import SessionKind, WebSessions
@@ -89,10 +90,29 @@ PAGE_TEXTS: dict[str, texts.Msg] = {
     "status_pending": texts.STATUS_PENDING,
     "status_closed": texts.STATUS_CLOSED,
 }
+#: Consent commands typed as words: alone, or with one more word (``subscribe 2``, ``stop roads``).
+_CONSENT_COMMAND = re.compile(r"^\s*(subscribe|topics|unsubscribe|stop)(?:\s+(\S+))?\s*$", re.IGNORECASE)
+_CONSENT_KINDS = {
+    "subscribe": CitizenCommandKind.SUBSCRIBE,
+    "topics": CitizenCommandKind.TOPICS,
+    "unsubscribe": CitizenCommandKind.UNSUBSCRIBE,
+    "stop": CitizenCommandKind.UNSUBSCRIBE,
+}
+#: ``answer`` followed by an option's number or name, or a free-text answer.
+_ANSWER_COMMAND = re.compile(r"^\s*answer\s+(.+)$", re.IGNORECASE | re.DOTALL)
 #: A typed ``language`` command: the word alone, or with one more (``language es``, ``language español``).
 _LANGUAGE_COMMAND = re.compile(r"^\s*language(?:\s+(\S+))?\s*$", re.IGNORECASE)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def _engagement_command(text: str) -> tuple[CitizenCommandKind, str] | None:
+    """A consent command (``stop``, ``subscribe 2``) or an ``answer …`` typed as words, with its argument."""
+    if (consent := _CONSENT_COMMAND.match(text)) is not None:
+        return _CONSENT_KINDS[consent.group(1).casefold()], consent.group(2) or ""
+    if (answer := _ANSWER_COMMAND.match(text)) is not None:
+        return CitizenCommandKind.ANSWER, answer.group(1).strip()
+    return None
 
 
 def _json(data: dict[str, Any], *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -160,7 +180,12 @@ class WebChat(WebChannel):
         return WEB
 
     async def send(self, out: Outgoing[CitizenReply]) -> Sent:
-        """Push a message to the citizen's open pages; if none is open, the history shows it later."""
+        """Push a message to the citizen's open pages; if none is open, the history shows it later.
+
+        A broadcast to a chat whose citizen is gone (erased, so no page can open the chat again) fails for good.
+        """
+        if out.body.kind is ReplyKind.BROADCAST and not await self._sessions.has_chat(out.target):
+            raise DeliveryError("the web chat no longer exists", permanent=True, gone=True)
         item_id = out.idempotency_key or f"u{uuid.uuid4().hex}"
         # Ids only: the page's stream, in whichever process, reads the reply from the store.
         await self._hub.publish(_topic(out.target.chat), {"type": "message", "id": item_id})
@@ -360,6 +385,10 @@ class WebChat(WebChannel):
         event_id = str(data["event_id"])
         if (command := _LANGUAGE_COMMAND.match(text)) is not None:
             await self._language_command(request, session, data, command.group(1) or "")
+            return _json({"id": citizen_item_id(event_id)})
+        if (engagement := _engagement_command(text)) is not None:  # subscribe, topics, stop, answer …
+            sender = self._sender(request, session, data.get("name"))
+            await self._accept(CitizenCommand(_scoped(session, event_id), sender, Address(WEB, session), *engagement))
             return _json({"id": citizen_item_id(event_id)})
         typed = _TYPED_COMMANDS.get(text.strip().casefold())
         if typed is not None:  # "help", "status", "new", "start", "mydata", "forget": commands typed as words

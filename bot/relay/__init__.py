@@ -71,6 +71,8 @@ class Relay:
 
     ``on_queued`` rings the delivery worker, and ``observer`` counts; both only
     after a transaction committed, never inside a body ``Store.atomic`` may retry.
+    ``on_answered(consultation_id)`` is told, after the commit, that a citizen answered
+    (or changed their answer to) a consultation: the hook for results that update live.
     """
 
     def __init__(
@@ -88,7 +90,9 @@ class Relay:
         notice: Callable[[str | None], str] | None = None,
         menu_timeout: timedelta = timedelta(minutes=10),
         answers: AnswerBook | None = None,
+        on_answered: Callable[[int], None] = lambda _consultation: None,
     ) -> None:
+        self._on_answered = on_answered
         self._store = store
         self._thread_owner = thread_owner
         self._set_aside_after = set_aside_after
@@ -243,11 +247,11 @@ class Relay:
         await self._commit(body)
         self._on_queued()
 
-    async def failed(self, delivery: Delivery, reason: str) -> None:
-        """Record a permanent failure; staff are told in the case's thread."""
+    async def failed(self, delivery: Delivery, reason: str, *, gone: bool = False) -> None:
+        """Record a permanent failure (told in the case's thread); a broadcast to a ``gone`` chat unsubscribes it."""
 
         async def body(work: Casework) -> None:
-            await record_failure(work, delivery, reason)
+            await record_failure(work, delivery, reason, gone=gone)
 
         await self._commit(body)
         self._on_queued()
@@ -324,6 +328,8 @@ class Relay:
                 route = self._router.route
                 routed[question] = await asyncio.to_thread(route, question.text, language=question.language)
         effects.fire(self._observer)
+        for consultation in effects.answered:
+            self._on_answered(consultation)
         return result
 
 

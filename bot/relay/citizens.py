@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot import texts
+from bot.consultations.render import is_engagement_button
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, MenuChoice, Sender
 from bot.language import normalize_language
@@ -27,7 +28,7 @@ from bot.model import (
     Side,
 )
 from bot.privacy_notice import PrivacyNotice
-from bot.relay import answer_clock, privacy_requests, ratings
+from bot.relay import answer_clock, engagement, privacy_requests, ratings
 from bot.relay.casework import Casework, citizen_lane
 from bot.speech import Voice
 from bot.storage.jobs import DueJob
@@ -80,6 +81,8 @@ class CitizenSide:
                 await self._command(work, event)
             case MenuChoice() if ratings.is_rating_choice(event):
                 await ratings.choose(work, event)
+            case MenuChoice() if is_engagement_button(event.choice):
+                await engagement.button_pressed(work, event.sender, event.chat, event.choice)
             case MenuChoice():
                 await self._menu_choice(work, event.sender, event.chat, event.choice)
 
@@ -99,7 +102,7 @@ class CitizenSide:
             voice = await work.voice_of_sender(event.sender, event.chat, case)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
             return
-        if case is None and not event.edited and await ratings.typed(work, event.sender, event.chat, text):
+        if await self._answers_a_question(work, event, case, text, attachments):
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
@@ -123,6 +126,15 @@ class CitizenSide:
             case, PostKind.CITIZEN, text=message.text, author=citizen.display_name, citizen=citizen, message=message
         )
         await answer_clock.citizen_wrote(work, case)
+
+    @staticmethod
+    async def _answers_a_question(
+        work: Casework, event: CitizenMessage, case: Case | None, text: str, attachments: tuple[Attachment, ...]
+    ) -> bool:
+        """Whether the message answers a question the bridge asked: the rating after a close, else a consultation."""
+        if case is None and not event.edited and await ratings.typed(work, event.sender, event.chat, text):
+            return True
+        return not attachments and await engagement.typed_answer(work, event, case, text)
 
     async def _open_case(
         self, work: Casework, citizen: Citizen, event: CitizenMessage, text: str, attachments: tuple[Attachment, ...]
@@ -270,6 +282,9 @@ class CitizenSide:
 
     async def _command(self, work: Casework, event: CitizenCommand) -> None:
         case = await work.tx.active_case(event.chat)
+        if event.command in engagement.COMMANDS:
+            await self._engagement(work, event, case)
+            return
         if event.command is CitizenCommandKind.LANGUAGE:
             await self._language(work, event, case)
             return
@@ -294,11 +309,24 @@ class CitizenSide:
             case CitizenCommandKind.FORGET:
                 await privacy_requests.forget(work, event)
 
+    async def _engagement(self, work: Casework, event: CitizenCommand, case: Case | None) -> None:
+        """Subscriptions and answers (``bot.relay.engagement``).
+
+        "answer …" typed on the web chat with no consultation ever sent is a case message after all.
+        """
+        if not await engagement.command_given(work, event, case):
+            typed = CitizenMessage(event.event_id, event.sender, event.chat, f"answer {event.argument}".strip())
+            await self._message(work, typed, ())
+
     def _help(self, work: Casework, voice: Voice, sender: Sender) -> str:
         """The commands, and how to choose a language (with an offered language other than theirs as the example)."""
         other = next((code for code in work.languages.offered if code != voice.language), voice.language)
         example = f"{_COMMAND_PREFIX.get(sender.platform, '')}language {other}"
-        return f"{voice.say(texts.HELP)}\n{voice.say(texts.HELP_LANGUAGE, example=example)}"
+        prefix = _COMMAND_PREFIX.get(sender.platform, "")
+        follow = voice.say(
+            texts.HELP_FOLLOW, subscribe=f"{prefix}subscribe", topics=f"{prefix}topics", stop=f"{prefix}stop"
+        )
+        return f"{voice.say(texts.HELP)}\n{voice.say(texts.HELP_LANGUAGE, example=example)}\n{follow}"
 
     async def _status(self, work: Casework, voice: Voice, chat: Address) -> str:
         """The citizen's cases, newest first, each with its last change in their language and the office's zone."""

@@ -19,6 +19,8 @@ class Effects:
 
     accepted: list[Platform] = field(default_factory=list)
     routed: list[DepartmentKey] = field(default_factory=list)
+    #: Consultations that got an answer (a new or changed one): live results refresh after the commit.
+    answered: list[int] = field(default_factory=list)
 
     def fire(self, observer: RelayObserver) -> None:
         """Tell the observer what the committed transaction did."""

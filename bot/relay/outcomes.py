@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import texts
+from bot.consultations.fanout import is_bulk
 from bot.model import CitizenReply, Delivery, DeliveryState, PostKind, ReplyKind, Sent, Side, ThreadPost
 from bot.relay.casework import BRIDGE, Casework
 from bot.relay.stranded import rehome
@@ -30,9 +31,15 @@ async def _receipt(work: Casework, delivery: Delivery) -> None:
         await work.post(case, PostKind.RECEIPT, text="delivered", author=BRIDGE, citizen=citizen, about=source)
 
 
-async def record_failure(work: Casework, delivery: Delivery, reason: str) -> None:
-    """Record a permanent failure; staff are told in the case's thread when a citizen could not be reached."""
+async def record_failure(work: Casework, delivery: Delivery, reason: str, *, gone: bool = False) -> None:
+    """Record a permanent failure; staff are told in the case's thread when a citizen could not be reached.
+
+    A broadcast that found the citizen ``gone`` (bot blocked, account deleted, web chat ended) unsubscribes them.
+    """
     await work.tx.set_delivery(delivery.id, state=DeliveryState.FAILED, last_error=reason)
+    if gone and is_bulk(delivery.lane):
+        await work.tx.unsubscribe(delivery.target)
+        await work.tx.drop_pending(delivery.lane)
     if delivery.side is Side.CITIZEN and delivery.case_id is not None:
         case = await work.tx.case(delivery.case_id)
         if case is not None and case.department is not None:

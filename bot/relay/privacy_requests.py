@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from bot import texts
+from bot.consultations.privacy import export_engagement, forget_engagement
 from bot.events import CitizenCommand, StaffAction, StaffActionKind
 from bot.model import WEB, Case, CaseStatus, CitizenReply, Direction, FileData, ReplyKind, Side
 from bot.privacy import audit, cases_of_citizen, deidentify_citizens, erase_case, export
@@ -22,10 +23,12 @@ async def send_my_data(work: Casework, event: CitizenCommand, active: Case | Non
     tx = work.tx
     voice = await work.voice_of_sender(event.sender, event.chat, active)
     mine = await cases_of_citizen(tx, event.sender.platform, event.sender.user_id)
-    if not mine:
+    citizen = await tx.find_citizen(event.sender)
+    engagement = await export_engagement(tx, [citizen.id]) if citizen is not None else {}
+    if not mine and not any(engagement.values()):
         await work.tell(event.chat, active, ReplyKind.SYSTEM, voice.say(texts.MYDATA_NONE))
         return
-    data = await export(tx, mine, include_notes=False)
+    data = await export(tx, mine, include_notes=False) if mine else {"citizens": [], "cases": [], **engagement}
     data["exported_at"] = tx.now.isoformat()
     content = json.dumps(data, indent=2, ensure_ascii=False)
     for case in mine:
@@ -51,8 +54,14 @@ async def forget(work: Casework, event: CitizenCommand) -> None:
     tx = work.tx
     voice = await work.voice_of_sender(event.sender, event.chat, None)
     mine = await cases_of_citizen(tx, event.sender.platform, event.sender.user_id)
+    citizen = await tx.find_citizen(event.sender)
+    # Consent and answers go at once, whatever staff decide about open cases.
+    unsubscribed = await forget_engagement(tx, [citizen.id]) if citizen is not None else 0
     if not mine:
-        await work.tell(event.chat, None, ReplyKind.SYSTEM, voice.say(texts.MYDATA_NONE))
+        if citizen is not None:
+            await deidentify_citizens(tx, [citizen.id], created_before=tx.now)
+        said = texts.UNSUBSCRIBED_ALL if unsubscribed else texts.MYDATA_NONE
+        await work.tell(event.chat, None, ReplyKind.SYSTEM, voice.say(said))
         return
     erased = 0
     for case in mine:

@@ -11,7 +11,7 @@ from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import Attachment, Case, CaseStatus, CitizenReply, Direction, Message, PostKind, ReplyKind, Side
 from bot.notes import is_internal_note
 from bot.privacy import audit
-from bot.relay import answer_clock, privacy_requests, ratings
+from bot.relay import answer_clock, engagement, privacy_requests, ratings
 from bot.relay.casework import BRIDGE, Casework, citizen_lane
 from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.storage.learned import LabelSource
@@ -131,7 +131,7 @@ class StaffSide:
         case = await work.close(case, texts.CLOSED_STAFF.format(actor=actor))
         voice = await work.voice_of(case)
         reply = voice.say(texts.CLOSED_CITIZEN, reference=case.reference, department=voice.department(department))
-        await work.tell(case.chat, case, ReplyKind.SYSTEM, reply)
+        await engagement.tell_closed(work, case, department, reply)
         await ratings.ask(work, case, department)
 
     async def _reopen(self, work: Casework, case: Case, department: Department, actor: str) -> None:

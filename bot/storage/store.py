@@ -16,6 +16,7 @@ from bot.model import Address, Delivery, DeliveryId, DeliveryState, Sent
 from bot.storage.blobs import BlobQueries
 from bot.storage.cases import CaseQueries, new_reference
 from bot.storage.citizens import CitizenQueries
+from bot.storage.consultations import ConsultationQueries
 from bot.storage.engine import Clock, Database, Executor, utc_now
 from bot.storage.inbound import EventQueries
 from bot.storage.inbox import InboxQueries
@@ -48,6 +49,7 @@ class Tx(
     TranslationQueries,
     JobQueries,
     LearnedQueries,
+    ConsultationQueries,
     RatingQueries,
 ):
     """One transaction's worth of queries. Created by ``Store.atomic`` / ``Store.read``."""

@@ -324,3 +324,72 @@ case_ratings = Table(
     Column("commented_at", UTCDateTime()),
     Index("ix_case_ratings_rated_at", "rated_at"),
 )
+
+# Consultations and announcements (#18). ``subscriptions``: a chat's consent to what a department or topic
+# (``topic`` holds either key) sends, with when and the exact words shown, in the citizen's language; deleted
+# when withdrawn. ``subscription_offers``: the one offer after a closed case each citizen gets.
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), nullable=False),
+    Column("chat_platform", String(32), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("topic", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("consent_text", Text, nullable=False),
+    Column("subscribed_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("chat_platform", "chat_id", "topic"),
+    Index("ix_subscriptions_topic", "topic", "id"),
+    Index("ix_subscriptions_citizen_id", "citizen_id"),
+)
+subscription_offers = Table(
+    "subscription_offers",
+    metadata,
+    Column("citizen_id", Id, ForeignKey("citizens.id"), primary_key=True),
+    Column("department", String(64), nullable=False),
+    Column("offered_at", UTCDateTime(), nullable=False),
+)
+# An announcement (``kind`` "announcement") or consultation; ``recipients`` counts the chats it went to.
+consultations = Table(
+    "consultations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("department", String(64), nullable=False),
+    Column("topic", String(64)),
+    Column("text", Text, nullable=False),
+    Column("options", JSON, nullable=False),
+    Column("free_text", Boolean, nullable=False),
+    Column("show_who", Boolean, nullable=False),
+    Column("closes_at", UTCDateTime()),
+    Column("closed_at", UTCDateTime()),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("recipients", Integer, nullable=False),
+)
+# Which chats a consultation went to: typed answers go to the latest one a chat received.
+consultation_recipients = Table(
+    "consultation_recipients",
+    metadata,
+    Column("consultation_id", Id, ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True),
+    Column("chat_platform", String(32), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id")),
+    Index("ix_consultation_recipients_chat", "chat_platform", "chat_id", "consultation_id"),
+)
+# One answer per chat and consultation (replaced while it is open): an option number or a text.
+consultation_answers = Table(
+    "consultation_answers",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("consultation_id", Id, ForeignKey("consultations.id", ondelete="CASCADE"), nullable=False),
+    Column("chat_platform", String(32), nullable=False),
+    Column("chat_id", String(128), nullable=False),
+    Column("citizen_id", Id, ForeignKey("citizens.id")),
+    Column("option", Integer),
+    Column("text", Text),
+    Column("answered_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("consultation_id", "chat_platform", "chat_id"),
+    Index("ix_consultation_answers_citizen_id", "citizen_id"),
+)

@@ -254,6 +254,9 @@ async def test_commands_are_registered_on_start(sqlite_store: Store, telegram: T
             "language",
             "mydata",
             "forget",
+            "subscribe",
+            "topics",
+            "stop",
         ]
 
 

@@ -79,6 +79,9 @@ async def test_command_menu_registered_per_language(sqlite_store: Store, telegra
             "language",
             "mydata",
             "forget",
+            "subscribe",
+            "topics",
+            "stop",
         ]
         described = {command["command"]: command["description"] for command in by_language["es"]}
         assert described["language"].startswith("Elegir el idioma")

@@ -99,8 +99,10 @@
     return node;
   }
 
-  function renderMenu(item, li) {
-    var group = el("div", "menu");
+  // The department menu ("menu": only the open one takes a choice) or other buttons ("choices": subscribe,
+  // answer a consultation), which stay usable: a consultation's answer can be changed until it closes.
+  function renderMenu(item, li, kind) {
+    var group = el("div", kind || "menu");
     group.setAttribute("role", "group");
     var rating = item.options.every(function (option) { return option.key.indexOf("rate:") === 0; });
     group.setAttribute("aria-label", t(rating ? "rating_label" : "menu_label"));
@@ -108,7 +110,7 @@
       var button = el("button", "secondary", option.label);
       button.type = "button";
       button.dataset.choice = option.key;
-      button.addEventListener("click", function () { choose(option.key, group); });
+      button.addEventListener("click", function () { choose(option.key, group, kind === "choices"); });
       group.appendChild(button);
     });
     li.appendChild(group);
@@ -133,7 +135,7 @@
     if (item.attachments && item.attachments.length) {
       li.appendChild(el("p", "muted", t("attachments", { names: item.attachments.join(", ") })));
     }
-    if (item.kind === "menu" && item.options && item.options.length) { renderMenu(item, li); }
+    if (item.options && item.options.length) { renderMenu(item, li, item.kind === "menu" ? "menu" : "choices"); }
     list.appendChild(li);
     return li;
   }
@@ -241,10 +243,11 @@
       .then(function () { sendButton.disabled = false; });
   }
 
-  function choose(key, group) {
+  function choose(key, group, again) {
     Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = true; });
     post("/chat/choose", { event_id: uuid(), choice: key, name: nameInput.value }).then(function (result) {
       if (result.status !== 200) { showNotice(result.data.error || t("choice_failed")); }
+      if (again) { Array.prototype.forEach.call(group.querySelectorAll("button"), function (b) { b.disabled = false; }); }
       return refresh();
     });
   }

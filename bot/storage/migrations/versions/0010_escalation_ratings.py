@@ -1,6 +1,6 @@
 """escalation and ratings: cases.overdue and first_answer_due_at, and one satisfaction rating per closed case
 
-Revision ID: 0012_escalation_ratings
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 from bot.storage.tables import UTCDateTime
 
-revision = "0012_escalation_ratings"
+revision = "0010"
 # Chained to this branch's head so that ``upgrade head`` has one head; the lead re-chains at merge time.
 down_revision = "0009"
 branch_labels = None
