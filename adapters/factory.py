@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
@@ -26,6 +27,7 @@ def build_adapters(
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
+    consultations: StaffConsultations | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 
@@ -45,6 +47,7 @@ def build_adapters(
         notice=notice,
         audit=audit,
         answers=answers,
+        consultations=consultations,
     )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]
@@ -59,5 +62,5 @@ def build_adapters(
     if settings.slack_bot_token is not None:
         from adapters.slack import from_settings as slack_adapter  # noqa: PLC0415  # imported only when enabled
 
-        department.append(slack_adapter(settings, directory=directory))
+        department.append(slack_adapter(settings, directory=directory, consultations=consultations))
     return Channels.of(citizen=tuple(citizen), department=tuple(department))

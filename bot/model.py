@@ -172,6 +172,9 @@ class PostKind(enum.StrEnum):
     ROOT_UPDATE = "root_update"  # edits the thread root (status line changed)
     RECEIPT = "receipt"  # marks a staff reply as delivered (e.g. a reaction)
     ERASE = "erase"  # replaces the bridge's own post ``about`` with "[erased]" (an erasure request)
+    RESULTS = "results"  # opens a consultation's results message (not a case: ``card`` names the consultation)
+    RESULTS_UPDATE = "results_update"  # rewrites the results message ``about`` with the counts as they stand
+    RESULTS_TEXT = "results_text"  # a free-text answer, in the results message's thread
 
 
 class ReplyKind(enum.StrEnum):

@@ -14,6 +14,7 @@ from adapters.web.desk import SignInLimits, WebDesk
 from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
@@ -37,6 +38,7 @@ def from_settings(
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
+    consultations: StaffConsultations | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -76,6 +78,7 @@ def from_settings(
         audit=audit,
         answers=answers,
         zone=languages.zone if languages is not None else UTC,
+        consultations=consultations,
     )
     return chat, desk
 

@@ -21,9 +21,11 @@ from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
+from adapters.web.consultations import CONSULTATIONS_LINK, ConsultationPages
 from adapters.web.live import StreamCaps
 from adapters.web.security import derive, new_token, protect, same, set_cookie
 from bot.client_address import TrustedProxies, client_address
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUser, DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
@@ -130,8 +132,12 @@ class WebDesk(WebChannel):
         audit: AuditRecorder | None = None,
         answers: SavedAnswers | None = None,
         zone: tzinfo = UTC,
+        consultations: StaffConsultations | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._consultations = (
+            ConsultationPages(consultations=consultations, directory=directory, zone=zone) if consultations else None
+        )
         self._zone = zone
         self._audit = audit
         self._answers = answers or SavedAnswers()
@@ -171,6 +177,8 @@ class WebDesk(WebChannel):
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
+        if self._consultations is not None:
+            self._consultations.add_routes(app, guard=self._guarded, frame=self._frame, stream=self._stream_of)
 
     # --- who is asking --------------------------------------------------------------------
 
@@ -255,6 +263,8 @@ class WebDesk(WebChannel):
         departments = self._departments(staff)
         summaries = await self._views.case_summaries(tuple(d.key for d in departments))
         message = pages.notice(request.query.get("done"), request.query.get("error"))
+        if self._consultations is not None:
+            message = CONSULTATIONS_LINK + message
         return _page(pages.case_list(self._frame(staff, "Cases", page="list"), departments, summaries, message))
 
     async def _case(self, request: web.Request, staff: Staff) -> web.StreamResponse:
@@ -280,13 +290,12 @@ class WebDesk(WebChannel):
         return _page(pages.case_page(frame, view, mine[view.case.department], forms, message))
 
     async def _events(self, request: web.Request, staff: Staff) -> web.StreamResponse:
-        channels = tuple(_channel(d.key) for d in self._departments(staff))
+        return await self._stream_of(request, staff, tuple(_channel(d.key) for d in self._departments(staff)))
+
+    async def _stream_of(self, request: web.Request, staff: Staff, topics: tuple[str, ...]) -> web.StreamResponse:
+        """A live event stream of ``topics`` for this person's session (capped per session and address)."""
         return await self._hub.stream(
-            request,
-            channels,
-            session=staff.token,
-            address=client_address(request, self._trusted),
-            decorate=protect,
+            request, topics, session=staff.token, address=client_address(request, self._trusted), decorate=protect
         )
 
     # --- acting on a case -------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from bot.consultations.fanout import enqueue_broadcast
+from bot.consultations.live_results import queue_results_post, queue_results_refresh
 from bot.consultations.model import (
     BroadcastKind,
     Consultation,
@@ -163,9 +164,15 @@ class ConsultationService:
                 raise ConsultationError(msg)
             await tx.close_consultation(found.id)
             await audit(tx, actor=actor, action="consult_close", consultation=found.id, department=found.department)
-            return await _found(tx, consultation_id)
+            closed = await _found(tx, consultation_id)
+            department = self._directory.get(closed.department)
+            if department is not None:  # the results message says it closed
+                await queue_results_refresh(tx, closed, department, text=None, who=None)
+            return closed
 
-        return await self._store.atomic(body)
+        closed = await self._store.atomic(body)
+        self._on_queued()
+        return closed
 
     async def results(self, consultation_id: int) -> Results:
         """Counts per option and the free-text answers; who answered only if the consultation shows it."""
@@ -249,6 +256,7 @@ class ConsultationService:
                     )
                 items.append((chat, bodies[group]))
             await enqueue_broadcast(tx, items)
+            await queue_results_post(tx, created, sender)
             recipients: list[tuple[Address, CitizenId]] = [(chat, citizen) for chat, citizen, _ in audience]
             if kind is BroadcastKind.CONSULTATION:
                 await tx.add_recipients(created.id, recipients)

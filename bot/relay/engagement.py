@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import texts
+from bot.consultations.live_results import queue_results_refresh
 from bot.consultations.model import Consultation, Followable, FollowKey
 from bot.consultations.render import (
     SUBSCRIBE_BUTTON,
@@ -264,4 +265,7 @@ async def _answer(
         return
     citizen = await work.tx.citizen(asked.sender)
     await work.tx.save_answer(consultation.id, asked.chat, citizen_id=citizen.id, option=option, text=text)
+    department = work.directory.get(consultation.department)
+    if department is not None:
+        await queue_results_refresh(work.tx, consultation, department, text=text, who=citizen.display_name)
     await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))

@@ -30,6 +30,9 @@
     if (page === "case" && event.reference === reference) {
       return ["conversation", "case-facts"];
     }
+    if (page === "consultation" && event.reference === reference) {
+      return ["consultation-results"];
+    }
     return null;
   }
 
@@ -55,14 +58,17 @@
     });
   });
 
-  if (page !== "list" && page !== "case") { return; }
-  var source = new EventSource("/desk/events");
+  if (page !== "list" && page !== "case" && page !== "consultation") { return; }
+  var source = new EventSource(page === "consultation" ? "/desk/consultations/events" : "/desk/events");
+  var regions = { list: ["case-list"], "case": ["conversation", "case-facts"], consultation: ["consultation-results"] };
+  var told = { list: "The case list was updated.", "case": "New activity on this case.",
+    consultation: "The results were updated." };
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
   source.onopen = function () {
-    later(page === "list" ? ["case-list"] : ["conversation", "case-facts"], null);
+    later(regions[page], null);
   };
   source.onmessage = function (message) {
     var ids = changed(JSON.parse(message.data));
-    if (ids) { later(ids, page === "list" ? "The case list was updated." : "New activity on this case."); }
+    if (ids) { later(ids, told[page]); }
   };
 })();
