@@ -1,8 +1,8 @@
 """The desk's Consultations pages: list, create, close, results with a bar chart, live refresh and CSV export.
 
 ``WebDesk`` adds these routes behind its sign-in (``ConsultationPages.add_routes``). Staff see and act on
-their departments' consultations only (a desk user with no department list, or the one-time link's
-session, sees every department's); any other id answers 404, whatever URL is typed.
+their departments' consultations only (admins, a desk user with no department list and the one-time
+link's session see every department's); any other id answers 404, whatever URL is typed.
 """
 
 from __future__ import annotations
@@ -81,10 +81,11 @@ class ConsultationPages:
 
     def _departments(self, staff: Staff) -> list[Department]:
         """Every department this person works for (in Slack or on the desk)."""
-        return [d for d in self._directory.departments if staff.departments is None or d.key in staff.departments]
+        every = staff.admin or staff.departments is None
+        return [d for d in self._directory.departments if every or d.key in (staff.departments or ())]
 
     def _keys(self, staff: Staff) -> set[str] | None:
-        return None if staff.departments is None else {str(d.key) for d in self._departments(staff)}
+        return None if staff.admin or staff.departments is None else {str(d.key) for d in self._departments(staff)}
 
     async def _found(self, request: web.Request, staff: Staff) -> Consultation | None:
         return await self._consultations.one(int(request.match_info["id"]), self._keys(staff))
@@ -277,5 +278,4 @@ def results_content(results: Results, directory: Directory, zone: tzinfo, csrf: 
         f'<p id="answered">Answers: {results.answered}</p>{chart}'
         f"{f'<h3>Free-text answers</h3><ul id=free-texts>{texts}</ul>' if texts else ''}"
         f"{f'<h3>Who answered what</h3><ul>{voters}</ul>' if voters else ''}</section>"
-        '<p id="live-note" class="muted" aria-live="polite"></p>'
     )

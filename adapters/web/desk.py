@@ -83,6 +83,8 @@ class Staff:
     by_link: bool = False
     #: The name others see (``desk add-user --name``); None: the login name.
     display_name: str | None = None
+    #: An admin sees the reports (the one-time link's session is the office's administrator).
+    admin: bool = False
 
     @property
     def shown_name(self) -> str:
@@ -210,11 +212,11 @@ class WebDesk(WebChannel):
             return sign_in
         if record.subject == LINK_ADMIN:
             if not users:
-                return Staff(LOCAL_USER, None, token, by_link=True)
+                return Staff(LOCAL_USER, None, token, by_link=True, admin=True)
         else:
             user = next((u for u in users if u.username == record.subject), None)
             if user is not None and record.proof == password_proof(user.password_hash):
-                return Staff(user.username, user.departments, token, display_name=user.name)
+                return Staff(user.username, user.departments, token, display_name=user.name, admin=user.is_admin)
         # The user was removed, their password changed, or users now exist (the link's session ends).
         await self._sessions.end(SessionKind.DESK, token)
         return sign_in

@@ -121,7 +121,7 @@ async def consult_world(
     for user in CITIZENS:
         await subscribe(store, Address(TELEGRAM, str(user)), "roads")
     holder: list[Bridge] = []
-    service = ConsultationService(store=store, directory=DIRECTORY, on_queued=lambda: holder[0].worker.wake())
+    service = ConsultationService(store=store, directory=DIRECTORY, on_queued=lambda: holder[0].worker.wake())  # noqa: PLW0108  # built below
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN),
         directory=DIRECTORY,

@@ -21,6 +21,7 @@ from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
 from bot.client_address import TrustedProxies
+from bot.consultations.publishing import StaffConsultations
 from bot.delivery import Preparation
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUsers
@@ -167,6 +168,7 @@ async def running_web(
     answers: SavedAnswers | None = None,
     zone: tzinfo = UTC,
     router: RoutingPolicy | None = None,
+    consultations: StaffConsultations | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -199,6 +201,7 @@ async def running_web(
         audit=recorder(store),
         answers=answers,
         zone=zone,
+        consultations=consultations,
     )
     app = web.Application()
     chat.mount(app)
