@@ -1,6 +1,7 @@
 """Live results in the department's channel: one results message per consultation, updated as answers arrive.
 
-Publishing a consultation queues the message (``PostKind.RESULTS``) in the lane ``results:ID``; each answer
+Publishing a consultation queues the message (``PostKind.RESULTS``) in the lane ``results:ID`` (or the first
+answer does, if it came first); each answer
 queues at most one ``RESULTS_UPDATE`` that is not yet claimed (so 1,000 answers arriving while one update is
 sent cause one more update, not 1,000), and a free-text answer a ``RESULTS_TEXT`` in the message's thread.
 The bodies are rendered when they are sent (``ResultsPreparation``): an update always shows the counts as they
@@ -70,6 +71,8 @@ async def queue_results_post(tx: Tx, consultation: Consultation, department: Dep
     if consultation.kind is not BroadcastKind.CONSULTATION:
         return
     home = department.home
+    if await results_message(tx, consultation.id) is not None:
+        return  # queued already (by an answer that came first)
     await tx.connection.execute(
         insert(consultation_posts).values(consultation_id=consultation.id, platform=home.platform, chat=home.chat)
     )
@@ -84,18 +87,16 @@ async def queue_results_refresh(
 
     ``who`` is shown beside the text only when the consultation was created to show who answered.
     """
-    found = (
-        await tx.connection.execute(
-            select(consultation_posts.c.platform).where(consultation_posts.c.consultation_id == consultation.id)
-        )
-    ).one_or_none()
-    if found is None:
-        return
+    first = await results_message(tx, consultation.id) is None
+    if first:  # the answer came before the message was queued: the message itself shows it when it is sent
+        await queue_results_post(tx, consultation, department)
     lane, home, card = results_lane(consultation.id), department.home, _card(consultation, department)
     if text is not None:
         line = f"{who}: {text}" if consultation.show_who_answered and who else text
         body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR)
         await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
+    if first:
+        return
     # Claiming counts an attempt: a row with none is still waiting and will show this answer when it is sent.
     waiting = await tx.connection.execute(
         select(deliveries.c.body).where(

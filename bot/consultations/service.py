@@ -126,7 +126,7 @@ class ConsultationService:
         if len(cleaned) > MAX_OPTIONS or any(not o or len(o) > MAX_OPTION for o in cleaned):
             msg = f"give at most {MAX_OPTIONS} options, each 1 to {MAX_OPTION} characters"
             raise ConsultationError(msg)
-        return await self._publish(
+        created = await self._publish(
             kind=BroadcastKind.CONSULTATION,
             department=department,
             topic=topic,
@@ -137,6 +137,9 @@ class ConsultationService:
             show_who_answered=show_who_answered,
             actor=actor,
         )
+        await self._store.atomic(lambda tx: queue_results_post(tx, created, self._directory[created.department]))
+        self._on_queued()
+        return created
 
     async def list(self, *, department: str | None = None) -> list[Consultation]:
         """Every announcement and consultation, newest first (one department's, if given)."""
@@ -256,7 +259,6 @@ class ConsultationService:
                     )
                 items.append((chat, bodies[group]))
             await enqueue_broadcast(tx, items)
-            await queue_results_post(tx, created, sender)
             recipients: list[tuple[Address, CitizenId]] = [(chat, citizen) for chat, citizen, _ in audience]
             if kind is BroadcastKind.CONSULTATION:
                 await tx.add_recipients(created.id, recipients)
