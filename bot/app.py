@@ -156,11 +156,11 @@ class App:
             views=StoreViews(store=store),
             sessions=sessions,
             live=live,
+            consultations=StaffConsultations(service=consultations, directory=directory, zone=languages.zone),
             languages=languages,
             notice=notice.text,
             audit=recorder(store),
             answers=answers,
-            consultations=StaffConsultations(service=consultations, directory=directory, zone=languages.zone),
         )
         await self._serve_http(store)
         await self._announce_desk_link(sessions)

@@ -194,6 +194,7 @@ async def running_web(
         users=users,
         sessions=sessions,
         max_message_chars=max_message_chars,
+        consultations=consultations,
         sign_in_limits=sign_in_limits,
         trusted_proxies=trusted_proxies,
         live=live,
@@ -201,7 +202,6 @@ async def running_web(
         audit=recorder(store),
         answers=answers,
         zone=zone,
-        consultations=consultations,
     )
     app = web.Application()
     chat.mount(app)
