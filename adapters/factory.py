@@ -24,10 +24,10 @@ def build_adapters(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    consultations: StaffConsultations | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
-    consultations: StaffConsultations | None = None,
 ) -> Channels:
     """Every channel this configuration enables, by side.
 
@@ -44,10 +44,10 @@ def build_adapters(
         sessions=sessions,
         live=live,
         languages=languages,
+        consultations=consultations,
         notice=notice,
         audit=audit,
         answers=answers,
-        consultations=consultations,
     )
     citizen: list[CitizenChannel] = [chat]
     department: list[DepartmentChannel] = [desk]

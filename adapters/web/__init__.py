@@ -35,10 +35,10 @@ def from_settings(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    consultations: StaffConsultations | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: SavedAnswers | None = None,
-    consultations: StaffConsultations | None = None,
 ) -> tuple[WebChat, WebDesk]:
     """The web chat (a citizen channel) and the web desk (a department channel), configured from ``settings``."""
     static = StaticFiles.load()
@@ -66,6 +66,7 @@ def from_settings(
         views=views,
         directory=directory,
         users=DeskUsers(path=settings.desk_users_file),
+        consultations=consultations,
         sessions=sessions,
         max_message_chars=settings.max_message_chars,
         sign_in_limits=SignInLimits(
@@ -78,7 +79,6 @@ def from_settings(
         audit=audit,
         answers=answers,
         zone=languages.zone if languages is not None else UTC,
-        consultations=consultations,
     )
     return chat, desk
 

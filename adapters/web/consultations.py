@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     Stream = Callable[[web.Request, Staff, tuple[str, ...]], Awaitable[web.StreamResponse]]
 
 e = pages.e
-#: What the case list shows above the cases.
-CONSULTATIONS_LINK = '<p class="admin-links"><a href="/desk/consultations">Consultations</a></p>'
+#: The link every desk page's header bar shows: (path, label).
+NAV_LINK = ("/desk/consultations", "Consultations")
 PATH = "/desk/consultations"
 _ID = r"{id:\d+}"
 _DONE = {"announced": '<p class="notice" role="status">The announcement was sent to the subscribers.</p>'}

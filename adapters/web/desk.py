@@ -21,7 +21,7 @@ from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
-from adapters.web.consultations import CONSULTATIONS_LINK, ConsultationPages
+from adapters.web.consultations import NAV_LINK, ConsultationPages
 from adapters.web.live import StreamCaps
 from adapters.web.security import derive, new_token, protect, same, set_cookie
 from bot.client_address import TrustedProxies, client_address
@@ -131,17 +131,17 @@ class WebDesk(WebChannel):
         trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
+        consultations: StaffConsultations | None = None,
         audit: AuditRecorder | None = None,
         answers: SavedAnswers | None = None,
         zone: tzinfo = UTC,
-        consultations: StaffConsultations | None = None,
     ) -> None:
         super().__init__(live=live, caps=caps)
+        self._zone = zone
+        self._audit = audit
         self._consultations = (
             ConsultationPages(consultations=consultations, directory=directory, zone=zone) if consultations else None
         )
-        self._zone = zone
-        self._audit = audit
         self._answers = answers or SavedAnswers()
         self._views = views
         self._directory = directory
@@ -176,11 +176,11 @@ class WebDesk(WebChannel):
         app.router.add_post("/desk/login", self._login)
         app.router.add_post("/desk/logout", self._logout)
         app.router.add_get(SIGN_IN_LINK_PATH + "{token}", self._sign_in_link)
+        if self._consultations is not None:
+            self._consultations.add_routes(app, guard=self._guarded, frame=self._frame, stream=self._stream_of)
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
-        if self._consultations is not None:
-            self._consultations.add_routes(app, guard=self._guarded, frame=self._frame, stream=self._stream_of)
 
     # --- who is asking --------------------------------------------------------------------
 
@@ -254,6 +254,7 @@ class WebDesk(WebChannel):
             user=staff.name,
             banner=self._banner(staff),
             csrf=staff.csrf,
+            links=(NAV_LINK,) if self._consultations is not None else (),
             page=page,
             reference=reference,
             zone=self._zone,
@@ -265,8 +266,6 @@ class WebDesk(WebChannel):
         departments = self._departments(staff)
         summaries = await self._views.case_summaries(tuple(d.key for d in departments))
         message = pages.notice(request.query.get("done"), request.query.get("error"))
-        if self._consultations is not None:
-            message = CONSULTATIONS_LINK + message
         return _page(pages.case_list(self._frame(staff, "Cases", page="list"), departments, summaries, message))
 
     async def _case(self, request: web.Request, staff: Staff) -> web.StreamResponse:

@@ -61,6 +61,15 @@ class Frame:
     reference: str | None = None
     #: The office time zone the page's times are shown in.
     zone: tzinfo = UTC
+    #: Links in the header bar, as (path, label): the desk's other pages.
+    links: tuple[tuple[str, str], ...] = ()
+
+
+def _nav(links: tuple[tuple[str, str], ...]) -> str:
+    if not links:
+        return ""
+    items = "".join(f'<li><a href="{e(path)}">{e(label)}</a></li>' for path, label in links)
+    return f'<nav aria-label="Desk pages"><ul class="nav">{items}</ul></nav>'
 
 
 def layout(frame: Frame, content: str) -> str:
@@ -87,7 +96,7 @@ def layout(frame: Frame, content: str) -> str:
         f'</head>\n<body class="desk" data-page="{e(frame.page)}"{reference}>\n'
         '<a class="skip" href="#main">Skip to the content</a>\n'
         '<header class="bar"><p class="brand"><a href="/desk">Civic desk</a></p>'
-        f"{account}</header>\n{banner}\n"
+        f"{_nav(frame.links)}{account}</header>\n{banner}\n"
         f'<main id="main" tabindex="-1">\n{content}\n</main>\n'
         '<p id="live-note" class="visually-hidden" role="status" aria-live="polite"></p>\n'
         "</body>\n</html>\n"
