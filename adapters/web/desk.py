@@ -83,7 +83,7 @@ class Staff:
     by_link: bool = False
     #: The name others see (``desk add-user --name``); None: the login name.
     display_name: str | None = None
-    #: An admin sees the reports (the one-time link's session is the office's administrator).
+    #: An admin sees every department (those answering in Slack too, read-only) and the reports.
     admin: bool = False
 
     @property

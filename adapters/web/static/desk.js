@@ -58,17 +58,24 @@
     });
   });
 
-  if (page !== "list" && page !== "case" && page !== "consultation") { return; }
-  var source = new EventSource(page === "consultation" ? "/desk/consultations/events" : "/desk/events");
-  var regions = { list: ["case-list"], "case": ["conversation", "case-facts"], consultation: ["consultation-results"] };
-  var told = { list: "The case list was updated.", "case": "New activity on this case.",
-    consultation: "The results were updated." };
+  // A consultation's results page follows its departments' results events (answers arriving, closing).
+  if (page === "consultation") {
+    var results = new EventSource("/desk/consultations/events");
+    results.onopen = function () { later(["consultation-results"], null); };
+    results.onmessage = function (message) {
+      if (changed(JSON.parse(message.data))) { later(["consultation-results"], "The results were updated."); }
+    };
+    return;
+  }
+
+  if (page !== "list" && page !== "case") { return; }
+  var source = new EventSource("/desk/events");
   // What changed between rendering this page and (re)connecting was not heard: catch up once.
   source.onopen = function () {
-    later(regions[page], null);
+    later(page === "list" ? ["case-list"] : ["conversation", "case-facts"], null);
   };
   source.onmessage = function (message) {
     var ids = changed(JSON.parse(message.data));
-    if (ids) { later(ids, told[page]); }
+    if (ids) { later(ids, page === "list" ? "The case list was updated." : "New activity on this case."); }
   };
 })();
