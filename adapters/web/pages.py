@@ -69,7 +69,7 @@ def _nav(links: tuple[tuple[str, str], ...]) -> str:
     if not links:
         return ""
     items = "".join(f'<li><a href="{e(path)}">{e(label)}</a></li>' for path, label in links)
-    return f'<nav aria-label="Desk pages"><ul class="nav">{items}</ul></nav>'
+    return f'<nav class="sections" aria-label="Desk"><ul>{items}</ul></nav>'
 
 
 def layout(frame: Frame, content: str) -> str:
