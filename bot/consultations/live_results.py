@@ -21,10 +21,22 @@ from bot.consultations.model import BroadcastKind, Consultation, ConsultationId,
 from bot.delivery import Preparation
 from bot.departments import Department
 from bot.live import LiveEvents
-from bot.model import CaseCard, CaseStatus, Delivery, DeliveryState, Platform, PostKind, Sent, Side, ThreadPost
-from bot.storage.codec import body_from_json
+from bot.model import (
+    Address,
+    CaseCard,
+    CaseStatus,
+    CitizenId,
+    Delivery,
+    DeliveryState,
+    Platform,
+    PostKind,
+    Sent,
+    Side,
+    ThreadPost,
+)
+from bot.storage.codec import body_from_json, body_to_json
 from bot.storage.store import Store, Tx
-from bot.storage.tables import consultation_posts, deliveries
+from bot.storage.tables import consultation_answers, consultation_posts, deliveries
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +44,8 @@ RESULTS_LANE = "results:"
 RESULTS_KINDS = frozenset({PostKind.RESULTS, PostKind.RESULTS_UPDATE, PostKind.RESULTS_TEXT})
 #: Who the results posts are by.
 RESULTS_AUTHOR = "civic-bridge"
+#: What an erased free-text answer reads in the channel.
+ERASED = "[erased]"
 #: Width of a full bar, in block characters.
 BAR_WIDTH = 20
 
@@ -80,12 +94,19 @@ async def queue_results_post(tx: Tx, consultation: Consultation, department: Dep
     await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=results_lane(consultation.id), target=home, body=body)
 
 
-async def queue_results_refresh(
-    tx: Tx, consultation: Consultation, department: Department, *, text: str | None, who: str | None
+async def queue_results_refresh(  # the answer's facts, keyword-only
+    tx: Tx,
+    consultation: Consultation,
+    department: Department,
+    *,
+    text: str | None,
+    who: str | None,
+    chat: Address | None = None,
 ) -> None:
     """An answer was saved: queue a free-text answer's thread post, and an update unless one is already waiting.
 
-    ``who`` is shown beside the text only when the consultation was created to show who answered.
+    ``who`` is shown beside the text only when the consultation was created to show who answered; the
+    answering ``chat`` is kept on the post (``about``), so erasing the citizen erases it in the channel too.
     """
     first = await results_message(tx, consultation.id) is None
     if first:  # the answer came before the message was queued: the message itself shows it when it is sent
@@ -93,7 +114,7 @@ async def queue_results_refresh(
     lane, home, card = results_lane(consultation.id), department.home, _card(consultation, department)
     if text is not None:
         line = f"{who}: {text}" if consultation.show_who_answered and who else text
-        body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR)
+        body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR, about=_chat_key(chat) if chat else None)
         await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
     if first:
         return
@@ -109,6 +130,36 @@ async def queue_results_refresh(
         return
     body = ThreadPost(PostKind.RESULTS_UPDATE, card, "", RESULTS_AUTHOR)
     await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
+
+
+def _chat_key(chat: Address) -> str:
+    return f"{chat.platform}:{chat.chat}"
+
+
+async def erase_results_texts(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
+    """These citizens' free-text answers in results threads become "[erased]" (posted ones are edited); how many."""
+    answered = await tx.connection.execute(
+        select(
+            consultation_answers.c.consultation_id, consultation_answers.c.chat_platform, consultation_answers.c.chat_id
+        ).where(consultation_answers.c.citizen_id.in_(list(citizen_ids)), consultation_answers.c.text.is_not(None))
+    )
+    erased = 0
+    for consultation_id, platform, chat in list(answered):
+        key, lane = f"{platform}:{chat}", results_lane(consultation_id)
+        for row in list(await tx.connection.execute(select(deliveries).where(deliveries.c.lane == lane))):
+            body = body_from_json(dict(row.body))
+            if not (isinstance(body, ThreadPost) and body.kind is PostKind.RESULTS_TEXT and body.about == key):
+                continue
+            gone = replace(body, text=ERASED, about=None)
+            await tx.connection.execute(
+                update(deliveries).where(deliveries.c.id == row.id).values(body=body_to_json(gone))
+            )
+            if row.state == DeliveryState.SENT.value and row.sent_id:
+                home = Address(Platform(row.target_platform), row.target_chat)
+                erase = ThreadPost(PostKind.ERASE, body.card, ERASED, RESULTS_AUTHOR, about=row.sent_id)
+                await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=erase)
+            erased += 1
+    return erased
 
 
 def _kind(data: object) -> PostKind | None:

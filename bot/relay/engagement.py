@@ -267,5 +267,6 @@ async def _answer(
     await work.tx.save_answer(consultation.id, asked.chat, citizen_id=citizen.id, option=option, text=text)
     department = work.directory.get(consultation.department)
     if department is not None:
-        await queue_results_refresh(work.tx, consultation, department, text=text, who=citizen.display_name)
+        who = citizen.display_name
+        await queue_results_refresh(work.tx, consultation, department, text=text, who=who, chat=asked.chat)
     await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))

@@ -24,7 +24,8 @@ from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
 from bot.events import CitizenCommandKind
 from bot.model import TELEGRAM, Address
-from bot.storage.store import Store
+from bot.privacy import cases_of_citizen, erase
+from bot.storage.store import Store, Tx
 from tests.backends import open_store
 from tests.bridge import DIRECTORY, Bridge, build_bridge
 from tests.consultations.helpers import subscribe
@@ -301,3 +302,25 @@ async def test_consult_over_socket_mode_opens_the_modal(
         envelope = await slack.push(slack.slash_command("C0ROADS"), kind="slash_commands")
         await eventually(lambda: envelope in slack.acks, what="the envelope's acknowledgement")
         assert [v["callback_id"] for v in slack.views] == ["consult_create"]
+
+
+async def test_erasing_a_citizen_erases_their_free_text_answer_in_the_thread(world: World) -> None:
+    """``privacy erase`` of a citizen turns their free-text answer in the results thread into "[erased]"."""
+    root = await published(world, question(options="", settings=("free_text",)))
+    await world.bridge.telegram.command(user=111, command=CitizenCommandKind.ANSWER, argument="Fix the lights")
+    await world.bridge.telegram.receive(user=111, text="My bin was not collected")  # a case: what erasure targets
+    world.bridge.worker.wake()
+    await eventually(lambda: bool(world.slack.thread(root)), what="a free-text answer in the thread")
+    [line] = world.slack.thread(root)
+
+    async def work(tx: Tx) -> None:
+        await erase(tx, await cases_of_citizen(tx, TELEGRAM, "111"), actor="cli:test")
+
+    await world.bridge.store.atomic(work)
+    world.bridge.worker.wake()
+
+    def erased() -> bool:
+        now = world.slack.message(line.channel, line.ts)
+        return now is not None and "[erased]" in now.text and "Fix the lights" not in now.text
+
+    await eventually(erased, what="the answer erased in Slack")
