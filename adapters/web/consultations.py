@@ -23,6 +23,7 @@ from bot.consultations.live_results import results_reference
 from bot.consultations.model import BroadcastKind, Consultation, ConsultationError, Results
 from bot.consultations.publishing import Draft, StaffConsultations, options_from_lines
 from bot.departments import Department, Directory
+from bot.privacy import AuditRecorder
 
 if TYPE_CHECKING:
     from adapters.web.desk import Staff
@@ -61,10 +62,18 @@ def _field(form: object, name: str) -> str:
 class ConsultationPages:
     """``/desk/consultations`` and below, reading and publishing through an injected ``StaffConsultations``."""
 
-    def __init__(self, *, consultations: StaffConsultations, directory: Directory, zone: tzinfo) -> None:
+    def __init__(
+        self,
+        *,
+        consultations: StaffConsultations,
+        directory: Directory,
+        zone: tzinfo,
+        audit: AuditRecorder | None = None,
+    ) -> None:
         self._consultations = consultations
         self._directory = directory
         self._zone = zone
+        self._audit = audit
 
     def add_routes(self, app: web.Application, *, guard: Guard, frame: FrameOf, stream: Stream) -> None:
         """Add the pages, each behind the desk's sign-in (``guard``)."""
@@ -165,6 +174,8 @@ class ConsultationPages:
         if found is None:
             return self._not_found(staff)
         results = await self._consultations.results(found.id)
+        if self._audit is not None:
+            await self._audit(staff.name, "consult_download", results_reference(found.id))
         response = web.Response(text=as_csv(results), content_type="text/csv", charset="utf-8")
         response.headers["Content-Disposition"] = f'attachment; filename="consultation-{found.id}.csv"'
         response.headers["Cache-Control"] = "no-store"

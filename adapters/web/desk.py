@@ -140,7 +140,9 @@ class WebDesk(WebChannel):
         self._zone = zone
         self._audit = audit
         self._consultations = (
-            ConsultationPages(consultations=consultations, directory=directory, zone=zone) if consultations else None
+            ConsultationPages(consultations=consultations, directory=directory, zone=zone, audit=audit)
+            if consultations
+            else None
         )
         self._answers = answers or SavedAnswers()
         self._views = views

@@ -18,7 +18,8 @@ from bot.desk_users import DeskRole
 from bot.events import CitizenCommandKind
 from bot.live import LocalLiveEvents
 from bot.model import TELEGRAM, Address
-from bot.storage.store import Store
+from bot.privacy import audit_entries
+from bot.storage.store import Store, Tx
 from tests.consultations.helpers import subscribe
 from tests.fakes import FakeClock
 from tests.web.harness import DESK_DIRECTORY, Browser, Web, running_web
@@ -258,3 +259,18 @@ async def test_case_list_links_to_the_consultations(desk: Desk) -> None:
     """The desk's case list links to the Consultations page."""
     wendy = await desk.signed_in("wendy", ("waste",))
     assert 'href="/desk/consultations"' in await wendy.desk_page("/desk")
+
+
+async def test_creating_and_downloading_are_in_the_audit_trail(desk: Desk) -> None:
+    """Who sent a consultation from the desk, and who downloaded its answers, is audited (never the text)."""
+    wendy = await desk.signed_in("wendy", ("waste",))
+    await _create(wendy, text="Which street first?", options="Mill Lane\nHigh Street")
+    [created] = await desk.service.list()
+    await wendy.client.get(f"/desk/consultations/{created.id}.csv")
+
+    async def read(tx: Tx) -> list[tuple[str, str, str | None]]:
+        return [(a.actor, a.action, a.reference) for a in await audit_entries(tx)]
+
+    entries = await desk.web.bridge.store.read(read)
+    assert ("desk:wendy", "consult_create", None) in entries
+    assert ("wendy", "consult_download", f"consultation-{created.id}") in entries
