@@ -3,7 +3,8 @@
 Publishing a consultation queues the message (``PostKind.RESULTS``) in the lane ``results:ID`` (or the first
 answer does, if it came first); each answer
 queues at most one ``RESULTS_UPDATE`` that is not yet claimed (so 1,000 answers arriving while one update is
-sent cause one more update, not 1,000), and a free-text answer a ``RESULTS_TEXT`` in the message's thread.
+sent cause one more update, not 1,000; and never sooner than ``UPDATE_SPACING`` after the last one), and a
+free-text answer a ``RESULTS_TEXT`` in the message's thread.
 The bodies are rendered when they are sent (``ResultsPreparation``): an update always shows the counts as they
 stand then, and carries the message id the first post was recorded under.
 """
@@ -14,14 +15,16 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
+from datetime import timedelta
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from bot.consultations.model import BroadcastKind, Consultation, ConsultationId, Results
 from bot.delivery import Preparation
 from bot.departments import Department
 from bot.live import LiveEvents
 from bot.model import (
+    DESK,
     Address,
     CaseCard,
     CaseStatus,
@@ -46,6 +49,9 @@ RESULTS_KINDS = frozenset({PostKind.RESULTS, PostKind.RESULTS_UPDATE, PostKind.R
 RESULTS_AUTHOR = "civic-bridge"
 #: What an erased free-text answer reads in the channel.
 ERASED = "[erased]"
+#: The least time between two edits of one results message (Slack allows about one post or edit a second per
+#: channel, ``chat.update`` about 50 a minute per workspace): 1,000 answers in a minute make ~20 edits, not 1,000.
+UPDATE_SPACING = timedelta(seconds=3)
 #: Width of a full bar, in block characters.
 BAR_WIDTH = 20
 
@@ -102,11 +108,13 @@ async def queue_results_refresh(  # the answer's facts, keyword-only
     text: str | None,
     who: str | None,
     chat: Address | None = None,
+    spacing: timedelta = UPDATE_SPACING,
 ) -> None:
     """An answer was saved: queue a free-text answer's thread post, and an update unless one is already waiting.
 
     ``who`` is shown beside the text only when the consultation was created to show who answered; the
     answering ``chat`` is kept on the post (``about``), so erasing the citizen erases it in the channel too.
+    An update is due ``spacing`` after the lane's last post went out, at the earliest.
     """
     first = await results_message(tx, consultation.id) is None
     if first:  # the answer came before the message was queued: the message itself shows it when it is sent
@@ -129,7 +137,19 @@ async def queue_results_refresh(  # the answer's facts, keyword-only
     if any(_kind(row.body) is PostKind.RESULTS_UPDATE for row in waiting):
         return
     body = ThreadPost(PostKind.RESULTS_UPDATE, card, "", RESULTS_AUTHOR)
-    await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
+    queued = await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
+    last = (
+        await tx.connection.execute(
+            select(func.max(deliveries.c.updated_at)).where(
+                deliveries.c.lane == lane, deliveries.c.state == DeliveryState.SENT.value
+            )
+        )
+    ).scalar_one_or_none()
+    paced = home.platform != DESK  # the desk's "edit" only tells open pages to reload
+    if paced and last is not None and last + spacing > tx.now:  # Slack takes about one edit a second per channel
+        await tx.connection.execute(
+            update(deliveries).where(deliveries.c.id == queued).values(next_attempt_at=last + spacing)
+        )
 
 
 def _chat_key(chat: Address) -> str:

@@ -19,7 +19,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from adapters.slack import SlackAdapter
-from bot.consultations.live_results import ResultsPreparation
+from bot.consultations.live_results import UPDATE_SPACING, ResultsPreparation
 from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
 from bot.events import CitizenCommandKind
@@ -69,8 +69,24 @@ class World:
         await eventually(lambda: len(self.slack.roots(channel)) == 1, what="the results message")
         return self.slack.roots(channel)[0]
 
+    async def idle_except_due_later(self) -> None:
+        """Wait until everything due now was sent: what is left falls due later."""
+
+        async def quiet() -> bool:
+            due = await self.bridge.store.next_due_at()
+            return due is None or due > self.clock.now
+
+        self.bridge.worker.wake()
+        await eventually(quiet, what="nothing due now")
+
+    def tick(self) -> None:
+        """Time passes: the next edit of a results message falls due (``UPDATE_SPACING``)."""
+        self.clock.advance(UPDATE_SPACING.total_seconds())
+        self.bridge.worker.wake()
+
     async def shows(self, root: Message, text: str) -> Message:
-        """Wait until the results message (as edited) shows ``text``."""
+        """Let the edit fall due, and wait until the results message (as edited) shows ``text``."""
+        self.tick()
 
         def current() -> bool:
             found = self.slack.message(root.channel, root.ts)
@@ -253,6 +269,7 @@ async def test_many_answers_while_an_update_is_sent_cause_one_more_update(world:
     [created] = await world.service.list()
     gate = world.slack.hold("chat.update")
     await world.answer(111, f"poll:{created.id}:1")
+    world.tick()
     await eventually(lambda: world.slack.called("chat.update") == 1, what="the first update, held")
     for user in (222, 333, *late):
         await world.answer(user, f"poll:{created.id}:2")
@@ -317,10 +334,20 @@ async def test_erasing_a_citizen_erases_their_free_text_answer_in_the_thread(wor
         await erase(tx, await cases_of_citizen(tx, TELEGRAM, "111"), actor="cli:test")
 
     await world.bridge.store.atomic(work)
-    world.bridge.worker.wake()
+    world.tick()  # the erasure waits in the lane behind the update the answer caused
 
     def erased() -> bool:
         now = world.slack.message(line.channel, line.ts)
         return now is not None and "[erased]" in now.text and "Fix the lights" not in now.text
 
     await eventually(erased, what="the answer erased in Slack")
+
+
+async def test_an_update_waits_until_the_spacing_after_the_last_post(world: World) -> None:
+    """An answer right after the results message went out is shown no sooner than ``UPDATE_SPACING`` later."""
+    root = await published(world)
+    [created] = await world.service.list()
+    await world.answer(111, f"poll:{created.id}:1")
+    await world.idle_except_due_later()
+    assert world.slack.called("chat.update") == 0
+    await world.shows(root, "Answers: 1 of 3 asked")
