@@ -265,8 +265,9 @@ async def _answer(
         return
     citizen = await work.tx.citizen(asked.sender)
     await work.tx.save_answer(consultation.id, asked.chat, citizen_id=citizen.id, option=option, text=text)
+    await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))
+    # In the answer's transaction: the results message's update is in the outbox once the answer is.
     department = work.directory.get(consultation.department)
     if department is not None:
         who = citizen.display_name
         await queue_results_refresh(work.tx, consultation, department, text=text, who=who, chat=asked.chat)
-    await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))
