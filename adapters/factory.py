@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.live import LiveEvents
 from bot.ports import Channels, CitizenChannel, DepartmentChannel
@@ -24,6 +25,7 @@ def build_adapters(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    consultations: StaffConsultations | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: AnswerBook | None = None,
@@ -44,6 +46,7 @@ def build_adapters(
         sessions=sessions,
         live=live,
         languages=languages,
+        consultations=consultations,
         notice=notice,
         audit=audit,
         answers=answers,
@@ -62,5 +65,5 @@ def build_adapters(
     if settings.slack_bot_token is not None:
         from adapters.slack import from_settings as slack_adapter  # noqa: PLC0415  # imported only when enabled
 
-        department.append(slack_adapter(settings, directory=directory))
+        department.append(slack_adapter(settings, directory=directory, consultations=consultations))
     return Channels.of(citizen=tuple(citizen), department=tuple(department))

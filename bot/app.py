@@ -17,6 +17,9 @@ from typing import Self
 from aiohttp import web
 
 from adapters.factory import build_adapters
+from bot.consultations.live_results import ResultsPreparation
+from bot.consultations.publishing import StaffConsultations
+from bot.consultations.service import ConsultationService
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.desk_users import DeskUsers, UsersFileError
@@ -143,12 +146,20 @@ class App:
             answers=answers,
         )
         sessions = StoreSessions(store=store)
+        live = await self._open_live_events(store)
+        consultations = ConsultationService(
+            store=store,
+            directory=directory,
+            languages=languages,
+            on_queued=lambda: self._worker.wake() if self._worker else None,
+        )
         self.channels = build_adapters(
             settings,
             directory=directory,
             views=StoreViews(store=store),
             sessions=sessions,
-            live=await self._open_live_events(store),
+            live=live,
+            consultations=StaffConsultations(service=consultations, directory=directory, zone=languages.zone),
             languages=languages,
             notice=notice.text,
             audit=recorder(store),
@@ -179,7 +190,7 @@ class App:
             outcomes=relay,
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
-            preparation=translation,
+            preparation=ResultsPreparation(store=store, results=consultations.results, inner=translation, live=live),
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()

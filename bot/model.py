@@ -178,6 +178,9 @@ class PostKind(enum.StrEnum):
     RECEIPT = "receipt"  # marks a staff reply as delivered (e.g. a reaction)
     ERASE = "erase"  # replaces the bridge's own post ``about`` with "[erased]" (an erasure request)
     ESCALATION = "escalation"  # a late answer: in the escalation channel (or the thread), mentioning its group
+    RESULTS = "results"  # opens a consultation's results message (not a case: ``card`` names the consultation)
+    RESULTS_UPDATE = "results_update"  # rewrites the results message ``about`` with the counts as they stand
+    RESULTS_TEXT = "results_text"  # a free-text answer, in the results message's thread
 
 
 class ReplyKind(enum.StrEnum):

@@ -176,6 +176,7 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         self.erased: list[str] = []
         #: Escalation posts outside a case thread: (channel, post).
         self.escalations: list[tuple[str, ThreadPost]] = []
+        self.results: list[Thread] = []
 
     def _sent(self, out: Outgoing[ThreadPost]) -> Sent:
         body = out.body
@@ -183,6 +184,8 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         if body.kind is PostKind.ROOT:
             self.threads.append(Thread(out.target.chat, message_id, body.card.reference, [body]))
             return Sent(message_id=message_id, thread=message_id)
+        if body.kind in {PostKind.RESULTS, PostKind.RESULTS_UPDATE, PostKind.RESULTS_TEXT}:
+            return self._results_post(out.target, body, message_id)
         if body.kind is PostKind.ERASE:  # replaces an earlier post ``about`` with "[erased]"
             assert body.about is not None
             self.erased.append(body.about)
@@ -199,6 +202,15 @@ class FakeDepartmentPlatform(_Recorder[ThreadPost]):
         else:
             thread.posts.append(body)
         return Sent(message_id=message_id)
+
+    def _results_post(self, target: Address, body: ThreadPost, message_id: str) -> Sent:
+        """A consultation's results message (a thread of its own, apart from case threads), its updates, its texts."""
+        if body.kind is PostKind.RESULTS:
+            self.results.append(Thread(target.chat, message_id, body.card.reference, [body]))
+            return Sent(message_id=message_id, thread=message_id)
+        thread = [t for t in self.results if t.reference == body.card.reference][-1]
+        thread.posts.append(body)
+        return Sent(message_id=thread.ts if body.kind is PostKind.RESULTS_UPDATE else message_id)
 
     def thread_at(self, target: Address) -> Thread:
         """The thread a post was sent to (it must exist)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from adapters.slack.adapter import SlackAdapter
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.model import SLACK
 from config.settings import Settings, SettingsError
@@ -12,7 +13,9 @@ from config.settings import Settings, SettingsError
 log = logging.getLogger(__name__)
 
 
-def from_settings(settings: Settings, *, directory: Directory) -> SlackAdapter:
+def from_settings(
+    settings: Settings, *, directory: Directory, consultations: StaffConsultations | None = None
+) -> SlackAdapter:
     """The Slack adapter for these settings; needs a bot token and a signing secret or an app token."""
     if settings.slack_bot_token is None:
         raise SettingsError("BRIDGE_SLACK_BOT_TOKEN is not set: set it to the app's xoxb- bot token")
@@ -30,6 +33,7 @@ def from_settings(settings: Settings, *, directory: Directory) -> SlackAdapter:
         signing_secret=settings.slack_signing_secret,
         app_token=settings.slack_app_token,
         max_file_bytes=settings.max_file_bytes,
+        consultations=consultations,
     )
 
 

@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,9 +27,11 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import payload, render, roots, signature
+from adapters.slack import consult, payload, render, roots, signature
 from adapters.slack.inbound import ButtonPress, SlackFile, ThreadEdit, ThreadWords, classify_action, classify_message
 from bot.body_limits import limit_body, read_at_most, too_large
+from bot.consultations.model import ConsultationError
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.events import StaffAction, StaffActionKind, StaffEdit, StaffMessage
 from bot.model import SLACK, Address, DepartmentKey, FileData, Outgoing, Platform, PostKind, Sent, ThreadPost
@@ -81,8 +83,10 @@ class SlackAdapter:
         max_file_bytes: int = 20 * 1024 * 1024,
         timeout: int = 30,
         clock: Callable[[], float] = time.time,
+        consultations: StaffConsultations | None = None,
     ) -> None:
         self._bot_token = bot_token
+        self._consultations = consultations
         self._directory = directory
         self._api_url = api_url
         self._signing_secret = signing_secret
@@ -213,6 +217,8 @@ class SlackAdapter:
         )
         bolt.event("message")(self._on_message)
         bolt.action(re.compile("^" + re.escape(render.ACTION_PREFIX)))(self._on_action)
+        bolt.command(consult.COMMAND)(self._on_consult_command)
+        bolt.view(consult.CALLBACK_ID)(self._on_consult_submit)
         # everything else is acknowledged and dropped, so Slack does not redeliver it
         bolt.event(re.compile(".*"))(self._acknowledge)
         bolt.action(re.compile(".*"))(self._acknowledge)
@@ -281,6 +287,47 @@ class SlackAdapter:
                     department=DepartmentKey(press.department) if press.department else None,
                 )
             )
+        await ack()
+
+    async def _on_consult_command(self, ack: Callable[..., Any], command: Mapping[str, Any]) -> None:
+        """``/consult`` in a department's channel opens the modal; elsewhere only the caller reads why not."""
+        if self._consultations is None:
+            await ack(text=consult.NOT_AVAILABLE)
+            return
+        department = self._consultations.department_of_channel(SLACK, str(command.get("channel_id", "")))
+        if department is None:
+            await ack(text=consult.NOT_A_DEPARTMENT)
+            return
+        view = consult.modal(department.key, department.name, department.home.chat)
+        try:
+            await self._web().views_open(trigger_id=str(command.get("trigger_id", "")), view=view)
+        except SlackApiError as error:
+            log.warning("Slack: the consultation form could not open: %s", _error_code(error))
+            await ack(text="The form could not open; please run /consult again.")
+            return
+        await ack()
+
+    async def _on_consult_submit(
+        self, ack: Callable[..., Any], body: Mapping[str, Any], view: Mapping[str, Any]
+    ) -> None:
+        """The modal's Send: publish for the department whose channel it was opened in, or show what to fix."""
+        found = consult.submitted(view)
+        if isinstance(found, dict):
+            await ack(response_action="errors", errors=found)
+            return
+        key, channel, draft = found
+        department = self._consultations.department_of_channel(SLACK, channel) if self._consultations else None
+        if self._consultations is None or department is None or department.key != key:
+            await ack(response_action="errors", errors={"text": consult.NOT_A_DEPARTMENT})
+            return
+        user = body.get("user")
+        user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
+        actor = f"slack:{await self._name(user_id)}" if user_id else "slack"
+        try:
+            await self._consultations.publish(department=key, draft=draft, actor=actor)
+        except ConsultationError as error:
+            await ack(response_action="errors", errors={consult.error_block(str(error)): str(error)})
+            return
         await ack()
 
     async def _words(self, event_id: str, words: ThreadWords) -> None:
@@ -391,25 +438,27 @@ class SlackAdapter:
         """Post a thread root, reply, root update or receipt; Slack failures become ``DeliveryError``."""
         body = out.body
         try:
-            match body.kind:
-                case PostKind.ROOT:
-                    return await self._post_root(out, body)
-                case PostKind.ROOT_UPDATE:
-                    return await self._update_root(out, body)
-                case PostKind.RECEIPT:
-                    return await self._receipt(out, body)
-                case PostKind.ERASE:
-                    return await self._erase(out, body)
-                case PostKind.ESCALATION:
-                    return await self._escalate(out, body)
-                case _:
-                    return await self._post_reply(out, body)
+            return await self._sender_for(body.kind)(out, body)
         except SlackApiError as error:
             raise _delivery_error(error) from None
         except SlackRequestError as error:
             raise DeliveryError(f"Slack request failed: {type(error).__name__}") from None
         except (aiohttp.ClientError, TimeoutError) as error:
             raise DeliveryError(f"Slack unreachable: {type(error).__name__}") from None
+
+    def _sender_for(self, kind: PostKind) -> Callable[[Outgoing[ThreadPost], ThreadPost], Awaitable[Sent]]:
+        """The method that sends a post of this kind (a reply in a thread unless the kind says otherwise)."""
+        special = {
+            PostKind.ROOT: self._post_root,
+            PostKind.ROOT_UPDATE: self._update_root,
+            PostKind.RECEIPT: self._receipt,
+            PostKind.ERASE: self._erase,
+            PostKind.ESCALATION: self._escalate,
+            PostKind.RESULTS: self._results,
+            PostKind.RESULTS_UPDATE: self._results,
+            PostKind.RESULTS_TEXT: self._results,
+        }
+        return special.get(kind, self._post_reply)
 
     async def _post_root(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
         ts = self._posted.get(out.idempotency_key) if out.idempotency_key else None
@@ -560,6 +609,28 @@ class SlackAdapter:
             if _error_code(error) != "message_not_found":  # deleted in Slack already: nothing left to erase
                 raise
         return Sent(message_id=body.about)
+
+    async def _results(self, out: Outgoing[ThreadPost], body: ThreadPost) -> Sent:
+        """A consultation's results message: posted once, then rewritten; free-text answers in its thread."""
+        channel, text = out.target.chat, render.escape(body.text)
+        if body.kind is PostKind.RESULTS_TEXT:
+            if out.target.thread is None:
+                raise DeliveryError("the results message was never posted", permanent=True)
+            answer = await self._web().chat_postMessage(
+                channel=channel, thread_ts=out.target.thread, text=text, unfurl_links=False, unfurl_media=False
+            )
+            return Sent(message_id=str(answer["ts"]))
+        blocks = consult.results_blocks(body.text)
+        if body.kind is PostKind.RESULTS_UPDATE:
+            if body.about is None:
+                raise DeliveryError("the results message was never posted", permanent=True)
+            await self._web().chat_update(channel=channel, ts=body.about, text=text, blocks=blocks)
+            return Sent(message_id=body.about)
+        answer = await self._web().chat_postMessage(
+            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+        )
+        ts = str(answer["ts"])
+        return Sent(message_id=ts, thread=ts)
 
     def _remember(self, key: str, ts: str) -> None:
         """What was posted for a delivery with files, so a retry after a failed upload does not post it twice."""

@@ -14,6 +14,7 @@ from adapters.web.desk import SignInLimits, WebDesk
 from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Directory
 from bot.desk_users import DeskUsers
 from bot.live import LiveEvents
@@ -35,6 +36,7 @@ def from_settings(
     sessions: WebSessions,
     live: LiveEvents,
     languages: Languages | None = None,
+    consultations: StaffConsultations | None = None,
     notice: Callable[[str | None], str] | None = None,
     audit: AuditRecorder | None = None,
     answers: AnswerBook | None = None,
@@ -66,6 +68,7 @@ def from_settings(
         views=views,
         directory=directory,
         users=DeskUsers(path=settings.desk_users_file),
+        consultations=consultations,
         sessions=sessions,
         max_message_chars=settings.max_message_chars,
         sign_in_limits=SignInLimits(

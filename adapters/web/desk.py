@@ -21,11 +21,13 @@ from aiohttp import web
 
 from adapters.web import pages
 from adapters.web.base import WebChannel
+from adapters.web.consultations import NAV_LINK, ConsultationPages
 from adapters.web.inbox import InboxChoice, earlier_cases, inbox_page
 from adapters.web.live import StreamCaps
 from adapters.web.reports import ReportPages
 from adapters.web.security import derive, new_token, protect, same, set_cookie
 from bot.client_address import TrustedProxies, client_address
+from bot.consultations.publishing import StaffConsultations
 from bot.departments import Department, Directory
 from bot.desk_users import DeskUser, DeskUsers, UsersFileError
 from bot.events import InboundEvent, StaffAction, StaffActionKind, StaffMessage
@@ -132,6 +134,7 @@ class WebDesk(WebChannel):
         trusted_proxies: TrustedProxies = TrustedProxies(),  # noqa: B008  # an immutable value: "trust no proxy"
         live: LiveEvents | None = None,
         caps: StreamCaps | None = None,
+        consultations: StaffConsultations | None = None,
         audit: AuditRecorder | None = None,
         answers: AnswerBook | None = None,
         zone: tzinfo = UTC,
@@ -143,6 +146,11 @@ class WebDesk(WebChannel):
         )
         self._zone = zone
         self._audit = audit
+        self._consultations = (
+            ConsultationPages(consultations=consultations, directory=directory, zone=zone, audit=audit)
+            if consultations
+            else None
+        )
         self._answers = answers or SavedAnswers()
         self._views = views
         self._directory = directory
@@ -177,6 +185,8 @@ class WebDesk(WebChannel):
         app.router.add_post("/desk/login", self._login)
         app.router.add_post("/desk/logout", self._logout)
         app.router.add_get(SIGN_IN_LINK_PATH + "{token}", self._sign_in_link)
+        if self._consultations is not None:
+            self._consultations.add_routes(app, guard=self._guarded, frame=self._frame, stream=self._stream_of)
         app.router.add_get("/desk/events", self._guarded(self._events))
         app.router.add_get("/desk/case/{reference}", self._guarded(self._case))
         app.router.add_post("/desk/case/{reference}", self._guarded(self._act))
@@ -257,6 +267,7 @@ class WebDesk(WebChannel):
             user=staff.shown_name,
             banner=self._banner(staff),
             csrf=staff.csrf,
+            links=(NAV_LINK,) if self._consultations is not None else (),
             page=page,
             reference=reference,
             zone=self._zone,
@@ -309,13 +320,12 @@ class WebDesk(WebChannel):
         return _page(pages.case_page(frame, view, department, forms, message, aside=aside))
 
     async def _events(self, request: web.Request, staff: Staff) -> web.StreamResponse:
-        channels = tuple(_channel(d.key) for d in self._departments(staff))
+        return await self._stream_of(request, staff, tuple(_channel(d.key) for d in self._departments(staff)))
+
+    async def _stream_of(self, request: web.Request, staff: Staff, topics: tuple[str, ...]) -> web.StreamResponse:
+        """A live event stream of ``topics`` for this person's session (capped per session and address)."""
         return await self._hub.stream(
-            request,
-            channels,
-            session=staff.token,
-            address=client_address(request, self._trusted),
-            decorate=protect,
+            request, topics, session=staff.token, address=client_address(request, self._trusted), decorate=protect
         )
 
     # --- acting on a case -------------------------------------------------------------------

@@ -64,6 +64,8 @@ class Frame:
     zone: tzinfo = UTC
     #: The signed-in user is an admin: the bar links to the reports.
     admin: bool = False
+    #: More sections in the bar, as (path, label): the desk's other pages.
+    links: tuple[tuple[str, str], ...] = ()
 
 
 def _header(frame: Frame) -> str:
@@ -71,6 +73,7 @@ def _header(frame: Frame) -> str:
     if frame.user is None:
         return '<header class="bar"><p class="brand"><a href="/desk">Civic desk</a></p></header>'
     sections = [("Inbox", "/desk", frame.page in {"list", "case"})]
+    sections.extend((label, path, frame.page == path.rsplit("/", 1)[-1]) for path, label in frame.links)
     if frame.admin:
         sections.append(("Reports", "/desk/reports", frame.page == "reports"))
     current_mark = ' aria-current="page"'

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, delete, literal, or_, select, update
 
 from bot.consultations.fanout import bulk_lane
+from bot.consultations.live_results import erase_results_texts
 from bot.consultations.render import answer_words
 from bot.model import Address, CitizenId, DeliveryState, Platform
 from bot.storage.store import Tx
@@ -44,6 +45,7 @@ async def forget_engagement(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
     gone = (await c.execute(delete(subscriptions).where(subscriptions.c.citizen_id.in_(ids)))).rowcount
     await c.execute(delete(subscription_offers).where(subscription_offers.c.citizen_id.in_(ids)))
     await c.execute(delete(consultation_recipients).where(consultation_recipients.c.citizen_id.in_(ids)))
+    await erase_results_texts(tx, ids)  # before the answers lose their chat: it finds their posts
     await _erase_answers(tx, consultation_answers.c.citizen_id.in_(ids), "erased-")
     return int(gone)
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from bot.consultations.fanout import enqueue_broadcast
+from bot.consultations.live_results import queue_results_post, queue_results_refresh
 from bot.consultations.model import (
     BroadcastKind,
     Consultation,
@@ -131,7 +132,7 @@ class ConsultationService:
         if len(cleaned) > MAX_OPTIONS or any(not o or len(o) > MAX_OPTION for o in cleaned):
             msg = f"give at most {MAX_OPTIONS} options, each 1 to {MAX_OPTION} characters"
             raise ConsultationError(msg)
-        return await self._publish(
+        created = await self._publish(
             kind=BroadcastKind.CONSULTATION,
             department=department,
             topic=topic,
@@ -142,6 +143,9 @@ class ConsultationService:
             show_who_answered=show_who_answered,
             actor=actor,
         )
+        await self._store.atomic(lambda tx: queue_results_post(tx, created, self._directory[created.department]))
+        self._on_queued()
+        return created
 
     async def list(self, *, department: str | None = None) -> list[Consultation]:
         """Every announcement and consultation, newest first (one department's, if given)."""
@@ -169,9 +173,15 @@ class ConsultationService:
                 raise ConsultationError(msg)
             await tx.close_consultation(found.id)
             await audit(tx, actor=actor, action="consult_close", consultation=found.id, department=found.department)
-            return await _found(tx, consultation_id)
+            closed = await _found(tx, consultation_id)
+            department = self._directory.get(closed.department)
+            if department is not None:  # the results message says it closed
+                await queue_results_refresh(tx, closed, department, text=None, who=None)
+            return closed
 
-        return await self._store.atomic(body)
+        closed = await self._store.atomic(body)
+        self._on_queued()
+        return closed
 
     async def results(self, consultation_id: int) -> Results:
         """Counts per option and the free-text answers; who answered only if the consultation shows it."""

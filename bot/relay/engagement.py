@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.consultations.fanout import bulk_lane
+from bot.consultations.live_results import queue_results_refresh
 from bot.consultations.model import Consultation, Followable, FollowKey
 from bot.consultations.render import (
     SUBSCRIBE_BUTTON,
@@ -268,3 +269,8 @@ async def _answer(
     await work.tx.save_answer(consultation.id, asked.chat, citizen_id=citizen.id, option=option, text=text)
     work.effects.answered.append(int(consultation.id))
     await _say(work, asked, voice.say(texts.ANSWER_SAVED, answer=answer_words(consultation, option, text)))
+    # In the answer's transaction: the results message's update is in the outbox once the answer is.
+    department = work.directory.get(consultation.department)
+    if department is not None:
+        who = citizen.display_name
+        await queue_results_refresh(work.tx, consultation, department, text=text, who=who, chat=asked.chat)

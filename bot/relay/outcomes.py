@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from bot import texts
 from bot.consultations.fanout import is_bulk
+from bot.consultations.live_results import record_results_posts
 from bot.model import CitizenReply, Delivery, DeliveryState, PostKind, ReplyKind, Sent, Side, ThreadPost
 from bot.relay.casework import BRIDGE, Casework
 from bot.relay.stranded import rehome
@@ -14,6 +15,7 @@ from bot.relay.stranded import rehome
 async def record_sent(work: Casework, results: Sequence[tuple[Delivery, Sent]]) -> None:
     """Record the sends; a staff reply that reached the citizen gets a receipt in its thread."""
     await work.tx.complete_all(results)
+    await record_results_posts(work.tx, results)
     for delivery, _sent in results:
         await _receipt(work, delivery)
 

@@ -378,6 +378,15 @@ consultation_recipients = Table(
     Column("citizen_id", Id, ForeignKey("citizens.id")),
     Index("ix_consultation_recipients_chat", "chat_platform", "chat_id", "consultation_id"),
 )
+# The one department-channel message showing a consultation's results; ``message_id`` once it is posted.
+consultation_posts = Table(
+    "consultation_posts",
+    metadata,
+    Column("consultation_id", Id, ForeignKey("consultations.id", ondelete="CASCADE"), primary_key=True),
+    Column("platform", String(32), nullable=False),
+    Column("chat", String(128), nullable=False),
+    Column("message_id", String(128)),
+)
 # One answer per chat and consultation (replaced while it is open): an option number or a text.
 consultation_answers = Table(
     "consultation_answers",

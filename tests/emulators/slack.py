@@ -109,6 +109,7 @@ class SlackEmulator:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.downloads: list[str] = []
         self.acks: dict[str, dict[str, Any]] = {}
+        self.views: list[dict[str, Any]] = []
         self.sockets: list[web.WebSocketResponse] = []
         self._failures: dict[str, list[Failure]] = {}
         self._holds: dict[str, asyncio.Event] = {}
@@ -293,6 +294,17 @@ class SlackEmulator:
         message.text = str(params.get("text") or message.text)
         self.updates.append(Message(message.channel, message.ts, message.text, message.user, None, message.blocks))
         return {"ok": True, "channel": message.channel, "ts": message.ts, "text": message.text}
+
+    def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A modal opens for the person whose trigger it answers (a trigger is good once)."""
+        trigger = str(params.get("trigger_id") or "")
+        if not trigger or trigger in {v["trigger_id"] for v in self.views}:
+            return {"ok": False, "error": "invalid_trigger_id" if trigger else "invalid_arguments"}
+        view = params.get("view")
+        view = json.loads(view) if isinstance(view, str) else dict(view or {})
+        opened = {**view, "id": f"V{next(self._ids):08d}", "trigger_id": trigger, "state": {"values": {}}}
+        self.views.append(opened)
+        return {"ok": True, "view": opened}
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         problem = self._channel_problem(params.get("channel"))
@@ -506,6 +518,41 @@ class SlackEmulator:
             "actions": [action],
         }
 
+    def slash_command(
+        self, channel: str, command: str = "/consult", *, text: str = "", user: str = "U0GRACE"
+    ) -> dict[str, str]:
+        """Someone runs a slash command in ``channel``: the form fields Slack posts (or puts in a socket envelope)."""
+        return {
+            "token": "legacy-verification-token",
+            "team_id": TEAM,
+            "team_domain": "civic",
+            "channel_id": channel,
+            "channel_name": channel.lower(),
+            "user_id": user,
+            "user_name": self.users.get(user, user).split()[0].lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": APP_ID,
+            "response_url": f"{self.url}/respond/{next(self._ids)}",
+            "trigger_id": f"{next(self._ids)}.{TEAM}.trigger",
+        }
+
+    def view_submission(
+        self, view: Mapping[str, Any], values: Mapping[str, Mapping[str, Any]], *, user: str = "U0GRACE"
+    ) -> dict[str, Any]:
+        """Someone presses Send on an opened modal; ``values`` are its state by block id (action id ``value``)."""
+        state = {"values": {block: {"value": dict(value)} for block, value in values.items()}}
+        return {
+            "type": "view_submission",
+            "team": {"id": TEAM, "domain": "civic"},
+            "user": {"id": user, "username": "grace", "name": "grace", "team_id": TEAM},
+            "api_app_id": APP_ID,
+            "token": "legacy-verification-token",
+            "trigger_id": f"{next(self._ids)}.{TEAM}.trigger",
+            "view": {**view, "state": state},
+            "response_urls": [],
+        }
+
     # --- delivering to the bridge: Events API over HTTP ----------------------------------
 
     async def deliver(
@@ -514,6 +561,7 @@ class SlackEmulator:
         payload: Mapping[str, Any],
         *,
         interactive: bool = False,
+        form: bool = False,
         retry_num: int | None = None,
         timestamp: int | None = None,
         secret: str | None = SIGNING_SECRET,
@@ -526,6 +574,9 @@ class SlackEmulator:
         assert self._client is not None
         if interactive:
             body = urlencode({"payload": json.dumps(payload)}).encode()
+            content_type = "application/x-www-form-urlencoded"
+        elif form:  # a slash command: flat form fields
+            body = urlencode(dict(payload)).encode()
             content_type = "application/x-www-form-urlencoded"
         else:
             body = json.dumps(payload).encode()

@@ -21,6 +21,7 @@ from adapters.web.live import StreamCaps
 from adapters.web.security import RateLimiter
 from adapters.web.static_files import StaticFiles
 from bot.client_address import TrustedProxies
+from bot.consultations.publishing import StaffConsultations
 from bot.delivery import Preparation
 from bot.departments import Department, Directory
 from bot.desk_users import DeskRole, DeskUsers
@@ -183,6 +184,7 @@ async def running_web(
     answers: SavedAnswers | None = None,
     zone: tzinfo = UTC,
     router: RoutingPolicy | None = None,
+    consultations: StaffConsultations | None = None,
 ) -> AsyncIterator[Web]:
     """The relay and worker with the real web chat and desk, mounted on a test server."""
     rate_clock = FakeMonotonic()
@@ -208,6 +210,7 @@ async def running_web(
         users=users,
         sessions=sessions,
         max_message_chars=max_message_chars,
+        consultations=consultations,
         sign_in_limits=sign_in_limits,
         trusted_proxies=trusted_proxies,
         live=live,

@@ -32,6 +32,9 @@
     if (page === "case" && event.reference === reference) {
       return ["conversation", "case-facts", "earlier-cases"];
     }
+    if (page === "consultation" && event.reference === reference) {
+      return ["consultation-results"];
+    }
     return null;
   }
 
@@ -56,6 +59,16 @@
       }
     });
   });
+
+  // A consultation's results page follows its departments' results events (answers arriving, closing).
+  if (page === "consultation") {
+    var results = new EventSource("/desk/consultations/events");
+    results.onopen = function () { later(["consultation-results"], null); };
+    results.onmessage = function (message) {
+      if (changed(JSON.parse(message.data))) { later(["consultation-results"], "The results were updated."); }
+    };
+    return;
+  }
 
   if (page !== "list" && page !== "case") { return; }
   var source = new EventSource("/desk/events");
