@@ -5,15 +5,17 @@ ignored, except in an optional help-desk channel where a public message gets a s
 invitation to write by DM (nothing is stored). Outbound replies are escaped, split at
 2,000 characters and sent with no mentions allowed and a nonce, so a retried delivery
 does not post twice.
+
+This module holds the client's lifecycle and its event handlers; ``inbound``
+builds the relay's events, ``outbound`` sends replies.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -22,31 +24,28 @@ import discord.gateway
 import discord.http
 import yarl
 
-from adapters.discord.render import (
-    LABEL_LIMIT,
-    MAX_BUTTONS,
-    MAX_FILES,
-    MENU_PREFIX,
-    argument_command_of,
-    command_of,
-    nonce,
-    render,
-    size_text,
-    split,
-)
+from adapters.discord.inbound import ChatLocks, edit_event, menu_event, message_event, ready
+from adapters.discord.outbound import CANNOT_MESSAGE_USER, ENTITY_TOO_LARGE, delivery_error, send_parts
+from adapters.discord.render import MENU_PREFIX, nonce, render, size_text
 from bot import texts
-from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, Sender
-from bot.model import DISCORD, Address, CitizenReply, FileData, Outgoing, Platform, ReplyKind, Sent
+from bot.events import InboundEvent
+from bot.model import DISCORD, CitizenReply, Outgoing, Platform, ReplyKind, Sent
 from bot.ports import DeliveryError, InboundSink
 from bot.retry import Attempts, Backoff
 from bot.speech import Languages
 
+# Importable from here as before the split into inbound and outbound.
+__all__ = [
+    "ACCEPT_ATTEMPTS",
+    "CANNOT_MESSAGE_USER",
+    "ENTITY_TOO_LARGE",
+    "RECONNECT_BACKOFF",
+    "DiscordAdapter",
+    "intents",
+]
+
 log = logging.getLogger(__name__)
 
-#: Discord's error code for "Cannot send messages to this user" (DMs closed, blocked, no shared server).
-CANNOT_MESSAGE_USER = 50007
-#: Discord's error code for "Request entity too large" (an attachment over the upload limit).
-ENTITY_TOO_LARGE = 40005
 #: Failed tries of ``sink.accept`` after which each further failure is logged as an error (the event is
 #: never given up: Discord does not redeliver; the relay sets aside an event that itself keeps failing).
 ACCEPT_ATTEMPTS = 6
@@ -64,26 +63,6 @@ def intents(*, helpdesk: bool) -> discord.Intents:
     chosen.dm_messages = True
     chosen.guild_messages = helpdesk
     return chosen
-
-
-class _ChatLocks:
-    """One lock per chat, so a citizen's messages reach the relay in the order they were written."""
-
-    def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._holders: dict[int, int] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, chat: int) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        self._holders[chat] = self._holders.get(chat, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._holders[chat] -= 1
-            if not self._holders[chat]:
-                del self._holders[chat], self._locks[chat]
 
 
 class DiscordAdapter:
@@ -126,7 +105,7 @@ class DiscordAdapter:
         self._logged_in = asyncio.Event()
         self._gateway_ready = False
         self._down: str | None = "down: not started"
-        self._locks = _ChatLocks()
+        self._locks = ChatLocks()
         self._inflight: set[asyncio.Task[Any]] = set()
 
     @property
@@ -288,27 +267,7 @@ class DiscordAdapter:
             if too_large is not None:
                 await self._tell_too_large(message, too_large)
                 return
-            command = command_of(message.content) if not message.attachments else None
-            with_argument = argument_command_of(message.content) if not message.attachments else None
-            sender = _sender(message.author)
-            address = Address(DISCORD, str(chat))
-
-            async def build() -> InboundEvent:
-                if with_argument is not None:
-                    return CitizenCommand(str(message.id), sender, address, *with_argument)
-                if command is not None:
-                    return CitizenCommand(str(message.id), sender, address, command)
-                files = tuple([await _download(attachment) for attachment in message.attachments])
-                return CitizenMessage(
-                    event_id=str(message.id),
-                    sender=sender,
-                    chat=address,
-                    text=message.content,
-                    files=files,
-                    source_id=str(message.id),
-                )
-
-            await self._accept(build, f"message {message.id}")
+            await self._accept(message_event(message), f"message {message.id}")
 
     async def _on_raw_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
         data: dict[str, Any] = dict(payload.data)
@@ -323,19 +282,7 @@ class DiscordAdapter:
     async def _edit(self, message: discord.Message, edited_at: str) -> None:
         chat = message.channel.id
         async with self._locks.hold(chat):
-            event = CitizenMessage(
-                event_id=f"edit:{message.id}:{edited_at}",
-                sender=_sender(message.author),
-                chat=Address(DISCORD, str(chat)),
-                text=message.content,
-                source_id=str(message.id),
-                edited=True,
-            )
-
-            async def build() -> InboundEvent:
-                return event
-
-            await self._accept(build, f"edit of message {message.id}")
+            await self._accept(ready(edit_event(message, edited_at)), f"edit of message {message.id}")
 
     async def _on_interaction(self, interaction: discord.Interaction) -> None:
         if interaction.type is not discord.InteractionType.component or interaction.guild_id is not None:
@@ -349,17 +296,7 @@ class DiscordAdapter:
     async def _menu_choice(self, interaction: discord.Interaction, choice: str) -> None:
         assert interaction.channel_id is not None  # noqa: S101  # checked by the caller
         chat = interaction.channel_id
-        language = str(interaction.locale.value).split("-")[0] if interaction.locale else None
-        event = MenuChoice(
-            event_id=f"ix:{interaction.id}",
-            sender=_sender(interaction.user, language),
-            chat=Address(DISCORD, str(chat)),
-            choice=choice,
-        )
-
-        async def build() -> InboundEvent:
-            return event
-
+        build = ready(menu_event(interaction, chat, choice))
         async with self._locks.hold(chat):
             await self._accept(build, f"interaction {interaction.id}")
         try:
@@ -442,85 +379,13 @@ class DiscordAdapter:
         channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
         try:
             async with asyncio.timeout(self._send_timeout):
-                last = await self._send_parts(channel, body, out)
+                last = await send_parts(channel, body, out)
         except discord.RateLimited as error:
             raise DeliveryError("Discord rate limit", retry_after=error.retry_after) from error
         except discord.HTTPException as error:
-            raise _delivery_error(error) from error
+            raise delivery_error(error) from error
         except (aiohttp.ClientError, OSError) as error:
             raise DeliveryError(f"network error talking to Discord: {type(error).__name__}") from error
         except TimeoutError as error:
             raise DeliveryError(f"Discord did not answer within {self._send_timeout:.0f}s") from error
         return Sent(message_id=str(last.id))
-
-    async def _send_parts(
-        self, channel: discord.PartialMessageable, body: CitizenReply, out: Outgoing[CitizenReply]
-    ) -> discord.Message:
-        parts = split(render(body))
-        batches = [out.files[i : i + MAX_FILES] for i in range(0, len(out.files), MAX_FILES)]
-        view = _menu_view(body)
-        last: discord.Message | None = None
-        count = max(len(parts), len(batches))
-        for index in range(count):
-            content = parts[index] if index < len(parts) else None
-            files = batches[index - (count - len(batches))] if index >= count - len(batches) else ()
-            kwargs: dict[str, Any] = {"allowed_mentions": discord.AllowedMentions.none()}
-            if out.idempotency_key:
-                kwargs["nonce"] = nonce(out.idempotency_key, index)
-            if files:
-                kwargs["files"] = [discord.File(io.BytesIO(f.data), filename=f.name) for f in files]
-            if view is not None and index == count - 1:
-                kwargs["view"] = view
-            last = await channel.send(content or None, **kwargs)
-        assert last is not None  # noqa: S101  # split always yields a part
-        return last
-
-
-def _sender(user: discord.abc.User, language: str | None = None) -> Sender:
-    return Sender(DISCORD, str(user.id), user.display_name, language)
-
-
-async def _download(attachment: discord.Attachment) -> FileData:
-    data = await attachment.read()
-    return FileData(attachment.filename, attachment.content_type or "application/octet-stream", data)
-
-
-def _menu_view(body: CitizenReply) -> discord.ui.View | None:
-    """Buttons for a menu, or None (plain text with numbers) when Discord could not show them all."""
-    if not body.options or len(body.options) > MAX_BUTTONS:
-        return None
-    view = discord.ui.View(timeout=None)
-    for option in body.options:
-        view.add_item(
-            discord.ui.Button(
-                label=option.label[:LABEL_LIMIT],
-                custom_id=f"{MENU_PREFIX}{option.key}",
-                style=discord.ButtonStyle.primary,
-            )
-        )
-    view.stop()  # presses are handled in on_interaction, not by a view kept in memory per menu
-    return view
-
-
-def _delivery_error(error: discord.HTTPException) -> DeliveryError:
-    """How a failed Discord request counts for the outbox."""
-    status, code = error.status, error.code
-    if status == 429:  # noqa: PLR2004  # HTTP status
-        return DeliveryError("Discord rate limit", retry_after=_retry_after(error))
-    if status == 403 and code == CANNOT_MESSAGE_USER:  # noqa: PLR2004  # HTTP status
-        return DeliveryError(
-            "the citizen does not accept direct messages from the bot (Discord 50007)", permanent=True, gone=True
-        )
-    if status == 413 or code == ENTITY_TOO_LARGE:  # noqa: PLR2004  # HTTP status
-        return DeliveryError("a file is larger than Discord accepts", permanent=True)
-    if status >= 500 or status in {401, 408}:  # noqa: PLR2004  # HTTP statuses: server trouble, token, timeout
-        return DeliveryError(f"Discord answered {status}")
-    return DeliveryError(f"Discord refused the message ({status}, code {code})", permanent=True)
-
-
-def _retry_after(error: discord.HTTPException) -> float:
-    header = error.response.headers.get("Retry-After") if error.response is not None else None
-    try:
-        return max(0.0, float(header)) if header is not None else 5.0
-    except ValueError:
-        return 5.0
