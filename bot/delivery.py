@@ -173,8 +173,13 @@ class DeliveryWorker:
             claimed = await self._store.claim_bulk(
                 platform, self._bulk.limit(platform), most=room, look_ahead=self._bulk.look_ahead, lease=self._lease
             )
-            if not claimed:  # the budget or the rows' turns say when to try again: ``_next_due`` finds out
-                self._bulk_due.pop(platform, None)
+            if not claimed:  # the budget or the rows' turns say when to try again (None: no row waits)
+                limit = self._bulk.limit(platform)
+                due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
+                if due is None:
+                    self._bulk_due.pop(platform, None)
+                else:
+                    self._bulk_due[platform] = due
             self._in_flight.update((p.delivery.id, p.delivery.attempts) for p in claimed)
             for paced in claimed:
                 task = asyncio.create_task(self._at_slot(paced), name=f"bulk-{paced.delivery.id}")

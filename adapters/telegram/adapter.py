@@ -88,7 +88,14 @@ def delivery_error(error: TelegramError) -> DeliveryError:  # noqa: PLR0911  # o
     if isinstance(error, RetryAfter):
         return DeliveryError("Telegram asked the bridge to slow down", retry_after=retry_seconds(error))
     if isinstance(error, Forbidden):
-        reason = "the citizen has blocked the bot" if "blocked" in error.message else "Telegram refused"
+        message = error.message.lower()
+        reason = (
+            "the citizen has blocked the bot"
+            if "blocked" in message
+            else "the citizen's account was deleted"
+            if "deactivated" in message
+            else "Telegram refused"
+        )
         return DeliveryError(f"{reason} ({error.message})", permanent=True)
     if isinstance(error, ChatMigrated):
         return DeliveryError("the chat moved (it is a group, not a private chat)", permanent=True)
