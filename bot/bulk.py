@@ -28,12 +28,14 @@ class BulkLimits:
 
     ``look_ahead``: a claim takes the sends whose turn comes within this many seconds, and the
     worker sends each at its turn; ``batch``: at most this many bulk rows per claim and per platform
-    in flight in one process.
+    in flight in one process; ``concurrency``: bulk sends under way at once per platform, fewer than
+    the adapter's connections, so a staff reply never queues behind a broadcast in the HTTP client.
     """
 
     platforms: Mapping[str, BulkLimit] = field(default_factory=dict)
-    look_ahead: float = 0.5
-    batch: int = 500
+    look_ahead: float = 1.0
+    batch: int = 1000
+    concurrency: int = 4
 
     def limit(self, platform: str) -> BulkLimit:
         """The platform's pace (no limit when none is configured)."""

@@ -97,8 +97,11 @@ class DeliveryWorker:
         self._sleep = sleep
         # Bulk sends claimed and waiting for their slot or under way, by platform.
         self._paced: dict[str, set[asyncio.Task[None]]] = {}
+        self._bulk_sends = {platform: asyncio.Semaphore(self._bulk.concurrency) for platform in channels.citizen}
         # When to try a bulk claim for a platform next; absent: no bulk row was seen waiting there.
         self._bulk_due: dict[str, datetime] = dict.fromkeys(channels.citizen, _LONG_AGO)
+        # Platforms whose next bulk claim waits for the budget this worker has just used (not for rows to appear).
+        self._budget_bound: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -110,7 +113,9 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
-        self._bulk_due = dict.fromkeys(self._channels.citizen, _LONG_AGO)
+        for platform in self._channels.citizen:
+            if platform not in self._budget_bound:  # a platform mid-broadcast claims when its budget allows
+                self._bulk_due[platform] = _LONG_AGO
         self._wake.set()
 
     async def __aenter__(self) -> Self:
@@ -173,7 +178,13 @@ class DeliveryWorker:
             claimed = await self._store.claim_bulk(
                 platform, self._bulk.limit(platform), most=room, look_ahead=self._bulk.look_ahead, lease=self._lease
             )
-            if not claimed:  # the budget or the rows' turns say when to try again (None: no row waits)
+            if claimed:
+                # The next claim is worth a look once half the window claimed ahead has gone by.
+                self._budget_bound.add(platform)
+                ahead = timedelta(seconds=self._bulk.look_ahead / 2)
+                self._bulk_due[platform] = max(p.send_at for p in claimed) - ahead
+            else:  # the budget or the rows' turns say when to try again (None: no row waits)
+                self._budget_bound.discard(platform)
                 limit = self._bulk.limit(platform)
                 due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
                 if due is None:
@@ -192,7 +203,7 @@ class DeliveryWorker:
         wait = (paced.send_at - self._store.now()).total_seconds()
         if wait > 0:
             await self._sleep(wait)
-        await self._deliver(paced.delivery)
+        await self._deliver(paced.delivery, gate=self._bulk_sends[paced.delivery.target.platform])
 
     async def _run(self) -> None:
         try:
@@ -235,6 +246,9 @@ class DeliveryWorker:
         for platform in self._channels.citizen:
             if len(self._paced.get(platform, ())) >= self._bulk.batch:
                 continue  # its sends finishing will make room; the next look tries
+            if platform in self._budget_bound:
+                times.append(self._bulk_due[platform])
+                continue
             limit = self._bulk.limit(platform)
             due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
             if due is not None:
@@ -242,15 +256,15 @@ class DeliveryWorker:
                 times.append(due)
         return min((t for t in times if t is not None), default=None)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _deliver(self, delivery: Delivery, *, gate: asyncio.Semaphore | None = None) -> None:
         try:
-            await self._attempt(delivery)
+            await self._attempt(delivery, gate)
         finally:
             # Finished, even by an error: no longer ours. Cut off mid-send: still in flight, given back at shutdown.
             if not _cancelling():
                 self._in_flight.pop(delivery.id, None)
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def _attempt(self, delivery: Delivery, gate: asyncio.Semaphore | None) -> None:
         if self._preparation is not None:
             delivery = await self._preparation.prepare(delivery)
         platform = delivery.target.platform
@@ -262,7 +276,9 @@ class DeliveryWorker:
             await self._outcomes.failed(delivery, "the case's thread was never created")
             return
         try:
-            sent = await send(await self._files(delivery))
+            files = await self._files(delivery)
+            async with gate or contextlib.nullcontext():  # bulk: a few sends at once; recording is outside
+                sent = await send(files)
         except DeliveryError as error:
             self._observer.delivery_failed(platform, permanent=error.permanent)
             if error.permanent:

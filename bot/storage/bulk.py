@@ -42,8 +42,12 @@ def _claim_bulk_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UP
         earlier.c.state == DeliveryState.PENDING.value,
         earlier.c.id < due.c.id,
     )
-    paused = exists().where(
-        target_pauses.c.target.in_([due.c.target_platform + ":" + due.c.target_chat, due.c.lane]),
+    paused = exists().where(  # the platform said 429 for this chat
+        target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
+        target_pauses.c.until > bindparam("p_now"),
+    )
+    spaced = exists().where(  # the chat had a bulk send less than ``chat_interval`` ago
+        target_pauses.c.target == due.c.lane,
         target_pauses.c.until > bindparam("p_now"),
     )
     pick = (
@@ -55,6 +59,7 @@ def _claim_bulk_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UP
             due.c.next_attempt_at <= bindparam("p_now"),
             ~blocked,
             ~paused,
+            ~spaced,
         )
         .order_by(due.c.next_attempt_at, due.c.id)
         .limit(bindparam("p_limit"))

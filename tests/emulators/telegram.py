@@ -68,7 +68,7 @@ class TelegramEmulator:
         self.sends = 0  # messages, photos and documents accepted
         self.rejected = 0  # sends answered 429 by the rate limits of ``limit``
         self._per_second: float | None = None
-        self._burst = 1.0
+        self.burst = 1.0
         self._bucket = (0.0, 0.0)  # (tokens, at)
         self._per_chat_interval: float | None = None
         self._last_in_chat: dict[str, float] = {}
@@ -121,8 +121,8 @@ class TelegramEmulator:
         with ``retry_after`` in whole seconds, as Telegram does.
         """
         self._per_second = per_second
-        self._burst = burst if burst is not None else max(1.0, (per_second or 0) / 10)
-        self._bucket = (self._burst, time.monotonic())
+        self.burst = burst if burst is not None else max(1.0, (per_second or 0) / 10)
+        self._bucket = (self.burst, time.monotonic())
         self._per_chat_interval = per_chat_interval
 
     def _flood_wait(self, chat: str) -> float:
@@ -134,7 +134,7 @@ class TelegramEmulator:
                 return self._per_chat_interval - (now - last)
         if self._per_second is not None:
             tokens, at = self._bucket
-            tokens = min(self._burst, tokens + (now - at) * self._per_second)
+            tokens = min(self.burst, tokens + (now - at) * self._per_second)
             if tokens < 1:
                 self._bucket = (tokens, now)
                 return (1 - tokens) / self._per_second
