@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, delete, exists, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, bindparam, case, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -45,11 +45,16 @@ def pause_key(target: Address) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    """How the outbox stands: pending rows, the oldest one's creation time, permanent failures."""
+    """How the outbox stands: pending rows, the oldest case-traffic one's creation time, permanent failures.
+
+    A broadcast draining at its platform's pace for an hour is not a stuck outbox: ``oldest_pending_at``
+    looks at case traffic only; ``bulk_depth`` counts the broadcast rows among ``depth``.
+    """
 
     depth: int
     oldest_pending_at: datetime | None
     failed: int
+    bulk_depth: int = 0
 
 
 def delivery_from_row(row: Row[Any]) -> Delivery:
@@ -345,14 +350,20 @@ class OutboxQueries(Queries):
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""
         pending = deliveries.c.state == DeliveryState.PENDING.value
-        row = (await self._c.execute(select(func.count(), func.min(deliveries.c.created_at)).where(pending))).one()
+        bulk = deliveries.c.priority == BULK_PRIORITY
+        counts = select(
+            func.count(),
+            func.min(case((~bulk, deliveries.c.created_at))),
+            func.coalesce(func.sum(case((bulk, 1), else_=0)), 0),
+        )
+        row = (await self._c.execute(counts.where(pending))).one()
         failed = (
             await self._c.execute(select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value))
         ).scalar_one()
         oldest = row[1]
         if isinstance(oldest, str):  # SQLite's min() over a column returns the raw text
             oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
-        return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed))
+        return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed), bulk_depth=int(row[2]))
 
     async def next_due_at(self) -> datetime | None:
         """See ``Store.next_due_at``: the earliest a lane head may go, after its target's pause; rows behind wait."""

@@ -196,3 +196,11 @@ async def test_permanent_failure_of_a_bulk_row_is_final_and_tells_outcomes(
     await sender.drain_once()
     [row] = await all_deliveries(store)
     assert (row.state, row.attempts, row.bulk) == (DeliveryState.FAILED, 1, True)
+
+
+async def test_a_draining_broadcast_does_not_make_the_outbox_look_stuck(store: Store, clock: FakeClock) -> None:
+    """Broadcast rows count in the depth, but the oldest-pending age (``/healthz`` "stuck") is case traffic's."""
+    await broadcast(store, chats(5))
+    clock.advance(3600)
+    stats = await store.outbox_stats()
+    assert (stats.depth, stats.bulk_depth, stats.oldest_pending_at) == (5, 5, None)
