@@ -15,9 +15,11 @@ from bot.bulk import BulkLimit, BulkLimits
 from bot.delivery import DeliveryWorker
 from bot.model import TELEGRAM, Address, CitizenReply, Delivery, DeliveryState, Outgoing, ReplyKind, Sent, Side
 from bot.ports import Channels, DeliveryError
+from bot.privacy import erase
 from bot.storage.migrate import upgrade
 from bot.storage.store import Store, Tx
 from tests.backends import postgres_schema, postgres_url
+from tests.bridge import Bridge
 from tests.bulk.helpers import VirtualTime, all_deliveries, broadcast
 from tests.fakes import FakeCitizenPlatform, FakeClock
 
@@ -204,3 +206,19 @@ async def test_a_draining_broadcast_does_not_make_the_outbox_look_stuck(store: S
     clock.advance(3600)
     stats = await store.outbox_stats()
     assert (stats.depth, stats.bulk_depth, stats.oldest_pending_at) == (5, 5, None)
+
+
+async def test_erasing_a_citizen_drops_broadcast_rows_to_their_chat(bridge: Bridge) -> None:
+    """An erased citizen's chat is named by no broadcast row afterwards: pending ones are never sent."""
+    await bridge.telegram.receive(user=111, text="bin: collected late")
+    await bridge.settle()
+    await broadcast(bridge.store, [bridge.telegram.chat(111), bridge.telegram.chat(222)])
+    reference = bridge.slack.threads[0].reference
+
+    async def work(tx: Tx) -> None:
+        case = await tx.case_by_reference(reference)
+        assert case is not None
+        await erase(tx, [case], actor="cli:test")
+
+    await bridge.store.atomic(work)
+    assert [d.target.chat for d in await all_deliveries(bridge.store) if d.bulk] == ["222"]
