@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, case, delete, exists, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -350,13 +350,18 @@ class OutboxQueries(Queries):
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""
         pending = deliveries.c.state == DeliveryState.PENDING.value
-        bulk = deliveries.c.priority == BULK_PRIORITY
-        counts = select(
-            func.count(),
-            func.min(case((~bulk, deliveries.c.created_at))),
-            func.coalesce(func.sum(case((bulk, 1), else_=0)), 0),
-        )
-        row = (await self._c.execute(counts.where(pending))).one()
+        # Two index ranges (``ix_deliveries_pending_priority``), not one pass over every pending row.
+        case_row = (
+            await self._c.execute(
+                select(func.count(), func.min(deliveries.c.created_at)).where(
+                    pending, deliveries.c.priority == CASE_PRIORITY
+                )
+            )
+        ).one()
+        bulk_depth = (
+            await self._c.execute(select(func.count()).where(pending, deliveries.c.priority == BULK_PRIORITY))
+        ).scalar_one()
+        row = (int(case_row[0]) + int(bulk_depth), case_row[1], bulk_depth)
         failed = (
             await self._c.execute(select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value))
         ).scalar_one()
