@@ -97,6 +97,8 @@ class DeliveryWorker:
         self._sleep = sleep
         # Bulk sends claimed and waiting for their slot or under way, by platform.
         self._paced: dict[str, set[asyncio.Task[None]]] = {}
+        # Of those, the ones still waiting for their slot (given back if the platform says slow down).
+        self._waiting: dict[str, dict[asyncio.Task[None], PacedDelivery]] = {}
         self._bulk_sends = {platform: asyncio.Semaphore(self._bulk.concurrency) for platform in channels.citizen}
         # When to try a bulk claim for a platform next; absent: no bulk row was seen waiting there.
         self._bulk_due: dict[str, datetime] = dict.fromkeys(channels.citizen, _LONG_AGO)
@@ -164,7 +166,7 @@ class DeliveryWorker:
     async def paced_sends(self) -> None:
         """Wait for the bulk sends claimed so far."""
         while tasks := [task for group in self._paced.values() for task in group]:
-            await asyncio.gather(*tasks)
+            await asyncio.gather(*tasks, return_exceptions=True)  # a send given back was cancelled
 
     async def _claim_bulk(self) -> int:
         """Claim each citizen platform's due bulk rows its budget allows; each is sent by a task at its slot."""
@@ -194,6 +196,7 @@ class DeliveryWorker:
             self._in_flight.update((p.delivery.id, p.delivery.attempts) for p in claimed)
             for paced in claimed:
                 task = asyncio.create_task(self._at_slot(paced), name=f"bulk-{paced.delivery.id}")
+                self._waiting.setdefault(platform, {})[task] = paced
                 group.add(task)
                 task.add_done_callback(group.discard)
             count += len(claimed)
@@ -203,6 +206,9 @@ class DeliveryWorker:
         wait = (paced.send_at - self._store.now()).total_seconds()
         if wait > 0:
             await self._sleep(wait)
+        task = asyncio.current_task()
+        if task is not None:
+            self._waiting.get(paced.delivery.target.platform, {}).pop(task, None)
         await self._deliver(paced.delivery, gate=self._bulk_sends[paced.delivery.target.platform])
 
     async def _run(self) -> None:
@@ -339,7 +345,21 @@ class DeliveryWorker:
             await self._store.pause(delivery.target, until=self._store.now() + timedelta(seconds=retry_after))
             if delivery.bulk:  # every process's broadcast backs off, not only this chat's
                 await self._store.hold_bulk(delivery.target.platform, until=at)
+                await self._give_back_bulk(delivery.target.platform, until=at)
         await self._store.retry_later(delivery.id, at=at, error=reason, claimed_attempts=delivery.attempts)
+
+    async def _give_back_bulk(self, platform: str, *, until: datetime) -> None:
+        """Give back the bulk rows this process claimed for ``platform`` and has not sent: due again after the hold."""
+        waiting, self._waiting[platform] = self._waiting.get(platform, {}), {}
+        for task in waiting:
+            task.cancel()
+        claims = [(paced.delivery.id, paced.delivery.attempts) for paced in waiting.values()]
+        for delivery_id, _ in claims:
+            self._in_flight.pop(delivery_id, None)
+        if claims:
+            await self._store.release(claims)
+        self._budget_bound.discard(platform)
+        self._bulk_due[platform] = until
 
     async def _files(self, delivery: Delivery) -> tuple[FileData, ...]:
         attachments = delivery.body.attachments

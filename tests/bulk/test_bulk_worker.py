@@ -222,3 +222,20 @@ async def test_erasing_a_citizen_drops_broadcast_rows_to_their_chat(bridge: Brid
 
     await bridge.store.atomic(work)
     assert [d.target.chat for d in await all_deliveries(bridge.store) if d.bulk] == ["222"]
+
+
+async def test_a_429_on_a_bulk_send_holds_the_platforms_whole_broadcast(store: Store, clock: FakeClock) -> None:
+    """Retry-After on one bulk send holds every bulk send to that platform until it passes, claimed ones included."""
+    time, log = VirtualTime(clock), Log()
+    sender, telegram = worker(store, time, log, BulkLimit(per_second=2))  # half a second apart: one claimed ahead
+    telegram.fail_next(DeliveryError("Telegram asked the bridge to slow down", retry_after=5.0))
+    await broadcast(store, chats(3))
+    started = clock.now
+    for _ in range(100):
+        await sender.look_once()
+        await time.advance(0.1)
+    await sender.paced_sends()
+    refused, *after = log
+    assert sorted(chat for chat, _ in after) == ["1000", "1001", "1002"]
+    assert min(at for _, at in after) >= refused[1] + timedelta(seconds=5)
+    assert refused[1] < started + timedelta(seconds=1)
