@@ -17,6 +17,7 @@ from typing import Self
 from aiohttp import web
 
 from adapters.factory import build_adapters
+from bot.bulk import BulkLimits
 from bot.database_errors import database_problem
 from bot.delivery import DeliveryWorker
 from bot.desk_users import DeskUsers, UsersFileError
@@ -176,6 +177,7 @@ class App:
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             preparation=translation,
+            bulk=BulkLimits.from_settings(settings),
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()
