@@ -17,6 +17,7 @@ from typing import Self
 from aiohttp import web
 
 from adapters.factory import build_adapters
+from bot.bulk import BulkLimits
 from bot.consultations.live_results import ResultsPreparation
 from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
@@ -191,6 +192,7 @@ class App:
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             preparation=ResultsPreparation(store=store, results=consultations.results, inner=translation, live=live),
+            bulk=BulkLimits.from_settings(settings),
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()

@@ -33,6 +33,7 @@ from bot.model import (
 from bot.sessions import SessionKind
 from bot.storage.cases import case_from_row
 from bot.storage.codec import body_from_json, body_to_json
+from bot.storage.outbox import bulk_lane
 from bot.storage.store import Store, Tx
 from bot.storage.tables import (
     audit_log,
@@ -190,6 +191,8 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
             await c.execute(update(deliveries).where(deliveries.c.id == row.id).values(body=_erased_body(body)))
         else:
             await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
+    # Broadcasts to the citizen's chat (no case of their own) name the chat: never sent now, nor kept.
+    await c.execute(delete(deliveries).where(deliveries.c.lane == bulk_lane(case.chat)))
     await c.execute(update(messages).where(messages.c.case_id == case.id).values(**MESSAGE_PERSONAL))
     await c.execute(update(case_ratings).where(case_ratings.c.case_id == case.id).values(**RATING_PERSONAL))
     if erased_blobs:

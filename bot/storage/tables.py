@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -149,6 +150,9 @@ deliveries = Table(
     Column("sent_id", String(128)),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # 0: case traffic; 1: bulk (announcements, consultations), claimed after case traffic and paced by
+    # the platform's shared bulk budget (``send_budgets``).
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
     # The worker's hot query: the oldest pending row of each lane that is due.
     Index(
         "ix_deliveries_pending_lane",
@@ -158,6 +162,25 @@ deliveries = Table(
         postgresql_where=text("state = 'pending'"),
     ),
     Index("ix_deliveries_case", "case_id", "id"),
+    # Case traffic is claimed first, oldest due first, however many bulk rows wait.
+    Index(
+        "ix_deliveries_pending_priority",
+        "priority",
+        "next_attempt_at",
+        "id",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    # Bulk rows are claimed per platform, as its budget allows.
+    Index(
+        "ix_deliveries_pending_platform",
+        "target_platform",
+        "priority",
+        "next_attempt_at",
+        "id",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
     Index(
         "ix_deliveries_pending_due",
         "next_attempt_at",
@@ -173,6 +196,15 @@ target_pauses = Table(
     metadata,
     Column("target", String(200), primary_key=True),
     Column("until", UTCDateTime(), nullable=False),
+)
+
+# The bulk send budget of each platform, shared by every process: ``next_slot`` is when the next bulk
+# send may go (a virtual clock advanced by 1/rate per claimed send, under this row's lock).
+send_budgets = Table(
+    "send_budgets",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("next_slot", UTCDateTime(), nullable=False),
 )
 
 blobs = Table(
