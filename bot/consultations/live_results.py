@@ -72,7 +72,7 @@ def results_reference(consultation_id: int) -> str:
     return f"consultation-{consultation_id}"
 
 
-def _card(consultation: Consultation, department: Department) -> CaseCard:
+def consultation_card(consultation: Consultation, department: Department) -> CaseCard:
     """A results post is no case: its card names the consultation and the department it belongs to."""
     return CaseCard(
         reference=results_reference(consultation.id),
@@ -96,7 +96,7 @@ async def queue_results_post(tx: Tx, consultation: Consultation, department: Dep
     await tx.connection.execute(
         insert(consultation_posts).values(consultation_id=consultation.id, platform=home.platform, chat=home.chat)
     )
-    body = ThreadPost(PostKind.RESULTS, _card(consultation, department), "", RESULTS_AUTHOR)
+    body = ThreadPost(PostKind.RESULTS, consultation_card(consultation, department), "", RESULTS_AUTHOR)
     await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=results_lane(consultation.id), target=home, body=body)
 
 
@@ -119,7 +119,7 @@ async def queue_results_refresh(  # the answer's facts, keyword-only
     first = await results_message(tx, consultation.id) is None
     if first:  # the answer came before the message was queued: the message itself shows it when it is sent
         await queue_results_post(tx, consultation, department)
-    lane, home, card = results_lane(consultation.id), department.home, _card(consultation, department)
+    lane, home, card = results_lane(consultation.id), department.home, consultation_card(consultation, department)
     if text is not None:
         line = f"{who}: {text}" if consultation.show_who_answered and who else text
         body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR, about=_chat_key(chat) if chat else None)
