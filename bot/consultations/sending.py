@@ -26,7 +26,8 @@ from bot.storage.store import Tx
 SEND_JOB = "consult_send"
 #: Chats queued per transaction: a big broadcast never holds the database (SQLite: the one writer) for long.
 SEND_CHUNK = 2000
-#: The lane of the "sent to N chats" post in the department's channel.
+#: The lane of an announcement's "sent to N chats" post in the department's channel (a consultation's results
+#: message, posted when its send is done, says "of N asked" instead).
 REPORT_LANE = "consult-sent:"
 
 
@@ -115,7 +116,7 @@ async def _finish(tx: Tx, consultation_id: ConsultationId, sender: Department, *
         department=sender.key,
         recipients=sent.recipients,
     )
-    if report:
+    if report and sent.kind is BroadcastKind.ANNOUNCEMENT:  # a consultation's results message says it already
         body = ThreadPost(PostKind.RESULTS, consultation_card(sent, sender), report_text(sent), RESULTS_AUTHOR)
         lane = f"{REPORT_LANE}{sent.id}"
         await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=sender.home, body=body)
