@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.events import CitizenCommandKind
 from bot.storage.store import Store
 from tests.backends import open_store
 from tests.e2e.test_slack_consult import CHANNELS, CITIZENS, PROXY_VARIABLES, World, consult_world, question
@@ -107,3 +108,24 @@ async def test_a_results_message_whose_answer_timed_out_is_not_posted_twice(
         await world.shows(root, "Answers: 1 of 3 asked")
         assert len(slack.roots("C0ROADS")) == 1
         assert slack.called("chat.postMessage") == 1
+
+
+async def test_a_changed_free_text_answer_replaces_its_earlier_line(world: World) -> None:
+    """A citizen who changes their free-text answer: the earlier line says so (its text gone), the new one follows."""
+    await world.command()
+    assert await world.submit(question(options="", settings=("free_text",))) == (200, "")
+    root = await world.results_message()
+    await world.bridge.telegram.command(user=111, command=CitizenCommandKind.ANSWER, argument="Fix the lights")
+    world.bridge.worker.wake()
+    await eventually(lambda: bool(world.slack.thread(root)), what="the first answer in the thread")
+    [first] = world.slack.thread(root)
+    await world.bridge.telegram.command(user=111, command=CitizenCommandKind.ANSWER, argument="More buses")
+    world.tick()  # the edit waits in the lane behind the results update the first answer caused
+    await eventually(lambda: len(world.slack.thread(root)) == 2, what="the new answer in the thread")  # noqa: PLR2004
+
+    def changed() -> bool:
+        now = world.slack.message(first.channel, first.ts)
+        return now is not None and "answer changed" in now.text and "Fix the lights" not in now.text
+
+    await eventually(changed, what="the earlier line edited")
+    assert world.slack.thread(root)[-1].text == "More buses"
