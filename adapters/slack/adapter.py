@@ -310,7 +310,7 @@ class SlackAdapter:
     async def _on_consult_submit(
         self, ack: Callable[..., Any], body: Mapping[str, Any], view: Mapping[str, Any]
     ) -> None:
-        """The modal's Send: check and store it for the department whose channel it was opened in, or show what to fix."""
+        """The modal's Send: check and store it for the channel's department, or show what to fix."""
         found = consult.submitted(view)
         if isinstance(found, dict):
             await ack(response_action="errors", errors=found)

@@ -53,8 +53,10 @@ async def forget_engagement(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
 
 
 async def _scrub_caseless_replies(tx: Tx, ids: list[CitizenId]) -> None:
-    """What the bridge said to these citizens' chats outside any case (answers echoed back, broadcasts) is erased:
-    unsent, it is dropped; sent, its text leaves the outbox."""
+    """Erase what the bridge said to these citizens' chats outside any case (answers echoed back, broadcasts).
+
+    Unsent, it is dropped; sent, its text leaves the outbox.
+    """
     c, found = tx.connection, set()
     for table in (subscriptions, consultation_answers, consultation_recipients):
         query = select(table.c.chat_platform, table.c.chat_id).where(table.c.citizen_id.in_(ids))

@@ -79,7 +79,7 @@ async def test_a_consultation_cut_short_is_finished_and_gets_its_results_message
     await bridge.settle()
     assert received(bridge) == Counter({chat.chat: 1 for chat in FANS})
     assert [post.body.kind.value for post in bridge.slack.sent] == ["results"]
-    entries = await bridge.store.read(lambda tx: audit_entries(tx))
+    entries = await bridge.store.read(audit_entries)
     assert [e.details["recipients"] for e in entries if e.action == "consult_create"] == [5]
 
 

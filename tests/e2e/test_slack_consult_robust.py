@@ -98,7 +98,7 @@ async def test_a_results_message_whose_answer_timed_out_is_not_posted_twice(
         assert await world.submit(question()) == (200, "")
 
         def retried() -> bool:
-            return slack.called("conversations.history") >= 1 or slack.called("chat.postMessage") >= 2  # noqa: PLR2004  # a second try
+            return slack.called("conversations.history") >= 1 or slack.called("chat.postMessage") >= 2  # a second try
 
         await eventually(retried, what="the post's second try")
         answer.set()
@@ -121,7 +121,7 @@ async def test_a_changed_free_text_answer_replaces_its_earlier_line(world: World
     [first] = world.slack.thread(root)
     await world.bridge.telegram.command(user=111, command=CitizenCommandKind.ANSWER, argument="More buses")
     world.tick()  # the edit waits in the lane behind the results update the first answer caused
-    await eventually(lambda: len(world.slack.thread(root)) == 2, what="the new answer in the thread")  # noqa: PLR2004
+    await eventually(lambda: len(world.slack.thread(root)) == 2, what="the new answer in the thread")
 
     def changed() -> bool:
         now = world.slack.message(first.channel, first.ts)

@@ -127,7 +127,7 @@ def test_export_finds_a_citizen_with_subscriptions_and_answers_but_no_case(tmp_p
 
 
 def test_erase_finds_a_citizen_with_subscriptions_and_answers_but_no_case(tmp_path: Path, subscriber: None) -> None:
-    """``privacy erase --citizen --yes`` of a subscriber with no case withdraws their consent and erases their answer."""
+    """``privacy erase --citizen --yes`` of a subscriber with no case withdraws consent and erases their answer."""
     result = _civic(tmp_path, "privacy", "erase", "--citizen", "telegram:222", "--yes")
     assert result.returncode == 0, result.stderr
     after = _civic(tmp_path, "privacy", "export", "--citizen", "telegram:222")
