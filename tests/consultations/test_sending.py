@@ -9,6 +9,7 @@ from typing import TypeVar
 
 import pytest
 
+from bot.consult_cli import format_list
 from bot.consultations.service import ConsultationService
 from bot.model import TELEGRAM, Address
 from bot.privacy import audit_entries
@@ -105,3 +106,15 @@ async def test_two_processes_continuing_one_send_queue_each_chat_once(bridge: Br
     assert received(bridge) == Counter({chat.chat: 1 for chat in FANS})
     [done] = await first.list()
     assert (done.sending, done.recipients) == (False, 5)
+
+
+async def test_list_shows_a_send_still_being_queued(bridge: Bridge) -> None:
+    """``consult list`` says "sending" for a send not yet queued for every chat, and how many it reached."""
+    await subscribed(bridge)
+    dying = ConsultationService(store=DiesAfter(bridge, writes=3), directory=bridge.relay.directory, chunk=2)
+    with pytest.raises(ProcessDied):
+        await dying.create_announcement(department="roads", text="Works.", actor="cli")
+    listed = await ConsultationService(store=bridge.store, directory=bridge.relay.directory).list()
+    line = format_list(listed, bridge.clock()).splitlines()[-1]
+    assert "sending" in line
+    assert " 2 " in line
