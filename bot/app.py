@@ -153,6 +153,8 @@ class App:
             directory=directory,
             languages=languages,
             on_queued=lambda: self._worker.wake() if self._worker else None,
+            # The timers are started below; they continue a send published in the background (Slack's form).
+            on_scheduled=lambda: self._timers.wake() if self._timers else None,
         )
         self.channels = build_adapters(
             settings,

@@ -310,7 +310,7 @@ class SlackAdapter:
     async def _on_consult_submit(
         self, ack: Callable[..., Any], body: Mapping[str, Any], view: Mapping[str, Any]
     ) -> None:
-        """The modal's Send: publish for the department whose channel it was opened in, or show what to fix."""
+        """The modal's Send: check and store it for the channel's department, or show what to fix."""
         found = consult.submitted(view)
         if isinstance(found, dict):
             await ack(response_action="errors", errors=found)
@@ -324,7 +324,9 @@ class SlackAdapter:
         user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
         actor = f"slack:{await self._name(user_id)}" if user_id else "slack"
         try:
-            await self._consultations.publish(department=key, draft=draft, actor=actor)
+            # Checked and stored now; queued for the subscribers by the running bridge after Slack has its answer
+            # (within 3 s, however large the audience), which then posts "sent to N chats" in the channel.
+            await self._consultations.publish(department=key, draft=draft, actor=actor, background=True)
         except ConsultationError as error:
             await ack(response_action="errors", errors={consult.error_block(str(error)): str(error)})
             return
@@ -479,16 +481,22 @@ class SlackAdapter:
         await self._upload(out, ts)
         return Sent(message_id=ts, thread=ts)
 
-    async def _root_posted_before(self, channel: str, delivery_key: str) -> str | None:
-        """The ts of a root an earlier try of this delivery posted (it timed out, or the process died); else None."""
+    async def _root_posted_before(
+        self, channel: str, delivery_key: str, *, event_type: str = roots.ROOT_EVENT_TYPE
+    ) -> str | None:
+        """The ts of a root (or results message) an earlier try of this delivery posted (timed out, died); else None."""
         answer = await self._web().conversations_history(
             channel=channel, limit=roots.RECENT_ROOTS, include_all_metadata=True
         )
         found = roots.root_posted_by(
-            answer.get("messages"), delivery_key, bot_user_id=self._bot_user_id, bot_id=self._bot_id
+            answer.get("messages"),
+            delivery_key,
+            bot_user_id=self._bot_user_id,
+            bot_id=self._bot_id,
+            event_type=event_type,
         )
         if found is not None:
-            log.info("Slack: a root an earlier try posted was found; not posting it again")
+            log.info("Slack: a message an earlier try posted was found; not posting it again")
         return found
 
     async def case_reference(self, thread: Address) -> str | None:
@@ -626,8 +634,18 @@ class SlackAdapter:
                 raise DeliveryError("the results message was never posted", permanent=True)
             await self._web().chat_update(channel=channel, ts=body.about, text=text, blocks=blocks)
             return Sent(message_id=body.about)
+        found = None
+        if out.attempt > 1 and out.idempotency_key:  # an earlier try may have posted it and not lived to record it
+            found = await self._root_posted_before(channel, out.idempotency_key, event_type=roots.RESULTS_EVENT_TYPE)
+        if found is not None:
+            return Sent(message_id=found, thread=found)
         answer = await self._web().chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            metadata=roots.results_metadata(out.idempotency_key),
+            unfurl_links=False,
+            unfurl_media=False,
         )
         ts = str(answer["ts"])
         return Sent(message_id=ts, thread=ts)

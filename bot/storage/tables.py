@@ -399,6 +399,12 @@ consultations = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("recipients", Integer, nullable=False),
+    # A send is queued in chunks: ``send_state`` is "sending" until the last chunk, ``queued_until`` the last
+    # subscription id queued (the bookmark any process continues from); ``report_when_sent`` posts "sent to N
+    # chats" in the department's channel once it is done (publishing from Slack answers Slack before that).
+    Column("send_state", String(16), nullable=False, server_default="sent"),
+    Column("queued_until", Id, nullable=False, server_default="0"),
+    Column("report_when_sent", Boolean, nullable=False, server_default=text("false")),
 )
 # Which chats a consultation went to: typed answers go to the latest one a chat received.
 consultation_recipients = Table(
