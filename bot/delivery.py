@@ -156,12 +156,10 @@ class DeliveryWorker:
     async def look_once(self) -> int:
         """Claim once: case traffic is sent before this returns; bulk rows are left sending at their slots."""
         claimed = await self._store.claim_due(limit=self._batch, lease=self._lease)
-        if claimed:
+        if claimed:  # case traffic first: a reply queued before a broadcast reaches its chat before it
             self._in_flight.update((d.id, d.attempts) for d in claimed)
-        paced = await self._claim_bulk()
-        if claimed:
             await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
-        return len(claimed) + paced
+        return len(claimed) + await self._claim_bulk()
 
     async def paced_sends(self) -> None:
         """Wait for the bulk sends claimed so far."""
