@@ -29,7 +29,8 @@ import numpy as np
 from config.routing_file import load_routing
 from routing.encoder import SentenceEncoder, load_encoder
 from routing.language import LanguageIdentifier
-from routing.router import Calibration, Router, Weighing, identifiable_languages
+from routing.meaning import Calibration, Weighing
+from routing.router import Router, identifiable_languages
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -1,4 +1,4 @@
-"""Departments' texts embedded once, and a message's likeness in meaning to each department.
+"""Departments' texts embedded once, a message's likeness in meaning to each department, and how it is weighed.
 
 Three channels of meaning, weighted (``routing.router.Calibration``): the mean
 cosine of a department's closest examples (learned examples included), of its
@@ -49,6 +49,53 @@ class Weights:
     pooled: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class Weighing:
+    """How the router weighs the evidence for one group of messages (cosine units).
+
+    ``keyword_bonus``: what one keyword found adds to its department's score.
+    ``unsure_margin``: the lead over the runner-up below which the citizen is asked.
+    ``likeness_of``: the examples' likeness is the mean cosine of this many of a department's closest examples.
+    ``keyword_weight``: weight of the keywords' likeness (mean cosine of the 3 closest keywords, each embedded alone).
+    ``name_weight``: weight of the name's likeness (best cosine of the department's names and its keyword list).
+    ``pooled``: instead of the three channels, the likeness is the mean cosine of the ``likeness_of``
+    closest texts of any kind (names, keywords, examples), as the router weighed before the channels.
+    """
+
+    keyword_bonus: float
+    unsure_margin: float
+    likeness_of: int
+    keyword_weight: float = 0.0
+    name_weight: float = 0.0
+    pooled: bool = False
+
+    @property
+    def weights(self) -> Weights:
+        """The channels' weights, for ``routing.meaning``."""
+        return Weights(self.likeness_of, self.keyword_weight, self.name_weight, pooled=self.pooled)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How the router weighs evidence when it has its encoder; the defaults are the ones ``routing.calibrate`` chose.
+
+    ``office``: for a message in the office language (that of the routing file's texts) or in no
+    language identified. ``other``: for a message in another language, whose cosines to the routing
+    file's texts run on another scale. ``min_likeness``: when no text of any department comes this
+    close and no keyword matched, nothing claims the message.
+    """
+
+    office: Weighing = Weighing(keyword_bonus=0.1, unsure_margin=0.06, likeness_of=2, pooled=True)
+    other: Weighing = Weighing(
+        keyword_bonus=0.05, unsure_margin=0.11, likeness_of=2, keyword_weight=1.5, name_weight=0.5
+    )
+    min_likeness: float = 0.15
+
+
+#: The calibration the bridge runs.
+CALIBRATION = Calibration()
+
+
 class MeaningIndex:
     """Every department's texts embedded once (at start-up and on reload), in the routing file's order."""
 
@@ -89,10 +136,13 @@ class MeaningIndex:
             total += weight * np.divide(sums, counted, out=np.zeros(self._count), where=counted > 0)
         return total
 
-    def closest(self, similarity: NDArray[np.float32]) -> list[tuple[float, DepartmentText] | None]:
-        """Each department's closest text and its cosine (``None`` for a department without texts)."""
-        padded = np.where(self._rows_of >= 0, similarity[self._rows_of], -np.inf)
-        nearest = self._rows_of[np.arange(self._count), np.argmax(padded, axis=1)]
+    def closest(
+        self, similarity: NDArray[np.float32], *, keywords_only: bool = False
+    ) -> list[tuple[float, DepartmentText] | None]:
+        """Each department's closest text (or keyword) and its cosine (``None`` for a department without any)."""
+        table = self._keywords if keywords_only else self._rows_of
+        padded = np.where(table >= 0, similarity[table], -np.inf)
+        nearest = table[np.arange(self._count), np.argmax(padded, axis=1)]
         return [(float(similarity[row]), self.texts[row]) if row >= 0 else None for row in nearest]
 
 

@@ -39,7 +39,7 @@ from config.routing_file import SHIPPED_LANGUAGES
 from routing.encoder import load_encoder
 from routing.keywords import KeywordIndex, Token, name_positions, tokens
 from routing.language import LanguageIdentifier
-from routing.meaning import DepartmentText, MeaningIndex, Weights
+from routing.meaning import CALIBRATION, DepartmentText, MeaningIndex
 from routing.shared_words import SharedWords
 
 if TYPE_CHECKING:
@@ -49,55 +49,13 @@ if TYPE_CHECKING:
 
     from config.routing_file import RoutingConfig
     from routing.encoder import SentenceEncoder
+    from routing.meaning import Calibration, Weighing
 
 #: Without an encoder: one keyword counts as much as three words found only in one department's examples.
 KEYWORD_WEIGHT = 3.0
 
 #: Without an encoder: evidence from examples alone must add up to more than one distinctive word.
 MIN_EXAMPLE_EVIDENCE = 1.5
-
-
-@dataclass(frozen=True, slots=True)
-class Weighing:
-    """How the router weighs the evidence for one group of messages (cosine units).
-
-    ``keyword_bonus``: what one keyword found adds to its department's score.
-    ``unsure_margin``: the lead over the runner-up below which the citizen is asked.
-    ``likeness_of``: the examples' likeness is the mean cosine of this many of a department's closest examples.
-    ``keyword_weight``: weight of the keywords' likeness (mean cosine of the 3 closest keywords, each embedded alone).
-    ``name_weight``: weight of the name's likeness (best cosine of the department's names and its keyword list).
-    ``pooled``: instead of the three channels, the likeness is the mean cosine of the ``likeness_of``
-    closest texts of any kind (names, keywords, examples), as the router weighed before the channels.
-    """
-
-    keyword_bonus: float
-    unsure_margin: float
-    likeness_of: int
-    keyword_weight: float = 0.0
-    name_weight: float = 0.0
-    pooled: bool = False
-
-    @property
-    def weights(self) -> Weights:
-        """The channels' weights, for ``routing.meaning``."""
-        return Weights(self.likeness_of, self.keyword_weight, self.name_weight, pooled=self.pooled)
-
-
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """How the router weighs evidence when it has its encoder; the defaults are the ones ``routing.calibrate`` chose.
-
-    ``office``: for a message in the office language (that of the routing file's texts) or in no
-    language identified. ``other``: for a message in another language, whose cosines to the routing
-    file's texts run on another scale. ``min_likeness``: when no text of any department comes this
-    close and no keyword matched, nothing claims the message.
-    """
-
-    office: Weighing = Weighing(keyword_bonus=0.1, unsure_margin=0.06, likeness_of=2, pooled=True)
-    other: Weighing = Weighing(
-        keyword_bonus=0.05, unsure_margin=0.11, likeness_of=2, keyword_weight=1.5, name_weight=0.5
-    )
-    min_likeness: float = 0.15
 
 
 #: With an encoder: a message of fewer words ("Hola", "bins") is too short to judge by meaning: keywords only.
@@ -141,7 +99,7 @@ class Router:
         encoder: SentenceEncoder | None,
         identifier: LanguageIdentifier | None = None,
         learned: Sequence[LearnedExample] = (),
-        calibration: Calibration = Calibration(),
+        calibration: Calibration = CALIBRATION,
     ) -> None:
         """Index the keywords and embed every department's texts once.
 
@@ -302,6 +260,10 @@ class Router:
         keys = self._config.department_keys
         margin = weighing.unsure_margin
         score, closest = self._scores(similarity, keyword_hits, weighing)
+        nearest_keyword: dict[str, tuple[float, DepartmentText]] = {}
+        if self._meaning is not None and weighing.keyword_weight and not weighing.pooled:
+            found = self._meaning.closest(similarity, keywords_only=True)
+            nearest_keyword = {key: near for key, near in zip(keys, found, strict=True) if near is not None}
         ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
         best_key = ranked[0]
         runner_up = score[ranked[1]] if len(ranked) > 1 else 0.0
@@ -314,6 +276,9 @@ class Router:
             if key in closest:
                 cosine, text = closest[key]
                 parts.append(f"closest {text.kind} {_quote(text.text)} ({cosine:.2f})")
+            if key in nearest_keyword and nearest_keyword[key][1] != closest.get(key, (0.0, None))[1]:
+                cosine, text = nearest_keyword[key]
+                parts.append(f"closest keyword {_quote(text.text)} ({cosine:.2f}, weighs {weighing.keyword_weight:g})")
             return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
 
         fallback = self._config.fallback

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from routing.calibrate import Outcome, Ranked, Trial, choose, margin_for, misroute_bound
-from routing.router import Weighing
+from routing.meaning import Weighing
 
 
 def trial(bonus: float, margin: float, expected: int, misrouted: int) -> Trial:

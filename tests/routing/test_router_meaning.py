@@ -7,7 +7,8 @@ import pytest
 from config.routing_file import load_routing_text
 from routing.encoder import load_encoder
 from routing.language import LanguageIdentifier
-from routing.router import Calibration, LearnedExample, Router, Weighing, build_router, identifiable_languages
+from routing.meaning import Calibration, Weighing
+from routing.router import LearnedExample, Router, build_router, identifiable_languages
 from tests.routing.sample import ROUTING
 
 LEARNING_ON = ROUTING.replace("fallback: general", "fallback: general\nlearning: {use_confirmed_examples: true}")
