@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import burst, end_to_end, latency, routing, scale, scale_out, throughput
+from bench import burst, end_to_end, fanout, latency, routing, scale, scale_out, throughput
 from bench.common import DEFAULT_POSTGRES_URL, Options, Row, machine, not_measured, postgres_version
 from bench.table import machine_line, markdown, write_json
 
@@ -29,6 +29,7 @@ MEASUREMENTS: dict[str, tuple[str, Measure]] = {
     "scale": (scale.NAME, scale.measure),
     "scaleout": (scale_out.NAME, scale_out.measure),
     "routing": (routing.NAME, routing.measure),
+    "fanout": (fanout.NAME, fanout.measure),
 }
 
 

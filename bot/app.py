@@ -17,6 +17,7 @@ from typing import Self
 from aiohttp import web
 
 from adapters.factory import build_adapters
+from bot.bulk import BulkLimits
 from bot.consultations.live_results import ResultsPreparation
 from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
@@ -152,6 +153,8 @@ class App:
             directory=directory,
             languages=languages,
             on_queued=lambda: self._worker.wake() if self._worker else None,
+            # The timers are started below; they continue a send published in the background (Slack's form).
+            on_scheduled=lambda: self._timers.wake() if self._timers else None,
         )
         self.channels = build_adapters(
             settings,
@@ -191,6 +194,7 @@ class App:
             observer=self.metrics,
             lease=timedelta(seconds=settings.delivery_lease_seconds),
             preparation=ResultsPreparation(store=store, results=consultations.results, inner=translation, live=live),
+            bulk=BulkLimits.from_settings(settings),
         )
         await self._worker.__aenter__()
         await self.routing.__aenter__()

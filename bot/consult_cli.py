@@ -82,6 +82,8 @@ def closing_time(value: str, zone: str) -> datetime:
 
 
 def _state(item: Consultation, now: datetime) -> str:
+    if item.sending:  # still being queued (a running bridge finishes a send that was cut short)
+        return "sending"
     if item.kind is BroadcastKind.ANNOUNCEMENT:
         return "sent"
     if item.is_open(now):

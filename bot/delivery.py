@@ -6,13 +6,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, Self
 
+from bot.bulk import BulkLimits
 from bot.model import CitizenReply, Delivery, DeliveryId, FileData, Outgoing, Sent, Side, ThreadPost
 from bot.ports import Channels, DeliveryError
 from bot.retry import Backoff, Delay
-from bot.storage.store import Store, Tx
+from bot.storage.store import PacedDelivery, Store, Tx
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,7 @@ log = logging.getLogger(__name__)
 jittered_backoff = Backoff(first=1.0, cap=300.0, jitter=0.2)
 #: The shortest sleep of an idle worker (seconds).
 _MIN_NAP = 0.05
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class Outcomes(Protocol):
@@ -58,7 +60,12 @@ class _Silent:
 
 
 class DeliveryWorker:
-    """Claims due outbox rows, sends each through the channel of its side and platform, records the result."""
+    """Claims due outbox rows, sends each through the channel of its side and platform, records the result.
+
+    Case traffic is claimed first and sent at once. Bulk rows (broadcasts) are claimed per citizen
+    platform within the budget every process shares (``bulk``), each sent at its slot by a task of
+    its own, so the next look at the outbox, and a staff reply it finds, never waits for them.
+    """
 
     def __init__(
         self,
@@ -73,6 +80,8 @@ class DeliveryWorker:
         observer: DeliveryObserver | None = None,
         grace: float = 10.0,
         preparation: Preparation | None = None,
+        bulk: BulkLimits | None = None,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
         self._store = store
         self._channels = channels
@@ -84,6 +93,17 @@ class DeliveryWorker:
         self._observer: DeliveryObserver = observer or _Silent()
         self._grace = grace
         self._preparation = preparation
+        self._bulk = bulk or BulkLimits()
+        self._sleep = sleep
+        # Bulk sends claimed and waiting for their slot or under way, by platform.
+        self._paced: dict[str, set[asyncio.Task[None]]] = {}
+        # Of those, the ones still waiting for their slot (given back if the platform says slow down).
+        self._waiting: dict[str, dict[asyncio.Task[None], PacedDelivery]] = {}
+        self._bulk_sends = {platform: asyncio.Semaphore(self._bulk.concurrency) for platform in channels.citizen}
+        # When to try a bulk claim for a platform next; absent: no bulk row was seen waiting there.
+        self._bulk_due: dict[str, datetime] = dict.fromkeys(channels.citizen, _LONG_AGO)
+        # Platforms whose next bulk claim waits for the budget this worker has just used (not for rows to appear).
+        self._budget_bound: set[str] = set()
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -95,6 +115,9 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
+        for platform in self._channels.citizen:
+            if platform not in self._budget_bound:  # a platform mid-broadcast claims when its budget allows
+                self._bulk_due[platform] = _LONG_AGO
         self._wake.set()
 
     async def __aenter__(self) -> Self:
@@ -125,26 +148,88 @@ class DeliveryWorker:
             self._in_flight.clear()
 
     async def drain_once(self) -> int:
-        """Send one batch of due deliveries; returns how many were attempted."""
+        """Send one batch of due deliveries, bulk ones at their slots; returns how many were attempted."""
+        count = await self.look_once()
+        await self.paced_sends()
+        return count
+
+    async def look_once(self) -> int:
+        """Claim once: case traffic is sent before this returns; bulk rows are left sending at their slots."""
         claimed = await self._store.claim_due(limit=self._batch, lease=self._lease)
-        if claimed:
+        if claimed:  # case traffic first: a reply queued before a broadcast reaches its chat before it
             self._in_flight.update((d.id, d.attempts) for d in claimed)
             await asyncio.gather(*(self._deliver(delivery) for delivery in claimed))
-        return len(claimed)
+        return len(claimed) + await self._claim_bulk()
+
+    async def paced_sends(self) -> None:
+        """Wait for the bulk sends claimed so far."""
+        while tasks := [task for group in self._paced.values() for task in group]:
+            await asyncio.gather(*tasks, return_exceptions=True)  # a send given back was cancelled
+
+    async def _claim_bulk(self) -> int:
+        """Claim each citizen platform's due bulk rows its budget allows; each is sent by a task at its slot."""
+        count = 0
+        for platform in self._channels.citizen:
+            group = self._paced.setdefault(platform, set())
+            room = self._bulk.batch - len(group)
+            due = self._bulk_due.get(platform)
+            if room <= 0 or due is None or due > self._store.now():
+                continue
+            claimed = await self._store.claim_bulk(
+                platform, self._bulk.limit(platform), most=room, look_ahead=self._bulk.look_ahead, lease=self._lease
+            )
+            if claimed:
+                # The next claim is worth a look once half the window claimed ahead has gone by.
+                self._budget_bound.add(platform)
+                ahead = timedelta(seconds=self._bulk.look_ahead / 2)
+                self._bulk_due[platform] = max(p.send_at for p in claimed) - ahead
+            else:  # the budget or the rows' turns say when to try again (None: no row waits)
+                self._budget_bound.discard(platform)
+                limit = self._bulk.limit(platform)
+                due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
+                if due is None:
+                    self._bulk_due.pop(platform, None)
+                else:
+                    self._bulk_due[platform] = due
+            self._in_flight.update((p.delivery.id, p.delivery.attempts) for p in claimed)
+            for paced in claimed:
+                task = asyncio.create_task(self._at_slot(paced), name=f"bulk-{paced.delivery.id}")
+                self._waiting.setdefault(platform, {})[task] = paced
+                group.add(task)
+                task.add_done_callback(group.discard)
+            count += len(claimed)
+        return count
+
+    async def _at_slot(self, paced: PacedDelivery) -> None:
+        wait = (paced.send_at - self._store.now()).total_seconds()
+        if wait > 0:
+            await self._sleep(wait)
+        task = asyncio.current_task()
+        if task is not None:
+            self._waiting.get(paced.delivery.target.platform, {}).pop(task, None)
+        await self._deliver(paced.delivery, gate=self._bulk_sends[paced.delivery.target.platform])
 
     async def _run(self) -> None:
-        while not self._stopping.is_set():
-            # Cleared before looking, so a ring during the look is not lost.
-            self._wake.clear()
-            try:
-                if await self.drain_once():
-                    continue
-                await self._sleep_until_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("delivery worker: an outbox pass failed; trying again shortly")
-                await asyncio.sleep(self._idle_poll)
+        try:
+            while not self._stopping.is_set():
+                # Cleared before looking, so a ring during the look is not lost.
+                self._wake.clear()
+                try:
+                    if await self.look_once():
+                        continue
+                    await self._sleep_until_due()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivery worker: an outbox pass failed; trying again shortly")
+                    await asyncio.sleep(self._idle_poll)
+            await self.paced_sends()  # bulk sends already claimed go at their slots (``grace`` bounds the wait)
+        finally:
+            # Cut off: sends not yet made stay in flight and are given back by ``__aexit__``.
+            tasks = [task for group in self._paced.values() for task in group]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _sleep_until_due(self) -> None:
         """Nothing was claimable: sleep until the next lane head is due (a ring wakes it sooner).
@@ -152,22 +237,38 @@ class DeliveryWorker:
         At least ``_MIN_NAP``: a row due yet not claimable (another process holds its lock) must not
         turn the worker into a busy loop on the database.
         """
-        due = await self._store.next_due_at()
+        due = await self._next_due()
         wait = self._idle_poll
         if due is not None:
             wait = min(wait, max(_MIN_NAP, (due - self._store.now()).total_seconds()))
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    async def _deliver(self, delivery: Delivery) -> None:
+    async def _next_due(self) -> datetime | None:
+        """The earliest a look may find something: a case lane's head, or a platform's bulk turn."""
+        times = [await self._store.next_due_at()]
+        for platform in self._channels.citizen:
+            if len(self._paced.get(platform, ())) >= self._bulk.batch:
+                continue  # its sends finishing will make room; the next look tries
+            if platform in self._budget_bound:
+                times.append(self._bulk_due[platform])
+                continue
+            limit = self._bulk.limit(platform)
+            due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
+            if due is not None:
+                self._bulk_due[platform] = due
+                times.append(due)
+        return min((t for t in times if t is not None), default=None)
+
+    async def _deliver(self, delivery: Delivery, *, gate: asyncio.Semaphore | None = None) -> None:
         try:
-            await self._attempt(delivery)
+            await self._attempt(delivery, gate)
         finally:
             # Finished, even by an error: no longer ours. Cut off mid-send: still in flight, given back at shutdown.
             if not _cancelling():
                 self._in_flight.pop(delivery.id, None)
 
-    async def _attempt(self, delivery: Delivery) -> None:
+    async def _attempt(self, delivery: Delivery, gate: asyncio.Semaphore | None) -> None:
         if self._preparation is not None:
             delivery = await self._preparation.prepare(delivery)
         platform = delivery.target.platform
@@ -179,7 +280,9 @@ class DeliveryWorker:
             await self._outcomes.failed(delivery, "the case's thread was never created")
             return
         try:
-            sent = await send(await self._files(delivery))
+            files = await self._files(delivery)
+            async with gate or contextlib.nullcontext():  # bulk: a few sends at once; recording is outside
+                sent = await send(files)
         except DeliveryError as error:
             self._observer.delivery_failed(platform, permanent=error.permanent)
             if error.permanent:
@@ -237,8 +340,26 @@ class DeliveryWorker:
         at = self._store.now() + timedelta(seconds=wait)
         log.info("delivery %s: %s; retrying in %.1fs", delivery.id, reason, wait)
         if retry_after is not None:
+            # This process's bulk sends waiting for their slots stop first, before any await lets a slot come.
+            claims = self._stop_waiting_bulk(delivery.target.platform, until=at) if delivery.bulk else []
             await self._store.pause(delivery.target, until=self._store.now() + timedelta(seconds=retry_after))
+            if delivery.bulk:  # every process's broadcast backs off, not only this chat's
+                await self._store.hold_bulk(delivery.target.platform, until=at)
+                if claims:
+                    await self._store.release(claims)  # due again after the hold
         await self._store.retry_later(delivery.id, at=at, error=reason, claimed_attempts=delivery.attempts)
+
+    def _stop_waiting_bulk(self, platform: str, *, until: datetime) -> list[tuple[DeliveryId, int]]:
+        """Cancel this process's bulk sends for ``platform`` not yet at their slot; their claims, to give back."""
+        waiting, self._waiting[platform] = self._waiting.get(platform, {}), {}
+        for task in waiting:
+            task.cancel()
+        claims = [(paced.delivery.id, paced.delivery.attempts) for paced in waiting.values()]
+        for delivery_id, _ in claims:
+            self._in_flight.pop(delivery_id, None)
+        self._budget_bound.discard(platform)
+        self._bulk_due[platform] = until
+        return claims
 
     async def _files(self, delivery: Delivery) -> tuple[FileData, ...]:
         attachments = delivery.body.attachments

@@ -294,3 +294,5 @@ class Delivery:
     last_error: str | None
     sent_id: str | None = None
     created_at: datetime | None = field(default=None)
+    #: A broadcast to subscribers (announcement, consultation): sent after case traffic, within the bulk budget.
+    bulk: bool = False

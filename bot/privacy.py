@@ -22,6 +22,7 @@ from bot.model import (
     Case,
     CaseCard,
     CaseStatus,
+    Citizen,
     CitizenId,
     DeliveryState,
     DepartmentKey,
@@ -33,6 +34,7 @@ from bot.model import (
 from bot.sessions import SessionKind
 from bot.storage.cases import case_from_row
 from bot.storage.codec import body_from_json, body_to_json
+from bot.storage.outbox import bulk_lane
 from bot.storage.store import Store, Tx
 from bot.storage.tables import (
     audit_log,
@@ -190,6 +192,8 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
             await c.execute(update(deliveries).where(deliveries.c.id == row.id).values(body=_erased_body(body)))
         else:
             await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
+    # Broadcasts to the citizen's chat (no case of their own) name the chat: never sent now, nor kept.
+    await c.execute(delete(deliveries).where(deliveries.c.lane == bulk_lane(case.chat)))
     await c.execute(update(messages).where(messages.c.case_id == case.id).values(**MESSAGE_PERSONAL))
     await c.execute(update(case_ratings).where(case_ratings.c.case_id == case.id).values(**RATING_PERSONAL))
     if erased_blobs:
@@ -267,14 +271,27 @@ async def cases_of_citizen(tx: Tx, platform: str, user_id: str) -> list[Case]:
     return [case_from_row(row) for row in await tx.connection.execute(query)]
 
 
-async def erase(tx: Tx, targets: Sequence[Case], *, actor: str) -> Erasure:
-    """Erase these cases (and de-identify their citizens when nothing of theirs is left), with one audit entry each."""
+async def citizens_of_account(tx: Tx, platform: str, user_id: str) -> list[CitizenId]:
+    """The citizen records of this platform account (one, or none), with or without cases."""
+    query = select(citizens.c.id).where(citizens.c.platform == platform, citizens.c.user_id == user_id)
+    return [CitizenId(int(row.id)) for row in await tx.connection.execute(query.order_by(citizens.c.id))]
+
+
+async def erase(tx: Tx, targets: Sequence[Case], *, actor: str, citizen_ids: Sequence[CitizenId] = ()) -> Erasure:
+    """Erase these cases (and de-identify their citizens when nothing of theirs is left), with one audit entry each.
+
+    ``citizen_ids`` are citizens to forget whether or not they have a case (a subscriber who never wrote in):
+    their consent and answers go, and an audit entry names each by its internal id.
+    """
     posts = 0
     for case in targets:
         queued = await erase_case(tx, case)
         posts += queued
         await audit(tx, actor=actor, action="erase", reference=case.reference, thread_posts=queued)
-    ids = sorted({case.citizen_id for case in targets})
+    with_cases = {case.citizen_id for case in targets}
+    for citizen_id in sorted(set(citizen_ids) - with_cases):
+        await audit(tx, actor=actor, action="erase", citizen=int(citizen_id))
+    ids = sorted(with_cases | set(citizen_ids))
     await forget_engagement(tx, ids)
     far_future = tx.now + timedelta(days=1)
     people = await deidentify_citizens(tx, ids, created_before=far_future) if ids else 0
@@ -284,19 +301,23 @@ async def erase(tx: Tx, targets: Sequence[Case], *, actor: str) -> Erasure:
 # --- access ------------------------------------------------------------------------------------
 
 
-async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True) -> dict[str, Any]:
-    """The citizen's data as a JSON-ready dict: who they are, their cases and messages with dates."""
+async def export(
+    tx: Tx, targets: Sequence[Case], *, include_notes: bool = True, citizen_ids: Sequence[CitizenId] = ()
+) -> dict[str, Any]:
+    """The citizen's data as a JSON-ready dict: who they are, their cases and messages with dates.
+
+    ``citizen_ids`` are exported too when they have no case (their consent records and answers).
+    """
     people: dict[int, dict[str, Any]] = {}
     exported_cases = []
+    for citizen_id in citizen_ids:
+        found = await tx.citizen_by_id(citizen_id)
+        if found is not None:
+            people[found.id] = _person(found)
     for case in targets:
         citizen = await tx.citizen_by_id(case.citizen_id)
         if citizen is not None and citizen.id not in people:
-            people[citizen.id] = {
-                "platform": citizen.platform,
-                "account_id": citizen.user_id,
-                "name": citizen.display_name,
-                "language": citizen.language,
-            }
+            people[citizen.id] = _person(citizen)
         lines = [
             {
                 "at": message.created_at.isoformat(),
@@ -328,3 +349,12 @@ async def export(tx: Tx, targets: Sequence[Case], *, include_notes: bool = True)
         )
     engagement = await export_engagement(tx, sorted({CitizenId(key) for key in people}))
     return {"citizens": list(people.values()), "cases": exported_cases, **engagement}
+
+
+def _person(citizen: Citizen) -> dict[str, Any]:
+    return {
+        "platform": citizen.platform,
+        "account_id": citizen.user_id,
+        "name": citizen.display_name,
+        "language": citizen.language,
+    }

@@ -16,6 +16,7 @@ from bot.privacy import (
     audit,
     audit_entries,
     cases_of_citizen,
+    citizens_of_account,
     erase,
     export,
 )
@@ -26,7 +27,7 @@ from bot.storage.store import Store, Tx
 from config.settings import load_settings
 
 if TYPE_CHECKING:
-    from bot.model import Case
+    from bot.model import Case, CitizenId
 
 T = TypeVar("T")
 
@@ -87,6 +88,14 @@ async def _targets(tx: Tx, args: argparse.Namespace) -> list[Case]:
     return await cases_of_citizen(tx, platform.strip().lower(), user_id.strip())
 
 
+async def _citizens(tx: Tx, args: argparse.Namespace) -> list[CitizenId]:
+    """With ``--citizen``: the account's citizen record, found even with no case (a subscriber, an answer)."""
+    if args.reference:
+        return []
+    platform, _, user_id = str(args.citizen).partition(":")
+    return await citizens_of_account(tx, platform.strip().lower(), user_id.strip())
+
+
 def _nothing(args: argparse.Namespace, err: TextIO) -> int:
     what = f"case {args.reference}" if args.reference else f"citizen {args.citizen}"
     print(f"civic-bridge: no {what} in the database", file=err)  # the command's output
@@ -102,12 +111,14 @@ def cmd_export(args: argparse.Namespace, *, stdout: TextIO | None = None, stderr
         return 2
 
     async def work(tx: Tx) -> dict[str, object] | None:
-        targets = await _targets(tx, args)
-        if not targets:
+        targets, people = await _targets(tx, args), await _citizens(tx, args)
+        if not targets and not people:
             return None
         for case in targets:
             await audit(tx, actor=_actor(), action="export", reference=case.reference)
-        return await export(tx, targets)
+        for citizen_id in sorted(set(people) - {case.citizen_id for case in targets}):
+            await audit(tx, actor=_actor(), action="export", citizen=int(citizen_id))
+        return await export(tx, targets, citizen_ids=people)
 
     data = asyncio.run(_with_store(work))
     if data is None:
@@ -129,28 +140,27 @@ def cmd_erase(
         print("civic-bridge: --citizen takes PLATFORM:ID, e.g. telegram:12345", file=err)  # the user-facing error
         return 2
 
-    async def find(tx: Tx) -> list[str]:
-        return [case.reference for case in await _targets(tx, args)]
+    async def find(tx: Tx) -> tuple[list[str], list[CitizenId]]:
+        return [case.reference for case in await _targets(tx, args)], await _citizens(tx, args)
 
-    references = asyncio.run(_with_store(find))
-    if not references:
+    references, people = asyncio.run(_with_store(find))
+    if not references and not people:
         return _nothing(args, err)
     if not args.yes:
         source = stdin or sys.stdin
-        print(
-            f"erase {len(references)} case(s): {', '.join(references)}? Type 'erase' to confirm: ", end="", file=out
-        )  # the prompt
+        what = f"{len(references)} case(s): {', '.join(references)}" if references else f"citizen {args.citizen}"
+        print(f"erase {what}? Type 'erase' to confirm: ", end="", file=out)  # the prompt
         out.flush()
         if source.readline().strip().lower() != "erase":
             print("civic-bridge: nothing was erased", file=err)  # the user-facing error
             return 1
 
     async def work(tx: Tx) -> Erasure:
-        return await erase(tx, await _targets(tx, args), actor=_actor())
+        return await erase(tx, await _targets(tx, args), actor=_actor(), citizen_ids=await _citizens(tx, args))
 
     done = asyncio.run(_with_store(work, scrub=True))
     print(  # the command's output
-        f"erased {len(done.references)} case(s): {', '.join(done.references)}; "
+        f"erased {len(done.references)} case(s){': ' if done.references else ''}{', '.join(done.references)}; "
         f"{done.thread_updates} thread post(s) queued to show [erased]; {done.citizens} citizen(s) de-identified",
         file=out,
     )

@@ -98,6 +98,17 @@ class Settings(BaseSettings):
     live_streams_per_address: int = Field(default=50, gt=0)
     live_streams_total: int = Field(default=500, gt=0)
 
+    #: Broadcasts to subscribers (announcements, consultations), per platform over every process sharing the
+    #: database: bulk sends a second (0: no limit), and seconds between two bulk sends to one chat (Telegram,
+    #: Discord). Case traffic is never held back by these. Telegram allows about 30 a second overall, Discord
+    #: 50 requests a second (DMs in bulk are better kept well under).
+    bulk_telegram_per_second: float = Field(default=25.0, ge=0)
+    bulk_discord_per_second: float = Field(default=10.0, ge=0)
+    bulk_web_per_second: float = Field(default=0.0, ge=0)
+    bulk_chat_interval_seconds: float = Field(default=1.0, ge=0)
+    #: This process's own pace of Telegram sends, case traffic and bulk together (keeps clear of 429s).
+    telegram_sends_per_second: float = Field(default=30.0, gt=0)
+
     @field_validator(*SECRET_FIELDS)
     @classmethod
     def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:

@@ -1,12 +1,16 @@
 """Choose the router's calibration on development cases, by the rule README states.
 
-``python -m routing.calibrate --routing FILE CASES.csv:BUDGET ...`` routes every
-case set under each setting of a coarse grid and prints the results. The rule
-(``choose``): each case set's misroute budget (a percentage) is a hard limit;
-among the settings every set keeps within budget, take for each keyword bonus
-the smallest margin, and of those the setting that routes the most cases as
-expected (ties: the smaller margin, then the smaller bonus). Run it on your own
-held-out cases, never on the cases you report.
+``python -m routing.calibrate --routing FILE --office CASES.csv ... --other CASES.csv ...``
+takes two groups of case files: messages in the office language, and messages in
+other languages. Each group calibrates its own weighing (``Calibration.office``,
+``Calibration.other``) under its own misroute budget (``--office-budget``,
+``--other-budget``, in percent). The rule (``margin_for`` and ``choose``), per group: every
+setting of a coarse grid of weights gets the smallest margin at which the set's
+misroute rate, with a one-sided confidence bound (Wilson, one standard error above
+the rate measured), stays within the set's budget (a percentage); of the settings,
+the one that routes the most cases as expected wins (ties: the larger margin,
+then the smaller bonus). Run it on your own development cases, never on the
+cases you report.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +29,27 @@ import numpy as np
 from config.routing_file import load_routing
 from routing.encoder import SentenceEncoder, load_encoder
 from routing.language import LanguageIdentifier
-from routing.router import Calibration, Router
+from routing.meaning import Calibration, Weighing
+from routing.router import Router, identifiable_languages
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from numpy.typing import NDArray
 
-#: The grid: keyword bonus, margin (steps of 0.02), how many closest texts make a likeness.
-BONUSES = (0.1, 0.15, 0.2, 0.3)
-MARGINS = (0.02, 0.04, 0.06, 0.08, 0.1)
-LIKENESS_OF = (1, 2)
+    from config.routing_file import RoutingConfig
+
+#: The grid: keyword bonus, weights of the keywords' and the names' likeness, how many closest examples count.
+BONUSES = (0.05, 0.1, 0.2)
+KEYWORD_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
+NAME_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
+LIKENESS_OF = (2, 3)
+
+#: Margins tried, in steps of 0.01.
+MARGINS = tuple(round(step / 100, 2) for step in range(1, 41))
+
+#: The confidence bound on a misroute rate: this many standard errors above the rate measured (Wilson).
+BOUND_Z = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,37 +77,51 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True)
 class Trial:
-    """One setting of the grid and its outcome per case set (in the order given)."""
+    """One setting of the grid, at its chosen margin, and its outcome on its group's case set."""
 
-    calibration: Calibration
-    outcomes: tuple[Outcome, ...]
-
-
-def within_budget(trial: Trial, sets: Sequence[CaseSet]) -> bool:
-    """Tell whether every case set's misroutes stay within its budget."""
-    return all(
-        outcome.misrouted * 100 <= case_set.budget * outcome.total
-        for outcome, case_set in zip(trial.outcomes, sets, strict=True)
-    )
+    weighing: Weighing
+    outcome: Outcome
 
 
-def choose(trials: Sequence[Trial], sets: Sequence[CaseSet]) -> Trial | None:
-    """The rule: within every budget, the smallest margin per bonus and likeness, then the most routed as expected."""
-    allowed = [trial for trial in trials if within_budget(trial, sets)]
-    smallest: dict[tuple[float, int], Trial] = {}
-    for trial in allowed:
-        group = (trial.calibration.keyword_bonus, trial.calibration.likeness_of)
-        if group not in smallest or trial.calibration.unsure_margin < smallest[group].calibration.unsure_margin:
-            smallest[group] = trial
-    if not smallest:
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One case as the router ranks it: the department expected, the best one and its lead over the runner-up."""
+
+    expected: str
+    best: str | None
+    lead: float
+
+
+def misroute_bound(misrouted: int, total: int, z: float = BOUND_Z) -> float:
+    """The Wilson score bound ``z`` standard errors above the misroute rate measured, in percent."""
+    if total == 0:
+        return 0.0
+    rate = misrouted / total
+    spread = z * math.sqrt(rate * (1 - rate) / total + z * z / (4 * total * total))
+    return 100 * (rate + z * z / (2 * total) + spread) / (1 + z * z / total)
+
+
+def margin_for(ranked: Sequence[Ranked], budget: float) -> tuple[float, Outcome] | None:
+    """The smallest margin at which these cases' misroute bound stays within ``budget``, and the outcome."""
+    for margin in MARGINS:
+        decided = [(case.best if case.lead >= margin else None, case.expected) for case in ranked]
+        outcome = Outcome(
+            expected=sum(got == want for got, want in decided),
+            asked=sum(got is None for got, _ in decided),
+            misrouted=sum(got not in {None, want} for got, want in decided),
+        )
+        if misroute_bound(outcome.misrouted, outcome.total) <= budget:
+            return margin, outcome
+    return None
+
+
+def choose(trials: Sequence[Trial]) -> Trial | None:
+    """Of the settings (each at its smallest margin within budget), the one that routes the most as expected."""
+    if not trials:
         return None
     return max(
-        smallest.values(),
-        key=lambda trial: (
-            sum(outcome.expected for outcome in trial.outcomes),
-            -trial.calibration.unsure_margin,
-            -trial.calibration.keyword_bonus,
-        ),
+        trials,
+        key=lambda trial: (trial.outcome.expected, trial.weighing.unsure_margin, -trial.weighing.keyword_bonus),
     )
 
 
@@ -110,61 +139,85 @@ class _Remembering:
         return np.stack([self._seen[text] for text in texts])
 
 
-def run_grid(routing: Path, sets: Sequence[CaseSet]) -> list[Trial]:
-    """Route every case set under every setting of the grid."""
-    config = load_routing(routing)
-    encoder = _Remembering(load_encoder())
-    identifier = LanguageIdentifier(config.languages)
+def rank(router: Router, cases: Sequence[tuple[str, str]]) -> list[Ranked]:
+    """Each case's best department and lead (infinite when the margin plays no part in its decision)."""
+    ranked = []
+    for text, department in cases:
+        _, scores = router.ranking(text)
+        if len(scores) >= 2:  # noqa: PLR2004 - a lead needs a runner-up
+            ranked.append(Ranked(department, scores[0][0], scores[0][1] - scores[1][1]))
+        else:
+            ranked.append(Ranked(department, router.route(text).department, math.inf))
+    return ranked
+
+
+def run_grid(config: RoutingConfig, encoder: SentenceEncoder, case_set: CaseSet) -> list[Trial]:
+    """Every setting of the grid at its smallest margin within ``case_set``'s budget (settings with none left out)."""
+    identifier = LanguageIdentifier(identifiable_languages(config))
     trials: list[Trial] = []
-    for bonus, margin, likeness_of in itertools.product(BONUSES, MARGINS, LIKENESS_OF):
-        calibration = Calibration(keyword_bonus=bonus, unsure_margin=margin, likeness_of=likeness_of)
+    for bonus, keyword_weight, name_weight, likeness_of in itertools.product(
+        BONUSES, KEYWORD_WEIGHTS, NAME_WEIGHTS, LIKENESS_OF
+    ):
+        weighing = Weighing(bonus, 0.0, likeness_of, keyword_weight, name_weight)
+        calibration = Calibration(office=weighing, other=weighing)
         router = Router(config, encoder=encoder, identifier=identifier, calibration=calibration)
-        outcomes = []
-        for case_set in sets:
-            decided = [(router.route(text).department, department) for text, department in case_set.cases]
-            outcomes.append(
-                Outcome(
-                    expected=sum(got == want for got, want in decided),
-                    asked=sum(got is None for got, _ in decided),
-                    misrouted=sum(got not in {None, want} for got, want in decided),
-                ),
-            )
-        trials.append(Trial(calibration, tuple(outcomes)))
+        chosen = margin_for(rank(router, case_set.cases), case_set.budget)
+        if chosen is not None:
+            margin, outcome = chosen
+            trials.append(Trial(Weighing(bonus, margin, likeness_of, keyword_weight, name_weight), outcome))
     return trials
 
 
-def read_set(argument: str) -> CaseSet:
-    """``CASES.csv:BUDGET`` → the cases and their misroute budget in percent."""
-    path, _, budget = argument.rpartition(":")
-    with Path(path).open(encoding="utf-8", newline="") as file:
-        cases = tuple((row["text"], row["department"]) for row in csv.DictReader(file))
-    return CaseSet(Path(path).name, cases, float(budget))
+def read_set(paths: Sequence[Path], budget: float) -> CaseSet:
+    """The cases (text, department) of these CSV files, with their misroute budget in percent."""
+    cases: list[tuple[str, str]] = []
+    for path in paths:
+        with path.open(encoding="utf-8", newline="") as file:
+            cases.extend((row["text"], row["department"]) for row in csv.DictReader(file))
+    return CaseSet(" + ".join(path.name for path in paths), tuple(cases), budget)
+
+
+def _shown(weighing: Weighing) -> str:
+    w = weighing
+    return (
+        f"Weighing(keyword_bonus={w.keyword_bonus}, unsure_margin={w.unsure_margin}, likeness_of={w.likeness_of}, "
+        f"keyword_weight={w.keyword_weight}, name_weight={w.name_weight})"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Print the grid's results and the setting the rule chooses."""
+    """Print each group's grid results and the setting the rule chooses for it."""
     parser = argparse.ArgumentParser(prog="python -m routing.calibrate", description=__doc__)
     parser.add_argument("--routing", type=Path, required=True, help="the routing file the cases were written for")
-    parser.add_argument("sets", nargs="+", metavar="CASES.csv:BUDGET", help="development cases and misroute budget %%")
+    parser.add_argument("--office", type=Path, action="append", required=True, help="cases in the office language")
+    parser.add_argument("--other", type=Path, action="append", required=True, help="cases in other languages")
+    parser.add_argument("--office-budget", type=float, default=3.0, help="misroute budget %% (default 3)")
+    parser.add_argument("--other-budget", type=float, default=5.0, help="misroute budget %% (default 5)")
     args = parser.parse_args(argv)
-    sets = [read_set(argument) for argument in args.sets]
-    trials = run_grid(args.routing, sets)
+    config = load_routing(args.routing)
+    encoder = _Remembering(load_encoder())
     out = sys.stdout
-    for trial in trials:
-        c = trial.calibration
-        results = "  ".join(
-            f"{case_set.name} {o.expected}/{o.total} as expected, {o.misrouted} misrouted"
-            for case_set, o in zip(sets, trial.outcomes, strict=True)
+    code = 0
+    groups = (("office", args.office, args.office_budget), ("other", args.other, args.other_budget))
+    for group, paths, budget in groups:
+        case_set = read_set(paths, budget)
+        trials = run_grid(config, encoder, case_set)
+        for trial in trials:
+            o = trial.outcome
+            out.write(
+                f"{group} {_shown(trial.weighing)}: {o.expected}/{o.total} as expected, {o.misrouted} misrouted\n"
+            )
+        chosen = choose(trials)
+        if chosen is None:
+            out.write(f"{group}: no setting keeps {case_set.name} within its misroute budget\n")
+            code = 1
+            continue
+        o = chosen.outcome
+        out.write(
+            f"chosen {group}={_shown(chosen.weighing)}: {case_set.name} {o.expected}/{o.total} as expected, "
+            f"{o.asked} asked, {o.misrouted} misrouted\n"
         )
-        mark = "ok " if within_budget(trial, sets) else "   "
-        out.write(f"{mark}bonus {c.keyword_bonus:.2f} margin {c.unsure_margin:.2f} of {c.likeness_of}: {results}\n")
-    chosen = choose(trials, sets)
-    if chosen is None:
-        out.write("no setting keeps every set within its misroute budget\n")
-        return 1
-    c = chosen.calibration
-    out.write(f"chosen: keyword_bonus={c.keyword_bonus} unsure_margin={c.unsure_margin} likeness_of={c.likeness_of}\n")
-    return 0
+    return code
 
 
 if __name__ == "__main__":

@@ -3,17 +3,20 @@
 Two kinds of evidence, in any language the office expects:
 
 - **Keywords** (``routing.keywords``) are the strongest: each one a message
-  contains moves its department up by ``Calibration.keyword_bonus``.
+  contains moves its department up by a keyword bonus.
 - **Meaning**: the message and every department's name, keywords, examples
   (and confirmed learned examples, when the routing file allows) are embedded
   by a multilingual sentence encoder (``routing.encoder``), once per routing
-  file; a department's likeness is the mean cosine of its closest texts.
+  file; a department's likeness weighs three channels (``routing.meaning``):
+  its closest examples, its closest keywords (each embedded alone) and its name.
 
 A department's score is its likeness plus its keyword bonus. The best wins when
-it leads the runner-up by ``Calibration.unsure_margin``; otherwise the citizen
-chooses among the departments within that margin of the best. A message nothing
-claims (no keyword, no likeness reaching ``Calibration.min_likeness``) goes to
-the fallback. The calibration was chosen on our own development cases
+it leads the runner-up by the unsure margin; otherwise the citizen chooses among
+the departments within that margin of the best. The weights and the margin are
+``Calibration.office`` for a message in the office language (the language of the
+routing file's texts) and ``Calibration.other`` for one in another language. A message nothing
+claims (no keyword, no department text within ``Calibration.min_likeness``) goes
+to the fallback. The calibration was chosen on our own development cases
 (tests/routing/dev_cases_*.csv) by ``python -m routing.calibrate``, under the
 rule written in README ("The routing file": how the constants were chosen).
 
@@ -36,6 +39,8 @@ from config.routing_file import SHIPPED_LANGUAGES
 from routing.encoder import load_encoder
 from routing.keywords import KeywordIndex, Token, name_positions, tokens
 from routing.language import LanguageIdentifier
+from routing.meaning import CALIBRATION, DepartmentText, MeaningIndex
+from routing.shared_words import SharedWords
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -44,6 +49,7 @@ if TYPE_CHECKING:
 
     from config.routing_file import RoutingConfig
     from routing.encoder import SentenceEncoder
+    from routing.meaning import Calibration, Weighing
 
 #: Without an encoder: one keyword counts as much as three words found only in one department's examples.
 KEYWORD_WEIGHT = 3.0
@@ -52,30 +58,11 @@ KEYWORD_WEIGHT = 3.0
 MIN_EXAMPLE_EVIDENCE = 1.5
 
 
-@dataclass(frozen=True, slots=True)
-class Calibration:
-    """How the router weighs evidence when it has its encoder (cosine units); the defaults are the chosen ones.
-
-    ``keyword_bonus``: what one keyword found adds to its department's score.
-    ``unsure_margin``: the lead over the runner-up below which the citizen is asked.
-    ``likeness_of``: a department's likeness is the mean cosine of this many of its closest texts.
-    ``min_likeness``: below this likeness and with no keyword, nothing claims the message.
-    """
-
-    keyword_bonus: float = 0.1
-    unsure_margin: float = 0.06
-    likeness_of: int = 2
-    min_likeness: float = 0.15
-
-
 #: With an encoder: a message of fewer words ("Hola", "bins") is too short to judge by meaning: keywords only.
 MIN_MEANING_WORDS = 3
 
 #: At most this many departments are offered to an unsure citizen (plus "Other").
 MAX_CANDIDATES = 4
-
-#: Shortest word that counts as shared with examples (no encoder): "the", "my", "is" say nothing.
-MIN_SHARED_WORD = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +89,6 @@ class LearnedExample:
     department: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Text:
-    department: str
-    text: str
-    kind: str  # "name", "keyword list", "keyword", "example" or "learned example"
-
-
 class Router:
     """Routes a citizen's first message using one routing configuration, prepared once."""
 
@@ -119,7 +99,7 @@ class Router:
         encoder: SentenceEncoder | None,
         identifier: LanguageIdentifier | None = None,
         learned: Sequence[LearnedExample] = (),
-        calibration: Calibration = Calibration(),
+        calibration: Calibration = CALIBRATION,
     ) -> None:
         """Index the keywords and embed every department's texts once.
 
@@ -138,28 +118,26 @@ class Router:
             languages=config.languages,
             office_language=config.office_language,
         )
-        self._shared = _SharedWords(config, self._keywords)
+        self._shared = SharedWords(config, self._keywords)
         known = set(config.department_keys)
         use_learned = config.learning.use_confirmed_examples
         self._learned = tuple(example for example in learned if use_learned and example.department in known)
-        self._texts: tuple[_Text, ...] = ()
-        self._matrix: NDArray[np.float32] | None = None
+        self._meaning: MeaningIndex | None = None
         if encoder is not None:
-            self._texts = tuple(self._department_texts())
-            self._matrix = encoder.encode([text.text for text in self._texts])
-            self._owner = np.array([self._order[text.department] for text in self._texts])
-            self._rows_of = _rows_by_department(self._owner, len(self._order))
-            self._counted = np.minimum((self._rows_of >= 0).sum(axis=1), calibration.likeness_of)
+            texts = self._department_texts()
+            self._meaning = MeaningIndex(texts, departments=config.department_keys, encoder=encoder)
 
-    def _department_texts(self) -> list[_Text]:
-        texts: list[_Text] = []
+    def _department_texts(self) -> list[DepartmentText]:
+        texts: list[DepartmentText] = []
         for dept in self._config.departments:
-            texts.extend(_Text(dept.key, name, "name") for name in dict.fromkeys((dept.name, *dept.names.values())))
+            texts.extend(
+                DepartmentText(dept.key, name, "name") for name in dict.fromkeys((dept.name, *dept.names.values()))
+            )
             if dept.keywords:
-                texts.append(_Text(dept.key, f"{dept.name}: {', '.join(dept.keywords)}", "keyword list"))
-            texts.extend(_Text(dept.key, keyword, "keyword") for keyword in dept.keywords)
-            texts.extend(_Text(dept.key, example, "example") for example in dept.examples)
-        texts.extend(_Text(example.department, example.text, "learned example") for example in self._learned)
+                texts.append(DepartmentText(dept.key, f"{dept.name}: {', '.join(dept.keywords)}", "keyword list"))
+            texts.extend(DepartmentText(dept.key, keyword, "keyword") for keyword in dept.keywords)
+            texts.extend(DepartmentText(dept.key, example, "example") for example in dept.examples)
+        texts.extend(DepartmentText(example.department, example.text, "learned example") for example in self._learned)
         return texts
 
     def reloaded(self, config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
@@ -180,17 +158,39 @@ class Router:
 
     def route(self, text: str, *, language: str | None = None) -> Decision:
         """Decide where ``text`` goes; ``language`` (the platform's locale) stands in when the text is too short."""
+        identified, words, names, keyword_hits, note = self._read(text, language)
+        if self._encoder is None or self._meaning is None or len(words) < MIN_MEANING_WORDS:
+            decision = self._by_shared_words(words, names, keyword_hits, note)
+        else:
+            similarity = self._meaning.matrix @ self._encoder.encode([text])[0]
+            decision = self._by_meaning(similarity, keyword_hits, note, self._weighing(identified))
+        return Decision(decision.department, decision.confidence, decision.reason, decision.candidates, identified)
+
+    def ranking(self, text: str) -> tuple[str | None, tuple[tuple[str, float], ...]]:
+        """The language identified and every department's score by meaning, best first (for calibration).
+
+        Empty when the margin plays no part: a message judged without meaning, or one nothing is alike.
+        """
+        identified, words, _, keyword_hits, _ = self._read(text, None)
+        if self._encoder is None or self._meaning is None or len(words) < MIN_MEANING_WORDS:
+            return identified, ()
+        similarity = self._meaning.matrix @ self._encoder.encode([text])[0]
+        score, closest = self._scores(similarity, keyword_hits, self._weighing(identified))
+        if self._unclaimed(keyword_hits, closest):
+            return identified, ()
+        return identified, tuple(sorted(score.items(), key=lambda item: (-item[1], self._order[item[0]])))
+
+    def _read(
+        self, text: str, language: str | None
+    ) -> tuple[str | None, list[Token], frozenset[int], dict[str, list[tuple[str, set[int]]]], str]:
+        """The message's language, words, names and keywords, and a note of keywords ignored inside names."""
         identified = self.language_of(text, hint=language)
         words = tokens(text)
         reading = identified or self._config.office_language
         names = name_positions(words, self._keywords.known) if reading == "en" else frozenset()
         keyword_hits, ignored = self._keyword_hits(words, names, reading)
         note = f"; ignored {', '.join(ignored)} inside names" if ignored else ""
-        if self._encoder is None or self._matrix is None or len(words) < MIN_MEANING_WORDS:
-            decision = self._by_shared_words(words, names, keyword_hits, note)
-        else:
-            decision = self._by_meaning(self._matrix @ self._encoder.encode([text])[0], keyword_hits, note)
-        return Decision(decision.department, decision.confidence, decision.reason, decision.candidates, identified)
+        return identified, words, names, keyword_hits, note
 
     def _keyword_hits(
         self, words: Sequence[Token], names: frozenset[int], language: str
@@ -214,30 +214,56 @@ class Router:
             found[hit.keyword.department].append((shown, set(range(hit.start, hit.end))))
         return found, ignored
 
+    def _weighing(self, language: str | None) -> Weighing:
+        """How to weigh a message in ``language``: as one in the office language, or as one in another."""
+        same = language is None or language == self._config.office_language
+        return self._calibration.office if same else self._calibration.other
+
+    def _scores(
+        self,
+        similarity: NDArray[np.float32],
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        weighing: Weighing,
+    ) -> tuple[dict[str, float], dict[str, tuple[float, DepartmentText]]]:
+        """Each department's score (likeness plus keyword bonus) and its closest text with that text's cosine."""
+        keys = self._config.department_keys
+        meaning = self._meaning
+        if meaning is None:
+            return dict.fromkeys(keys, 0.0), {}
+        likeness = meaning.likeness(similarity, weighing.weights)
+        closest = {
+            key: found for key, found in zip(keys, meaning.closest(similarity), strict=True) if found is not None
+        }
+        bonus = weighing.keyword_bonus
+        score = {
+            key: float(likeness[column]) + bonus * len(keyword_hits.get(key, ())) for column, key in enumerate(keys)
+        }
+        return score, closest
+
+    def _unclaimed(
+        self,
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        closest: Mapping[str, tuple[float, DepartmentText]],
+    ) -> bool:
+        """No keyword matched and no department text comes within the likeness floor."""
+        best = max((cosine for cosine, _ in closest.values()), default=0.0)
+        return not keyword_hits and best < self._calibration.min_likeness
+
     def _by_meaning(
         self,
         similarity: NDArray[np.float32],
         keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
         note: str,
+        weighing: Weighing,
     ) -> Decision:
         """Decide by likeness (``similarity``: the message's cosine to each department text) plus keywords."""
         keys = self._config.department_keys
-        calibration = self._calibration
-        margin = calibration.unsure_margin
-        # Every department's closest texts at once: one row per department, padded with -inf (sorted last).
-        padded = np.where(self._rows_of >= 0, similarity[self._rows_of], -np.inf)
-        order = np.argsort(-padded, axis=1)[:, : calibration.likeness_of]
-        top = np.take_along_axis(padded, order, axis=1)
-        sums = np.where(np.isfinite(top), top, 0.0).sum(axis=1)
-        nearest = np.take_along_axis(self._rows_of, order[:, :1], axis=1)[:, 0]
-        closest: dict[str, tuple[float, _Text]] = {}
-        likeness: dict[str, float] = dict.fromkeys(keys, 0.0)
-        for column, key in enumerate(keys):
-            if self._counted[column]:
-                row = int(nearest[column])
-                closest[key] = (float(similarity[row]), self._texts[row])
-                likeness[key] = float(sums[column] / self._counted[column])
-        score = {key: likeness[key] + calibration.keyword_bonus * len(keyword_hits.get(key, ())) for key in keys}
+        margin = weighing.unsure_margin
+        score, closest = self._scores(similarity, keyword_hits, weighing)
+        nearest_keyword: dict[str, tuple[float, DepartmentText]] = {}
+        if self._meaning is not None and weighing.keyword_weight and not weighing.pooled:
+            found = self._meaning.closest(similarity, keywords_only=True)
+            nearest_keyword = {key: near for key, near in zip(keys, found, strict=True) if near is not None}
         ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
         best_key = ranked[0]
         runner_up = score[ranked[1]] if len(ranked) > 1 else 0.0
@@ -245,22 +271,26 @@ class Router:
         def why(key: str) -> str:
             parts = []
             if keyword_hits.get(key):
-                bonus = calibration.keyword_bonus * len(keyword_hits[key])
+                bonus = weighing.keyword_bonus * len(keyword_hits[key])
                 parts.append(f"keywords {', '.join(shown for shown, _ in keyword_hits[key])} +{bonus:.2f}")
             if key in closest:
-                likeness, nearest = closest[key]
-                parts.append(f"closest {nearest.kind} {_quote(nearest.text)} ({likeness:.2f})")
+                cosine, text = closest[key]
+                parts.append(f"closest {text.kind} {_quote(text.text)} ({cosine:.2f})")
+            if key in nearest_keyword and nearest_keyword[key][1] != closest.get(key, (0.0, None))[1]:
+                cosine, text = nearest_keyword[key]
+                parts.append(f"closest keyword {_quote(text.text)} ({cosine:.2f}, weighs {weighing.keyword_weight:g})")
             return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
 
         fallback = self._config.fallback
-        if not keyword_hits and likeness[best_key] < calibration.min_likeness:
+        if self._unclaimed(keyword_hits, closest):
             return Decision(
                 fallback,
                 0.0,
                 f"no keyword matched and nothing is alike in meaning: fallback {fallback}; best {why(best_key)}{note}",
             )
         lead = score[best_key] - runner_up
-        confidence = round(min(1.0, max(0.0, lead / (2 * margin))) * min(1.0, score[best_key]), 2)
+        strength = closest[best_key][0] if best_key in closest else 0.0
+        confidence = round(min(1.0, max(0.0, lead / (2 * margin))) * min(1.0, max(0.0, strength)), 2)
         if lead < margin:
             close = tuple(key for key in ranked if score[best_key] - score[key] < margin)[:MAX_CANDIDATES]
             reason = f"unsure, scores within {margin:.2f} of the best: {'; '.join(why(key) for key in close)}{note}"
@@ -319,66 +349,6 @@ class Router:
             return Decision(None, confidence, reason, shown)
         runner = f"; runner-up {why(ranked[1])}" if len(ranked) > 1 else ""
         return Decision(ranked[0], confidence, f"{why(ranked[0])}{runner}{note}")
-
-
-class _SharedWords:
-    """Without an encoder: words of each department's name, keywords and examples, weighted by rarity."""
-
-    def __init__(self, config: RoutingConfig, keywords: KeywordIndex) -> None:
-        self._keywords = keywords
-        terms_of: dict[str, set[str]] = {}
-        for dept in config.departments:
-            terms: set[str] = set()
-            for text in (dept.name, *dept.keywords, *dept.examples):
-                words = tokens(text)
-                names = name_positions(words, keywords.known)
-                terms.update(
-                    self._term(token) for index, token in enumerate(words) if index not in names and self._counts(token)
-                )
-            terms_of[dept.key] = terms
-        count = len(terms_of)
-        using: dict[str, list[str]] = defaultdict(list)
-        for key, terms in terms_of.items():
-            for term in terms:
-                using[term].append(key)
-        # Inverse document frequency scaled so a word only one department uses weighs 1.
-        self.weights = {
-            term: dict.fromkeys(keys, 1.0 if count == 1 else math.log(count / len(keys)) / math.log(count))
-            for term, keys in using.items()
-            if count == 1 or len(keys) < count
-        }
-
-    @staticmethod
-    def _counts(token: Token) -> bool:
-        return len(token.folded) >= MIN_SHARED_WORD and not token.folded.isdigit()
-
-    def _term(self, token: Token) -> str:
-        return self._keywords.stemmers.stem(token.folded, self._keywords.office_language)
-
-    def add(
-        self, words: Sequence[Token], skip: set[int] | frozenset[int], scores: dict[str, float]
-    ) -> dict[str, list[str]]:
-        """Add each shared word's weight to its departments' scores; return the words per department."""
-        words_of: dict[str, list[str]] = defaultdict(list)
-        counted: set[str] = set()
-        for index, token in enumerate(words):
-            term = self._term(token)
-            if index in skip or not self._counts(token) or term in counted:
-                continue
-            counted.add(term)
-            for key, weight in self.weights.get(term, {}).items():
-                scores[key] += weight
-                words_of[key].append(repr(token.folded))
-        return words_of
-
-
-def _rows_by_department(owner: NDArray[np.int_], departments: int) -> NDArray[np.int_]:
-    """Each department's row numbers in the text matrix, one department a row, padded with -1."""
-    rows = [np.flatnonzero(owner == column) for column in range(departments)]
-    table = np.full((departments, max((len(found) for found in rows), default=0) or 1), -1, dtype=np.int_)
-    for column, found in enumerate(rows):
-        table[column, : len(found)] = found
-    return table
 
 
 def build_router(config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:

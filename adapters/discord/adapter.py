@@ -25,7 +25,7 @@ import discord.http
 import yarl
 
 from adapters.discord.inbound import ChatLocks, edit_event, menu_event, message_event, ready
-from adapters.discord.outbound import CANNOT_MESSAGE_USER, ENTITY_TOO_LARGE, delivery_error, send_parts
+from adapters.discord.outbound import CANNOT_MESSAGE_USER, ENTITY_TOO_LARGE, GONE, delivery_error, send_parts
 from adapters.discord.render import MENU_PREFIX, nonce, render, size_text
 from bot import texts
 from bot.events import InboundEvent
@@ -39,6 +39,7 @@ __all__ = [
     "ACCEPT_ATTEMPTS",
     "CANNOT_MESSAGE_USER",
     "ENTITY_TOO_LARGE",
+    "GONE",
     "RECONNECT_BACKOFF",
     "DiscordAdapter",
     "intents",

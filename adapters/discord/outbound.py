@@ -17,6 +17,8 @@ from bot.ports import DeliveryError
 
 #: Discord's error code for "Cannot send messages to this user" (DMs closed, blocked, no shared server).
 CANNOT_MESSAGE_USER = 50007
+#: Unknown User, Unknown Channel: the account was deleted (or the DM channel with it).
+GONE = frozenset({10013, 10003})
 #: Discord's error code for "Request entity too large" (an attachment over the upload limit).
 ENTITY_TOO_LARGE = 40005
 
@@ -70,6 +72,10 @@ def delivery_error(error: discord.HTTPException) -> DeliveryError:
     if status == 403 and code == CANNOT_MESSAGE_USER:  # noqa: PLR2004  # HTTP status
         return DeliveryError(
             "the citizen does not accept direct messages from the bot (Discord 50007)", permanent=True, gone=True
+        )
+    if code in GONE:
+        return DeliveryError(
+            f"the citizen's Discord account or DM channel is gone (Discord {code})", permanent=True, gone=True
         )
     if status == 413 or code == ENTITY_TOO_LARGE:  # noqa: PLR2004  # HTTP status
         return DeliveryError("a file is larger than Discord accepts", permanent=True)

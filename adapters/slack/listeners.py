@@ -125,7 +125,7 @@ class Listeners:
     async def _on_consult_submit(
         self, ack: Callable[..., Any], body: Mapping[str, Any], view: Mapping[str, Any]
     ) -> None:
-        """The modal's Send: publish for the department whose channel it was opened in, or show what to fix."""
+        """The modal's Send: check and store it for the channel's department, or show what to fix."""
         found = consult.submitted(view)
         if isinstance(found, dict):
             await ack(response_action="errors", errors=found)
@@ -139,7 +139,9 @@ class Listeners:
         user_id = str(user.get("id", "")) if isinstance(user, Mapping) else ""
         actor = f"slack:{await self._name(user_id)}" if user_id else "slack"
         try:
-            await self._consultations.publish(department=key, draft=draft, actor=actor)
+            # Checked and stored now; queued for the subscribers by the running bridge after Slack has its answer
+            # (within 3 s, however large the audience), which then posts "sent to N chats" in the channel.
+            await self._consultations.publish(department=key, draft=draft, actor=actor, background=True)
         except ConsultationError as error:
             await ack(response_action="errors", errors={consult.error_block(str(error)): str(error)})
             return

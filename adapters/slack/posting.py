@@ -2,8 +2,8 @@
 
 Each method sends one kind of post (``SlackAdapter.send`` picks it from a
 table); Slack's failures propagate for ``send`` to turn into ``DeliveryError``.
-A root carries the case reference in its metadata, so a root an earlier try
-posted is found again and never posted twice.
+A root carries the case reference in its metadata (a results message its
+delivery), so one an earlier try posted is found again and never posted twice.
 """
 
 from __future__ import annotations
@@ -77,15 +77,19 @@ class Posts:
         await self._uploads.upload(out, ts)
         return Sent(message_id=ts, thread=ts)
 
-    async def _root_posted_before(self, channel: str, delivery_key: str) -> str | None:
-        """The ts of a root an earlier try of this delivery posted (it timed out, or the process died); else None."""
+    async def _root_posted_before(
+        self, channel: str, delivery_key: str, *, event_type: str = roots.ROOT_EVENT_TYPE
+    ) -> str | None:
+        """The ts of a root (or results message) an earlier try of this delivery posted (timed out, died); else None."""
         answer = await self._web().conversations_history(
             channel=channel, limit=roots.RECENT_ROOTS, include_all_metadata=True
         )
         me = self._identity()
-        found = roots.root_posted_by(answer.get("messages"), delivery_key, bot_user_id=me.user_id, bot_id=me.bot_id)
+        found = roots.root_posted_by(
+            answer.get("messages"), delivery_key, bot_user_id=me.user_id, bot_id=me.bot_id, event_type=event_type
+        )
         if found is not None:
-            log.info("Slack: a root an earlier try posted was found; not posting it again")
+            log.info("Slack: a message an earlier try posted was found; not posting it again")
         return found
 
     async def case_reference(self, thread: Address) -> str | None:
@@ -217,8 +221,18 @@ class Posts:
                 raise DeliveryError("the results message was never posted", permanent=True)
             await self._web().chat_update(channel=channel, ts=body.about, text=text, blocks=blocks)
             return Sent(message_id=body.about)
+        found = None
+        if out.attempt > 1 and out.idempotency_key:  # an earlier try may have posted it and not lived to record it
+            found = await self._root_posted_before(channel, out.idempotency_key, event_type=roots.RESULTS_EVENT_TYPE)
+        if found is not None:
+            return Sent(message_id=found, thread=found)
         answer = await self._web().chat_postMessage(
-            channel=channel, text=text, blocks=blocks, unfurl_links=False, unfurl_media=False
+            channel=channel,
+            text=text,
+            blocks=blocks,
+            metadata=roots.results_metadata(out.idempotency_key),
+            unfurl_links=False,
+            unfurl_media=False,
         )
         ts = str(answer["ts"])
         return Sent(message_id=ts, thread=ts)

@@ -36,6 +36,7 @@ def from_settings(settings: Settings, *, directory: Directory, languages: Langua
         webhook_secret=secret,
         max_file_bytes=settings.max_file_bytes,
         languages=languages,
+        flood=FloodControl(overall_rate=settings.telegram_sends_per_second),
     )
 
 

@@ -61,6 +61,8 @@ PHOTO_TYPES = frozenset({"image/jpeg", "image/png"})
 PHOTO_LIMIT = 10 * 1024 * 1024  # sendPhoto's limit; larger images go as documents
 _ALBUM_CHECK = 0.2  # seconds between looks at the queue while an album is being collected
 _SENDS_REMEMBERED = 2048
+#: HTTP connections to the Bot API for sending (getUpdates has its own).
+CONNECTIONS = 8
 
 Step = Callable[[], Awaitable[TelegramMessage]]
 
@@ -88,8 +90,15 @@ def delivery_error(error: TelegramError) -> DeliveryError:  # noqa: PLR0911  # o
     if isinstance(error, RetryAfter):
         return DeliveryError("Telegram asked the bridge to slow down", retry_after=retry_seconds(error))
     if isinstance(error, Forbidden):
-        reason = "the citizen has blocked the bot" if "blocked" in error.message else "Telegram refused"
-        gone = any(word in error.message.lower() for word in ("blocked", "deactivated", "kicked"))
+        message = error.message.lower()
+        reason = (
+            "the citizen has blocked the bot"
+            if "blocked" in message
+            else "the citizen's account was deleted"
+            if "deactivated" in message
+            else "Telegram refused"
+        )
+        gone = any(word in message for word in ("blocked", "deactivated", "kicked"))
         return DeliveryError(f"{reason} ({error.message})", permanent=True, gone=gone)
     if isinstance(error, ChatMigrated):
         return DeliveryError("the chat moved (it is a group, not a private chat)", permanent=True)
@@ -140,6 +149,9 @@ class TelegramAdapter:
             .base_url(api_url)
             .base_file_url(file_url or file_url_for(api_url))
             .updater(None)
+            # httpcore scans every pooled connection for each request: a broadcast's burst of sends grew the
+            # default pool (256) and every later send paid for it. A few connections carry the flood limits.
+            .connection_pool_size(CONNECTIONS)
             .build()
         )
         self._webhook_url = webhook_url

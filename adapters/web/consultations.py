@@ -204,6 +204,8 @@ def _when(moment: datetime | None, zone: tzinfo) -> str:
 
 
 def _state(consultation: Consultation) -> str:
+    if consultation.sending:
+        return "sending"
     if consultation.kind is BroadcastKind.ANNOUNCEMENT:
         return "sent"
     return "closed" if consultation.closed_at is not None else "open"

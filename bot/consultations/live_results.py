@@ -4,7 +4,7 @@ Publishing a consultation queues the message (``PostKind.RESULTS``) in the lane 
 answer does, if it came first); each answer
 queues at most one ``RESULTS_UPDATE`` that is not yet claimed (so 1,000 answers arriving while one update is
 sent cause one more update, not 1,000; and never sooner than ``UPDATE_SPACING`` after the last one), and a
-free-text answer a ``RESULTS_TEXT`` in the message's thread.
+free-text answer a ``RESULTS_TEXT`` in the message's thread (a changed one edits its earlier line to say so).
 The bodies are rendered when they are sent (``ResultsPreparation``): an update always shows the counts as they
 stand then, and carries the message id the first post was recorded under.
 """
@@ -49,6 +49,8 @@ RESULTS_KINDS = frozenset({PostKind.RESULTS, PostKind.RESULTS_UPDATE, PostKind.R
 RESULTS_AUTHOR = "civic-bridge"
 #: What an erased free-text answer reads in the channel.
 ERASED = "[erased]"
+#: What a free-text answer the citizen changed since reads in the thread (their new answer follows it).
+CHANGED = "(answer changed: the new one is below)"
 #: The least time between two edits of one results message (Slack allows about one post or edit a second per
 #: channel, ``chat.update`` about 50 a minute per workspace): 1,000 answers in a minute make ~20 edits, not 1,000.
 UPDATE_SPACING = timedelta(seconds=3)
@@ -72,7 +74,7 @@ def results_reference(consultation_id: int) -> str:
     return f"consultation-{consultation_id}"
 
 
-def _card(consultation: Consultation, department: Department) -> CaseCard:
+def consultation_card(consultation: Consultation, department: Department) -> CaseCard:
     """A results post is no case: its card names the consultation and the department it belongs to."""
     return CaseCard(
         reference=results_reference(consultation.id),
@@ -96,7 +98,7 @@ async def queue_results_post(tx: Tx, consultation: Consultation, department: Dep
     await tx.connection.execute(
         insert(consultation_posts).values(consultation_id=consultation.id, platform=home.platform, chat=home.chat)
     )
-    body = ThreadPost(PostKind.RESULTS, _card(consultation, department), "", RESULTS_AUTHOR)
+    body = ThreadPost(PostKind.RESULTS, consultation_card(consultation, department), "", RESULTS_AUTHOR)
     await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=results_lane(consultation.id), target=home, body=body)
 
 
@@ -119,11 +121,13 @@ async def queue_results_refresh(  # the answer's facts, keyword-only
     first = await results_message(tx, consultation.id) is None
     if first:  # the answer came before the message was queued: the message itself shows it when it is sent
         await queue_results_post(tx, consultation, department)
-    lane, home, card = results_lane(consultation.id), department.home, _card(consultation, department)
+    lane, home, card = results_lane(consultation.id), department.home, consultation_card(consultation, department)
     if text is not None:
         line = f"{who}: {text}" if consultation.show_who_answered and who else text
-        body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR, about=_chat_key(chat) if chat else None)
-        await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
+        key = _chat_key(chat) if chat else None
+        if key is None or not await _change_earlier_line(tx, lane, key, line):
+            body = ThreadPost(PostKind.RESULTS_TEXT, card, line, RESULTS_AUTHOR, about=key)
+            await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=body)
     if first:
         return
     # Claiming counts an attempt: a row with none is still waiting and will show this answer when it is sent.
@@ -150,6 +154,28 @@ async def queue_results_refresh(  # the answer's facts, keyword-only
         await tx.connection.execute(
             update(deliveries).where(deliveries.c.id == queued).values(next_attempt_at=last + spacing)
         )
+
+
+async def _change_earlier_line(tx: Tx, lane: str, key: str, line: str) -> bool:
+    """The chat changed its free-text answer: its earlier line in the thread gives way to ``line``.
+
+    A line not sent yet is rewritten (True: nothing more to post); one already in the thread is edited to
+    read ``CHANGED`` (the new line follows it), and its old text leaves the outbox.
+    """
+    rewritten = False
+    for row in list(await tx.connection.execute(select(deliveries).where(deliveries.c.lane == lane))):
+        body = body_from_json(dict(row.body))
+        if not (isinstance(body, ThreadPost) and body.kind is PostKind.RESULTS_TEXT and body.about == key):
+            continue
+        unsent = row.state == DeliveryState.PENDING.value and row.attempts == 0
+        now = replace(body, text=line) if unsent else replace(body, text=CHANGED, about=None)
+        await tx.connection.execute(update(deliveries).where(deliveries.c.id == row.id).values(body=body_to_json(now)))
+        rewritten = rewritten or unsent
+        if row.state == DeliveryState.SENT.value and row.sent_id:
+            home = Address(Platform(row.target_platform), row.target_chat)
+            edit = ThreadPost(PostKind.ERASE, body.card, CHANGED, RESULTS_AUTHOR, about=row.sent_id)
+            await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=edit)
+    return rewritten
 
 
 def _chat_key(chat: Address) -> str:

@@ -58,6 +58,7 @@ class Consultation:
     ``text`` is the notice or the question. A consultation has ``options`` (single choice) or
     ``free_text``; ``closes_at`` ends it by the clock, ``closed_at`` is when it was closed (by
     the clock passing or by staff). ``show_who_answered`` lets results name who answered what.
+    ``recipients`` counts the chats it was queued for, so far while ``sending``.
     """
 
     id: ConsultationId
@@ -73,6 +74,8 @@ class Consultation:
     created_by: str
     created_at: datetime
     recipients: int = 0
+    #: Chats are still being queued (``recipients`` so far); any running bridge finishes an interrupted send.
+    sending: bool = False
 
     def is_open(self, now: datetime) -> bool:
         """Whether answers are taken at ``now`` (an announcement takes none)."""

@@ -16,7 +16,8 @@ from sqlalchemy import String, and_, case, cast, delete, literal, or_, select, u
 from bot.consultations.fanout import bulk_lane
 from bot.consultations.live_results import erase_results_texts
 from bot.consultations.render import answer_words
-from bot.model import Address, CitizenId, DeliveryState, Platform
+from bot.model import Address, CitizenId, CitizenReply, DeliveryState, Platform, ReplyKind, Side
+from bot.storage.codec import body_to_json
 from bot.storage.store import Tx
 from bot.storage.tables import (
     consultation_answers,
@@ -39,6 +40,7 @@ async def forget_engagement(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
     c = tx.connection
     chats = select(subscriptions.c.chat_platform, subscriptions.c.chat_id).where(subscriptions.c.citizen_id.in_(ids))
     lanes = [bulk_lane(Address(Platform(row.chat_platform), row.chat_id)) for row in await c.execute(chats)]
+    await _scrub_caseless_replies(tx, ids)
     if lanes:  # nothing queued for them goes out after they withdrew
         pending = deliveries.c.state == DeliveryState.PENDING.value
         await c.execute(delete(deliveries).where(pending, deliveries.c.lane.in_(lanes)))
@@ -48,6 +50,28 @@ async def forget_engagement(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
     await erase_results_texts(tx, ids)  # before the answers lose their chat: it finds their posts
     await _erase_answers(tx, consultation_answers.c.citizen_id.in_(ids), "erased-")
     return int(gone)
+
+
+async def _scrub_caseless_replies(tx: Tx, ids: list[CitizenId]) -> None:
+    """Erase what the bridge said to these citizens' chats outside any case (answers echoed back, broadcasts).
+
+    Unsent, it is dropped; sent, its text leaves the outbox.
+    """
+    c, found = tx.connection, set()
+    for table in (subscriptions, consultation_answers, consultation_recipients):
+        query = select(table.c.chat_platform, table.c.chat_id).where(table.c.citizen_id.in_(ids))
+        found |= {(str(row.chat_platform), str(row.chat_id)) for row in await c.execute(query)}
+    erased = body_to_json(CitizenReply(ReplyKind.SYSTEM, ERASED, ""))
+    for platform, chat in sorted(found):
+        theirs = and_(
+            deliveries.c.case_id.is_(None),
+            deliveries.c.side == Side.CITIZEN.value,
+            deliveries.c.target_platform == platform,
+            deliveries.c.target_chat == chat,
+        )
+        pending = deliveries.c.state == DeliveryState.PENDING.value
+        await c.execute(delete(deliveries).where(theirs, pending))
+        await c.execute(update(deliveries).where(theirs, ~pending).values(body=erased))
 
 
 async def _erase_answers(tx: Tx, where: Any, prefix: str) -> int:  # noqa: ANN401  # a WHERE clause

@@ -58,13 +58,20 @@ class StaffConsultations:
         """The moment answers stop: the end of ``day`` in the office's time zone."""
         return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self._zone)
 
-    async def publish(self, *, department: str, draft: Draft, actor: str) -> Consultation:
-        """Send the draft from ``department`` at once; ``ConsultationError`` says what to fix."""
+    async def publish(self, *, department: str, draft: Draft, actor: str, background: bool = False) -> Consultation:
+        """Send the draft from ``department``; ``ConsultationError`` says what to fix (and nothing is stored).
+
+        With ``background`` the checks and the one insert happen now and the chats are queued by the running
+        bridge afterwards, which then posts "sent to N chats" in the department's channel (Slack's form must
+        be answered within 3 s, whatever the audience).
+        """
         if draft.kind is BroadcastKind.ANNOUNCEMENT:
             if draft.options or draft.closes_on is not None:
                 msg = "an announcement has no options and no closing date"
                 raise ConsultationError(msg)
-            return await self._service.create_announcement(department=department, text=draft.text, actor=actor)
+            return await self._service.create_announcement(
+                department=department, text=draft.text, actor=actor, background=background
+            )
         return await self._service.create_consultation(
             department=department,
             question=draft.text,
@@ -73,6 +80,7 @@ class StaffConsultations:
             closes_at=self.closing_moment(draft.closes_on) if draft.closes_on is not None else None,
             show_who_answered=draft.show_who_answered,
             actor=actor,
+            background=background,
         )
 
     async def listed(self, departments: Collection[str] | None) -> list[Consultation]:

@@ -1,8 +1,9 @@
 """The consultations service: what the CLI, Slack and the desk call to publish, close and read results.
 
-Creating an announcement or a consultation sends it at once: one outbox delivery per subscribed
-chat (``bot.consultations.fanout``), each in the chat's language, ending with how to stop, queued
-``chunk`` chats per transaction. Only chats that opted in (``subscriptions``) ever receive one.
+Creating an announcement or a consultation sends it: one outbox delivery per subscribed chat
+(``bot.consultations.fanout``), each in the chat's language, ending with how to stop, queued ``chunk``
+chats per transaction, resumable by any process (``bot.consultations.sending``): at once, or with
+``background`` by the running bridge. Only chats that opted in (``subscriptions``) ever receive one.
 The other calls are one transaction each; ``ConsultationError`` says, in words staff act on, why
 a request is refused.
 """
@@ -13,8 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
-from bot.consultations.fanout import enqueue_broadcast
-from bot.consultations.live_results import queue_results_post, queue_results_refresh
+from bot.consultations.live_results import queue_results_refresh
 from bot.consultations.model import (
     BroadcastKind,
     Consultation,
@@ -27,9 +27,9 @@ from bot.consultations.model import (
     TextAnswer,
     Voter,
 )
-from bot.consultations.render import broadcast_body
-from bot.departments import Department, Directory
-from bot.model import CitizenReply, DepartmentKey, Platform
+from bot.consultations.sending import SEND_CHUNK, SEND_JOB, Chunk, followables, send_chunk
+from bot.departments import Directory
+from bot.model import DepartmentKey
 from bot.privacy import audit
 from bot.speech import Languages
 from bot.storage.store import Tx
@@ -41,8 +41,6 @@ MAX_OPTIONS = 10
 #: The longest question or notice, in characters (it must fit one Discord message with its options).
 MAX_TEXT = 1500
 MAX_OPTION = 80
-#: Chats queued per transaction: a big broadcast never holds the database (SQLite: the one writer) for long.
-SEND_CHUNK = 2000
 
 
 class Transactions(Protocol):
@@ -55,19 +53,12 @@ class Transactions(Protocol):
         """Run ``work`` in one read-only transaction."""
 
 
-def followables(directory: Directory) -> tuple[Followable, ...]:
-    """What citizens can follow: every department (by key), then every topic of the routing file."""
-    return (
-        *(Followable(FollowKey(d.key), d.name, d.key, names=d.names) for d in directory.departments),
-        *(Followable(FollowKey(t.key), t.name, t.department, is_topic=True, names=t.names) for t in directory.topics),
-    )
-
-
 class ConsultationService:
     """Publish announcements and consultations to subscribers, close them, and count their answers.
 
     ``actor`` names who acts (a Slack user, a desk user, ``cli``): it goes into the audit trail,
-    never the text. ``on_queued`` rings the delivery worker after a send committed.
+    never the text. ``on_queued`` rings the delivery worker after a send committed; ``on_scheduled``
+    rings the timers (``bot.due_jobs``) after a send was scheduled for them to continue.
     """
 
     def __init__(
@@ -77,9 +68,11 @@ class ConsultationService:
         directory: Directory,
         languages: Languages | None = None,
         on_queued: Callable[[], None] = lambda: None,
+        on_scheduled: Callable[[], None] = lambda: None,
         chunk: int = SEND_CHUNK,
     ) -> None:
         self._chunk = chunk
+        self._on_scheduled = on_scheduled
         self._store = store
         self._directory = directory
         self._languages = languages or Languages.english()
@@ -90,9 +83,13 @@ class ConsultationService:
         return followables(self._directory)
 
     async def create_announcement(
-        self, *, department: str, text: str, actor: str, topic: str | None = None
+        self, *, department: str, text: str, actor: str, topic: str | None = None, background: bool = False
     ) -> Consultation:
-        """Send a short notice from ``department`` to its subscribers (or, with ``topic``, the topic's and its own)."""
+        """Send a short notice from ``department`` to its subscribers (or, with ``topic``, the topic's and its own).
+
+        With ``background`` it is stored and its send scheduled, and this returns at once: the running
+        bridge's timers queue it, then post "sent to N chats" in the department's channel.
+        """
         return await self._publish(
             kind=BroadcastKind.ANNOUNCEMENT,
             department=department,
@@ -103,6 +100,7 @@ class ConsultationService:
             closes_at=None,
             show_who_answered=False,
             actor=actor,
+            background=background,
         )
 
     async def create_consultation(
@@ -116,11 +114,13 @@ class ConsultationService:
         show_who_answered: bool = False,
         actor: str,
         topic: str | None = None,
+        background: bool = False,
     ) -> Consultation:
         """Ask ``department``'s subscribers a question: single choice among ``options``, or ``free_text``.
 
         Answers are taken until ``closes_at`` (None: until closed); results name who answered only
-        with ``show_who_answered``. Raises ``ConsultationError`` for a request it cannot send.
+        with ``show_who_answered``. Raises ``ConsultationError`` for a request it cannot send;
+        ``background`` as for ``create_announcement``.
         """
         cleaned = tuple(option.strip() for option in options)
         if free_text == bool(cleaned):
@@ -132,7 +132,7 @@ class ConsultationService:
         if len(cleaned) > MAX_OPTIONS or any(not o or len(o) > MAX_OPTION for o in cleaned):
             msg = f"give at most {MAX_OPTIONS} options, each 1 to {MAX_OPTION} characters"
             raise ConsultationError(msg)
-        created = await self._publish(
+        return await self._publish(
             kind=BroadcastKind.CONSULTATION,
             department=department,
             topic=topic,
@@ -142,10 +142,8 @@ class ConsultationService:
             closes_at=closes_at,
             show_who_answered=show_who_answered,
             actor=actor,
+            background=background,
         )
-        await self._store.atomic(lambda tx: queue_results_post(tx, created, self._directory[created.department]))
-        self._on_queued()
-        return created
 
     async def list(self, *, department: str | None = None) -> list[Consultation]:
         """Every announcement and consultation, newest first (one department's, if given)."""
@@ -221,13 +219,14 @@ class ConsultationService:
         closes_at: datetime | None,
         show_who_answered: bool,
         actor: str,
+        background: bool,
     ) -> Consultation:
         sender = self._directory.get(department)
         if sender is None:
             known = ", ".join(d.key for d in self._directory.departments)
             msg = f"no department {department!r}; known: {known}"
             raise ConsultationError(msg)
-        followed = self._followed(sender.key, topic)
+        self._followed(sender.key, topic)
         text = text.strip()
         if not text or len(text) > MAX_TEXT:
             msg = f"the text must be 1 to {MAX_TEXT} characters"
@@ -237,7 +236,7 @@ class ConsultationService:
             if closes_at is not None and closes_at <= tx.now:
                 msg = "the closing time is in the past"
                 raise ConsultationError(msg)
-            return await tx.add_consultation(
+            created = await tx.add_consultation(
                 kind=kind,
                 department=sender.key,
                 topic=FollowKey(topic) if topic else None,
@@ -247,53 +246,40 @@ class ConsultationService:
                 closes_at=closes_at,
                 show_who_answered=show_who_answered,
                 created_by=actor,
+                report_when_sent=background,
             )
+            # Committed with the consultation: if this process stops before the last chunk, a running bridge ends it.
+            await tx.schedule_job(SEND_JOB, due_at=tx.now)
+            return created
 
         created = await self._store.atomic(create)
-        await self._send(created, sender, followed)
+        self._on_scheduled()
+        if background:
+            return created
+        await self.finish_send(created.id)
+        return await self.get(created.id)
 
-        async def done(tx: Tx) -> Consultation:
-            sent = await _found(tx, created.id)
-            action = "announce" if kind is BroadcastKind.ANNOUNCEMENT else "consult_create"
-            await audit(
-                tx, actor=actor, action=action, consultation=sent.id, department=sender.key, recipients=sent.recipients
-            )
-            return sent
-
-        return await self._store.atomic(done)
-
-    async def _send(self, created: Consultation, sender: Department, followed: Followable) -> None:
-        """Queue it for every follower, ``chunk`` chats per transaction (the bookmark: the last subscription id).
+    async def finish_send(self, consultation_id: int) -> None:
+        """Queue the rest of a send in this process, ``chunk`` chats per transaction (the bookmark moves with each).
 
         Each chunk rings the worker, so the first chats are being sent to while later ones are queued.
+        Another process continuing the same send at once takes turns with this one; nobody gets it twice.
         """
-        keys = [FollowKey(sender.key), *([followed.key] if followed.is_topic else [])]
-        bodies: dict[tuple[str, Platform], CitizenReply] = {}
 
-        def body_for(language: str, platform: Platform) -> CitizenReply:
-            if (language, platform) not in bodies:
-                voice = self._languages.voice(language)
-                bodies[language, platform] = broadcast_body(
-                    created, voice=voice, platform=platform, sender_name=voice.department(sender), followed=followed
-                )
-            return bodies[language, platform]
+        async def chunk(tx: Tx) -> Chunk | None:
+            return await send_chunk(
+                tx,
+                ConsultationId(consultation_id),
+                directory=self._directory,
+                languages=self._languages,
+                limit=self._chunk,
+            )
 
-        async def send_chunk(after: int) -> int | None:
-            async def chunk(tx: Tx) -> int | None:
-                recipients = await tx.audience(keys, after=after, limit=self._chunk)
-                if not recipients:
-                    return None
-                await enqueue_broadcast(tx, [(r.chat, body_for(r.language, r.chat.platform)) for r in recipients])
-                listed = created.kind is BroadcastKind.CONSULTATION
-                await tx.add_recipients(created.id, recipients, listed=listed)
-                return recipients[-1].subscription_id
-
-            return await self._store.atomic(chunk)
-
-        after: int | None = 0
-        while after is not None:
-            after = await send_chunk(after)
+        while True:
+            done = await self._store.atomic(chunk)
             self._on_queued()
+            if done is None or done.finished:
+                return
 
     def _followed(self, department: DepartmentKey, topic: str | None) -> Followable:
         """What the recipients follow that brings them this: the topic (which must be the department's) or it."""

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Protocol, TypeVar
 
+from bot.consultations.sending import SEND_JOB, continue_sends
 from bot.departments import Directory
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffAction, StaffMessage
 from bot.inbound_text import clean_event
@@ -111,6 +112,7 @@ class Relay:
             MENU_TIMEOUT: self._citizens.menu_timed_out,
             ANSWER_REMINDER: answer_clock.remind,
             ANSWER_BREACH: answer_clock.breach,
+            SEND_JOB: self._continue_sends,
         }
 
     @property
@@ -297,6 +299,10 @@ class Relay:
             return True
         self._on_queued()
         return True
+
+    async def _continue_sends(self, work: Casework, _job: DueJob) -> None:
+        """A broadcast still being queued (begun in the background, or cut short by a stop): queue its next chunk."""
+        await continue_sends(work.tx, directory=self._directory, languages=self._languages)
 
     async def _postpone(self, job_id: JobId) -> None:
         async def later(tx: Tx) -> None:

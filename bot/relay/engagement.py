@@ -21,7 +21,7 @@ from bot.consultations.render import (
     parse_answer_button,
     subscribe_button,
 )
-from bot.consultations.service import followables
+from bot.consultations.sending import followables
 from bot.departments import Department
 from bot.events import CitizenCommand, CitizenCommandKind, CitizenMessage, Sender
 from bot.model import WEB, Address, Case, CaseStatus, CitizenReply, MenuOption, ReplyKind, Side

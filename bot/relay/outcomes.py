@@ -39,7 +39,7 @@ async def record_failure(work: Casework, delivery: Delivery, reason: str, *, gon
     A broadcast that found the citizen ``gone`` (bot blocked, account deleted, web chat ended) unsubscribes them.
     """
     await work.tx.set_delivery(delivery.id, state=DeliveryState.FAILED, last_error=reason)
-    if gone and is_bulk(delivery.lane):
+    if gone and is_bulk(delivery):
         await work.tx.unsubscribe(delivery.target)
         await work.tx.drop_pending(delivery.lane)
     if delivery.side is Side.CITIZEN and delivery.case_id is not None:

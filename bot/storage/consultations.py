@@ -32,6 +32,16 @@ from bot.storage.tables import (
 
 #: Rows per ``executemany`` when a broadcast records its recipients.
 RECIPIENT_BATCH = 1000
+#: ``consultations.send_state`` while chunks are still to be queued, and once every chat was.
+SENDING, SENT = "sending", "sent"
+
+
+@dataclass(frozen=True, slots=True)
+class SendBookmark:
+    """Where an unfinished send stands: queued up to subscription ``after``; ``report`` posts "sent to N" when done."""
+
+    after: int
+    report: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +70,7 @@ def consultation_from_row(row: Row[Any]) -> Consultation:
         created_by=row.created_by,
         created_at=row.created_at,
         recipients=int(row.recipients),
+        sending=row.send_state == SENDING,
     )
 
 
@@ -195,8 +206,9 @@ class ConsultationQueries(Queries):
         closes_at: datetime | None,
         show_who_answered: bool,
         created_by: str,
+        report_when_sent: bool = False,
     ) -> Consultation:
-        """Store a new announcement or consultation (not sent yet: ``recipients`` is 0)."""
+        """Store a new announcement or consultation, its send not begun (``recipients`` 0, state "sending")."""
         result = await self._c.execute(
             insert(consultations).values(
                 kind=kind.value,
@@ -211,6 +223,9 @@ class ConsultationQueries(Queries):
                 created_by=created_by,
                 created_at=self.now,
                 recipients=0,
+                send_state=SENDING,
+                queued_until=0,
+                report_when_sent=report_when_sent,
             )
         )
         found = await self.consultation(ConsultationId(int(result.inserted_primary_key[0])))  # type: ignore[index]  # one-column key
@@ -237,6 +252,33 @@ class ConsultationQueries(Queries):
             .where(consultations.c.id == consultation_id, consultations.c.closed_at.is_(None))
             .values(closed_at=self.now)
         )
+
+    async def hold_send(self, consultation_id: ConsultationId) -> SendBookmark | None:
+        """Lock an unfinished send for this transaction and say where it stands; None once it is finished.
+
+        The row lock (a write on SQLite, where writers take turns) makes two processes continuing one send
+        take turns, each reading the bookmark the other committed: no chat is queued twice.
+        """
+        held = (
+            update(consultations)
+            .where(consultations.c.id == consultation_id, consultations.c.send_state == SENDING)
+            .values(queued_until=consultations.c.queued_until)
+            .returning(consultations.c.queued_until, consultations.c.report_when_sent)
+        )
+        row = (await self._c.execute(held)).first()
+        return None if row is None else SendBookmark(int(row.queued_until), bool(row.report_when_sent))
+
+    async def advance_send(self, consultation_id: ConsultationId, *, until: int, finished: bool) -> None:
+        """Move a send's bookmark to subscription ``until``; ``finished`` when no chat is left to queue."""
+        values: dict[str, object] = {"queued_until": until}
+        if finished:
+            values["send_state"] = SENT
+        await self._c.execute(update(consultations).where(consultations.c.id == consultation_id).values(**values))
+
+    async def unfinished_sends(self) -> list[ConsultationId]:
+        """Sends with chats still to queue, oldest first (a process that stopped midway left them)."""
+        query = select(consultations.c.id).where(consultations.c.send_state == SENDING).order_by(consultations.c.id)
+        return [ConsultationId(int(row.id)) for row in await self._c.execute(query)]
 
     async def add_recipients(
         self, consultation_id: ConsultationId, recipients: Sequence[Recipient], *, listed: bool

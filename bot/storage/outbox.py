@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, exists, func, insert, select, text, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -29,6 +29,14 @@ from bot.storage.codec import body_from_json, body_to_json
 from bot.storage.engine import Queries
 from bot.storage.tables import cases, deliveries, messages, target_pauses
 
+#: ``deliveries.priority``: case traffic goes first; bulk rows wait for it and for their platform's budget.
+CASE_PRIORITY, BULK_PRIORITY = 0, 1
+
+
+def bulk_lane(target: Address) -> str:
+    """The lane of bulk deliveries to one chat: they go out in order, one at a time, apart from case lanes."""
+    return f"bulk:{target.platform}:{target.chat}"
+
 
 def pause_key(target: Address) -> str:
     """What a rate-limit pause applies to: one chat or channel of one platform."""
@@ -37,11 +45,16 @@ def pause_key(target: Address) -> str:
 
 @dataclass(frozen=True, slots=True)
 class OutboxStats:
-    """How the outbox stands: pending rows, the oldest one's creation time, permanent failures."""
+    """How the outbox stands: pending rows, the oldest case-traffic one's creation time, permanent failures.
+
+    A broadcast draining at its platform's pace for an hour is not a stuck outbox: ``oldest_pending_at``
+    looks at case traffic only; ``bulk_depth`` counts the broadcast rows among ``depth``.
+    """
 
     depth: int
     oldest_pending_at: datetime | None
     failed: int
+    bulk_depth: int = 0
 
 
 def delivery_from_row(row: Row[Any]) -> Delivery:
@@ -61,10 +74,13 @@ def delivery_from_row(row: Row[Any]) -> Delivery:
         last_error=row.last_error,
         sent_id=row.sent_id,
         created_at=row.created_at,
+        bulk=row.priority == BULK_PRIORITY,
     )
 
 
 _INSERT_DELIVERY = insert(deliveries)
+#: Rows per executemany of ``enqueue_bulk`` (bounded memory for the driver's batch).
+_INSERT_CHUNK = 5_000
 #: A claim is visible to every process at once; only a server crash could lose it, and then the
 #: rows are simply due again (a send may repeat, as at-least-once allows): no WAL flush.
 ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -95,11 +111,12 @@ def _claim_due_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPD
         select(due.c.id)
         .where(
             due.c.state == DeliveryState.PENDING.value,
+            due.c.priority == CASE_PRIORITY,
             due.c.next_attempt_at <= bindparam("p_now"),
             ~blocked,
             ~paused,
         )
-        .order_by(due.c.next_attempt_at, due.c.id)
+        .order_by(due.c.priority, due.c.next_attempt_at, due.c.id)
         .limit(bindparam("p_limit"))
     )
     if skip_locked:
@@ -139,30 +156,87 @@ class OutboxQueries(Queries):
         body: Body,
         message_id: MessageId | None = None,
         in_case_thread: bool = False,
+        bulk: bool = False,
     ) -> DeliveryId:
-        """Add one delivery to the outbox, due now, behind its lane's earlier rows."""
-        result = await self._c.execute(
-            _INSERT_DELIVERY,
-            {
-                "case_id": case_id,
-                "message_id": message_id,
-                "side": side.value,
-                "lane": lane,
-                "target_platform": target.platform,
-                "target_chat": target.chat,
-                "target_thread": target.thread,
-                "in_case_thread": in_case_thread,
-                "body": body_to_json(body),
-                "state": DeliveryState.PENDING.value,
-                "attempts": 0,
-                "next_attempt_at": self.now,
-                "last_error": None,
-                "sent_id": None,
-                "created_at": self.now,
-                "updated_at": self.now,
-            },
+        """Add one delivery to the outbox, due now, behind its lane's earlier rows.
+
+        ``bulk``: a broadcast to a subscriber, sent after case traffic and within its platform's bulk budget.
+        """
+        row = self._delivery_row(
+            case_id=case_id,
+            side=side,
+            lane=lane,
+            target=target,
+            body=body_to_json(body),
+            message_id=message_id,
+            in_case_thread=in_case_thread,
+            bulk=bulk,
         )
+        result = await self._c.execute(_INSERT_DELIVERY, row)
         return DeliveryId(int(result.inserted_primary_key[0]))  # type: ignore[index]  # one-column key
+
+    async def enqueue_bulk(
+        self,
+        side: Side,
+        targets_and_bodies: Sequence[tuple[Address, Body]],
+        *,
+        case_id: CaseId | None = None,
+        lane: Callable[[Address], str] = bulk_lane,
+    ) -> int:
+        """Add one bulk delivery per (target, body), due now, in one batched insert; returns how many.
+
+        Each goes in its target's lane (``bulk_lane``: ``bulk:{platform}:{chat}``); a body shared by
+        every target is encoded once. Expired per-chat spacing marks are swept here, once per broadcast.
+        """
+        encoded: dict[int, dict[str, Any]] = {}
+        rows = []
+        for target, body in targets_and_bodies:
+            json_body = encoded.get(id(body))
+            if json_body is None:
+                json_body = encoded[id(body)] = body_to_json(body)
+            rows.append(
+                self._delivery_row(
+                    case_id=case_id, side=side, lane=lane(target), target=target, body=json_body, bulk=True
+                )
+            )
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            await self._c.execute(_INSERT_DELIVERY, rows[start : start + _INSERT_CHUNK])
+        await self._c.execute(
+            delete(target_pauses).where(target_pauses.c.target.startswith("bulk:"), target_pauses.c.until < self.now)
+        )
+        return len(rows)
+
+    def _delivery_row(  # one outbox row's columns
+        self,
+        *,
+        case_id: CaseId | None,
+        side: Side,
+        lane: str,
+        target: Address,
+        body: dict[str, Any],
+        message_id: MessageId | None = None,
+        in_case_thread: bool = False,
+        bulk: bool,
+    ) -> dict[str, Any]:
+        return {
+            "case_id": case_id,
+            "message_id": message_id,
+            "side": side.value,
+            "lane": lane,
+            "target_platform": target.platform,
+            "target_chat": target.chat,
+            "target_thread": target.thread,
+            "in_case_thread": in_case_thread,
+            "body": body,
+            "state": DeliveryState.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": self.now,
+            "last_error": None,
+            "sent_id": None,
+            "created_at": self.now,
+            "updated_at": self.now,
+            "priority": BULK_PRIORITY if bulk else CASE_PRIORITY,
+        }
 
     async def deliveries_of_case(self, case_id: CaseId) -> list[Delivery]:
         """Every outbox row of a case, oldest first (tests and the desk read them)."""
@@ -276,14 +350,25 @@ class OutboxQueries(Queries):
     async def outbox_stats(self) -> OutboxStats:
         """See ``Store.outbox_stats``."""
         pending = deliveries.c.state == DeliveryState.PENDING.value
-        row = (await self._c.execute(select(func.count(), func.min(deliveries.c.created_at)).where(pending))).one()
+        # Two index ranges (``ix_deliveries_pending_priority``), not one pass over every pending row.
+        case_row = (
+            await self._c.execute(
+                select(func.count(), func.min(deliveries.c.created_at)).where(
+                    pending, deliveries.c.priority == CASE_PRIORITY
+                )
+            )
+        ).one()
+        bulk_depth = (
+            await self._c.execute(select(func.count()).where(pending, deliveries.c.priority == BULK_PRIORITY))
+        ).scalar_one()
+        row = (int(case_row[0]) + int(bulk_depth), case_row[1], bulk_depth)
         failed = (
             await self._c.execute(select(func.count()).where(deliveries.c.state == DeliveryState.FAILED.value))
         ).scalar_one()
         oldest = row[1]
         if isinstance(oldest, str):  # SQLite's min() over a column returns the raw text
             oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
-        return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed))
+        return OutboxStats(depth=int(row[0]), oldest_pending_at=oldest, failed=int(failed), bulk_depth=int(row[2]))
 
     async def next_due_at(self) -> datetime | None:
         """See ``Store.next_due_at``: the earliest a lane head may go, after its target's pause; rows behind wait."""
@@ -296,7 +381,9 @@ class OutboxQueries(Queries):
 
 
 def _next_due_statement(later: Any) -> Any:  # noqa: ANN401  # ``func.greatest`` or SQLite's two-argument ``max``; a SELECT
-    """When the next claim can find something: the lane heads' due times, each no earlier than its target's pause.
+    """When the next claim of case traffic can find something: the lane heads' due times, after their target's pause.
+
+    Bulk rows are left to ``BulkQueries.next_bulk_at`` (their platform's budget decides).
 
     A row behind its lane's head, or to a paused target, is not claimable however due it is:
     counting it made an idle worker look again at once, over and over (a busy loop on the database).
@@ -314,4 +401,6 @@ def _next_due_statement(later: Any) -> Any:  # noqa: ANN401  # ``func.greatest``
         .scalar_subquery()
     )
     due = later(head.c.next_attempt_at, func.coalesce(pause, head.c.next_attempt_at))
-    return select(func.min(due)).where(head.c.state == DeliveryState.PENDING.value, ~blocked)
+    return select(func.min(due)).where(
+        head.c.state == DeliveryState.PENDING.value, head.c.priority == CASE_PRIORITY, ~blocked
+    )

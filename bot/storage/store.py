@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from bot.bulk import BulkLimit
 from bot.model import Address, Delivery, DeliveryId, DeliveryState, Sent
 from bot.storage.blobs import BlobQueries
+from bot.storage.bulk import BulkQueries, PacedDelivery
 from bot.storage.cases import CaseQueries, new_reference
 from bot.storage.citizens import CitizenQueries
 from bot.storage.consultations import ConsultationQueries
@@ -30,7 +32,7 @@ from bot.storage.threads import ThreadQueries
 from bot.storage.translations import TranslationQueries
 from bot.storage.views import ViewQueries
 
-__all__ = ["Clock", "OutboxStats", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
+__all__ = ["Clock", "OutboxStats", "PacedDelivery", "Store", "Tx", "new_reference", "pause_key", "utc_now"]
 
 T = TypeVar("T")
 
@@ -42,6 +44,7 @@ class Tx(
     MessageQueries,
     BlobQueries,
     OutboxQueries,
+    BulkQueries,
     ViewQueries,
     InboxQueries,
     SetAsideQueries,
@@ -95,6 +98,41 @@ class Store(Database):
             return await tx.claim_due(limit=limit, lease=lease, skip_locked=postgres)
 
         return await self.atomic(claim)
+
+    async def claim_bulk(
+        self, platform: str, limit: BulkLimit, *, most: int, look_ahead: float, lease: timedelta
+    ) -> list[PacedDelivery]:
+        """Take up to ``most`` due bulk deliveries to ``platform``, as many as its shared budget allows.
+
+        Each comes with its slot (send it then); the slots of every process's claims never overlap.
+        Claimed rows are leased as ``claim_due``'s are.
+        """
+        postgres = not self.is_sqlite
+
+        async def claim(tx: Tx) -> list[PacedDelivery]:
+            if postgres:
+                await tx.connection.execute(ASYNC_COMMIT)
+            return await tx.claim_bulk(
+                platform, limit, most=most, look_ahead=look_ahead, lease=lease, skip_locked=postgres
+            )
+
+        return await self.atomic(claim)
+
+    async def next_bulk_at(self, platform: str, limit: BulkLimit, *, look_ahead: float) -> datetime | None:
+        """When a bulk claim for ``platform`` may next find something (None: no bulk row waits)."""
+
+        async def due(tx: Tx) -> datetime | None:
+            return await tx.next_bulk_at(platform, limit, look_ahead=look_ahead)
+
+        return await self.read(due)
+
+    async def hold_bulk(self, platform: str, *, until: datetime) -> None:
+        """A platform asked us to wait: no process sends bulk to it before ``until``."""
+
+        async def hold(tx: Tx) -> None:
+            await tx.hold_bulk(platform, until)
+
+        await self.atomic(hold)
 
     async def complete(self, delivery: Delivery, sent: Sent) -> None:
         """Record a successful send and what it tells us (a new thread, a delivered id)."""

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -149,6 +150,9 @@ deliveries = Table(
     Column("sent_id", String(128)),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # 0: case traffic; 1: bulk (announcements, consultations), claimed after case traffic and paced by
+    # the platform's shared bulk budget (``send_budgets``).
+    Column("priority", SmallInteger, nullable=False, server_default="0"),
     # The worker's hot query: the oldest pending row of each lane that is due.
     Index(
         "ix_deliveries_pending_lane",
@@ -158,6 +162,25 @@ deliveries = Table(
         postgresql_where=text("state = 'pending'"),
     ),
     Index("ix_deliveries_case", "case_id", "id"),
+    # Case traffic is claimed first, oldest due first, however many bulk rows wait.
+    Index(
+        "ix_deliveries_pending_priority",
+        "priority",
+        "next_attempt_at",
+        "id",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
+    # Bulk rows are claimed per platform, as its budget allows.
+    Index(
+        "ix_deliveries_pending_platform",
+        "target_platform",
+        "priority",
+        "next_attempt_at",
+        "id",
+        sqlite_where=text("state = 'pending'"),
+        postgresql_where=text("state = 'pending'"),
+    ),
     Index(
         "ix_deliveries_pending_due",
         "next_attempt_at",
@@ -173,6 +196,15 @@ target_pauses = Table(
     metadata,
     Column("target", String(200), primary_key=True),
     Column("until", UTCDateTime(), nullable=False),
+)
+
+# The bulk send budget of each platform, shared by every process: ``next_slot`` is when the next bulk
+# send may go (a virtual clock advanced by 1/rate per claimed send, under this row's lock).
+send_budgets = Table(
+    "send_budgets",
+    metadata,
+    Column("platform", String(32), primary_key=True),
+    Column("next_slot", UTCDateTime(), nullable=False),
 )
 
 blobs = Table(
@@ -367,6 +399,12 @@ consultations = Table(
     Column("created_by", String(200), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("recipients", Integer, nullable=False),
+    # A send is queued in chunks: ``send_state`` is "sending" until the last chunk, ``queued_until`` the last
+    # subscription id queued (the bookmark any process continues from); ``report_when_sent`` posts "sent to N
+    # chats" in the department's channel once it is done (publishing from Slack answers Slack before that).
+    Column("send_state", String(16), nullable=False, server_default="sent"),
+    Column("queued_until", Id, nullable=False, server_default="0"),
+    Column("report_when_sent", Boolean, nullable=False, server_default=text("false")),
 )
 # Which chats a consultation went to: typed answers go to the latest one a chat received.
 consultation_recipients = Table(

@@ -51,3 +51,16 @@ def test_quick_burst_runs_against_the_real_slack_client_and_loses_nothing(
     [row] = json.loads(out.read_text())["rows"]
     assert (row["figures"]["missing"], row["figures"]["duplicates"]) == (0, 0)
     assert "| 4 burst drain under rate limits | sqlite |" in capsys.readouterr().out
+
+
+def test_quick_fanout_drains_a_broadcast_through_the_real_telegram_client(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--quick --only fanout`` on SQLite prints its row; every subscriber got the notice once, staff replies timed."""
+    out = tmp_path / "result.json"
+    assert bench_main.main(["--quick", "--only", "fanout", "--backends", "sqlite", "--json", str(out)]) == 0
+    [row] = json.loads(out.read_text())["rows"]
+    figures = row["figures"]
+    assert (figures["missing"], figures["duplicates"], figures["failed"]) == (0, 0, 0)
+    assert figures["reply_max_ms"] == figures["reply_max_ms"]  # not NaN: every staff reply arrived
+    assert "| 8 broadcast fan-out | sqlite | 400: " in capsys.readouterr().out

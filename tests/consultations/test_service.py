@@ -14,6 +14,7 @@ from bot.model import TELEGRAM, Address, DepartmentKey, Side
 from bot.privacy import audit_entries
 from bot.storage.store import Store, Tx
 from tests.bridge import DIRECTORY, Bridge, build_bridge
+from tests.bulk.helpers import all_deliveries
 from tests.consultations.helpers import service, subscribe
 from tests.fakes import FakeClock
 from tests.waiting import eventually
@@ -46,15 +47,11 @@ async def test_every_broadcast_ends_with_how_to_stop(bridge: Bridge) -> None:
 
 
 async def test_broadcast_is_queued_in_a_bulk_lane_without_a_case(bridge: Bridge) -> None:
-    """A broadcast's delivery has no case and its own lane, so the chat's case lane is never behind it."""
+    """A broadcast's delivery is bulk, has no case and its own lane, so the chat's case lane is never behind it."""
     await subscribe(bridge.store, ROADS_FAN, "roads")
     await service(bridge).create_announcement(department="roads", text="Road works.", actor="cli")
-
-    async def lanes(tx: Tx) -> list[tuple[object, str, str]]:
-        claimed = await tx.claim_due(limit=10, lease=timedelta(seconds=30), skip_locked=False)
-        return [(d.case_id, d.lane, d.side.value) for d in claimed]
-
-    assert await bridge.store.atomic(lanes) == [(None, "bulk:telegram:111", Side.CITIZEN.value)]
+    rows = [(d.case_id, d.lane, d.side.value, d.bulk) for d in await all_deliveries(bridge.store)]
+    assert rows == [(None, "bulk:telegram:111", Side.CITIZEN.value, True)]
 
 
 async def test_consultation_offers_one_button_per_option(bridge: Bridge) -> None:

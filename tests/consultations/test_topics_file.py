@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.consultations.service import followables
+from bot.consultations.sending import followables
 from bot.live_routing import directory_from
 from config.routing_file import RoutingFileError, load_routing_text
 

@@ -6,11 +6,12 @@ Socket Mode envelope); the citizens are the fake Telegram of ``tests.bridge``, a
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from adapters.slack import SlackAdapter
 from bot.consultations.live_results import UPDATE_SPACING, ResultsPreparation
 from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
+from bot.due_jobs import DueJobRunner
 from bot.events import CitizenCommandKind
 from bot.model import TELEGRAM, Address
 from bot.privacy import cases_of_citizen, erase
@@ -47,6 +49,8 @@ class World:
     service: ConsultationService
     events_url: str
     clock: FakeClock
+    #: Open: the bridge's timers run due jobs (the background send); a test clears it to hold them.
+    timers_open: asyncio.Event
 
     async def command(self, channel: str = "C0ROADS") -> tuple[int, str]:
         """Someone runs ``/consult`` in ``channel``."""
@@ -132,20 +136,36 @@ async def sqlite_store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]
 
 @asynccontextmanager
 async def consult_world(
-    store: Store, clock: FakeClock, slack: SlackEmulator, *, socket_mode: bool = False
+    store: Store, clock: FakeClock, slack: SlackEmulator, *, socket_mode: bool = False, api_timeout: int = 5
 ) -> AsyncIterator[World]:
     """Three citizens follow Roads; the bridge runs the Slack adapter on a loopback server, its worker running."""
     for user in CITIZENS:
         await subscribe(store, Address(TELEGRAM, str(user)), "roads")
     holder: list[Bridge] = []
-    service = ConsultationService(store=store, directory=DIRECTORY, on_queued=lambda: holder[0].worker.wake())  # noqa: PLW0108  # built below
+    timers_open = asyncio.Event()
+    timers_open.set()
+
+    async def run_due() -> int:
+        await timers_open.wait()
+        return await holder[0].relay.run_due_jobs()
+
+    async def next_due() -> datetime | None:
+        return await store.read(lambda tx: tx.next_job_due_at())
+
+    timers = DueJobRunner(run_due=run_due, next_due=next_due, clock=clock)
+    service = ConsultationService(
+        store=store,
+        directory=DIRECTORY,
+        on_queued=lambda: holder[0].worker.wake(),  # noqa: PLW0108  # built below
+        on_scheduled=timers.wake,
+    )
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN),
         directory=DIRECTORY,
         api_url=slack.api_url,
         signing_secret=SecretStr(SIGNING_SECRET),
         app_token=SecretStr(APP_TOKEN) if socket_mode else None,
-        timeout=5,
+        timeout=api_timeout,
         consultations=StaffConsultations(service=service, directory=DIRECTORY),
     )
     app = web.Application()
@@ -159,8 +179,9 @@ async def consult_world(
     try:
         async with build_bridge(store, clock, department=[adapter], preparation=preparation) as bridge, bridge.worker:
             holder.append(bridge)
-            await adapter.start_intake()
-            yield World(bridge, slack, service, url, clock)
+            async with timers:  # the running bridge's timers: they queue what the form publishes
+                await adapter.start_intake()
+                yield World(bridge, slack, service, url, clock, timers_open)
     finally:
         await runner.cleanup()
 

@@ -58,6 +58,16 @@ def cannot_message_user() -> Failure:
     return Failure(403, {"message": "Cannot send messages to this user", "code": 50007})
 
 
+def unknown_user() -> Failure:
+    """The 404 Discord answers about a deleted account (opening a DM with it)."""
+    return Failure(404, {"message": "Unknown User", "code": 10013})
+
+
+def unknown_channel() -> Failure:
+    """The 404 Discord answers when the DM channel is gone (the account was deleted)."""
+    return Failure(404, {"message": "Unknown Channel", "code": 10003})
+
+
 def server_error(status: int = 503) -> Failure:
     """A Discord outage."""
     return Failure(status, {"message": "Service Unavailable", "code": 0})

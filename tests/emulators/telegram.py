@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -39,6 +40,7 @@ def too_many_requests(retry_after: int = 1) -> Failure:
 
 
 BLOCKED = Failure(403, "Forbidden: bot was blocked by the user")
+DEACTIVATED = Failure(403, "Forbidden: user is deactivated")
 CHAT_NOT_FOUND = Failure(400, "Bad Request: chat not found")
 SERVER_ERROR = Failure(500, "Internal Server Error")
 
@@ -59,9 +61,17 @@ class Call:
 class TelegramEmulator:
     """The Bot API on a random loopback port. Use as ``async with TelegramEmulator() as telegram:``."""
 
-    def __init__(self, *, token: str = TOKEN) -> None:
+    def __init__(self, *, token: str = TOKEN, record_calls: bool = True) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self._record_calls = record_calls
+        self.sends = 0  # messages, photos and documents accepted
+        self.rejected = 0  # sends answered 429 by the rate limits of ``limit``
+        self._per_second: float | None = None
+        self.burst = 1.0
+        self._bucket = (0.0, 0.0)  # (tokens, at)
+        self._per_chat_interval: float | None = None
+        self._last_in_chat: dict[str, float] = {}
         self.webhook: dict[str, str] | None = None
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(5001)
@@ -100,6 +110,38 @@ class TelegramEmulator:
         return f"http://127.0.0.1:{self.port}/bot"
 
     # --- what tests do ---------------------------------------------------------------------------
+
+    def limit(
+        self, *, per_second: float | None = None, burst: float | None = None, per_chat_interval: float | None = None
+    ) -> None:
+        """Enforce Telegram's flood limits on sends, as a bulk broadcast meets them.
+
+        ``per_second`` overall (a token bucket of ``burst``, a tenth of a second's worth by default) and
+        ``per_chat_interval`` seconds between two sends to one chat. Beyond them a send is answered 429
+        with ``retry_after`` in whole seconds, as Telegram does.
+        """
+        self._per_second = per_second
+        self.burst = burst if burst is not None else max(1.0, (per_second or 0) / 10)
+        self._bucket = (self.burst, time.monotonic())
+        self._per_chat_interval = per_chat_interval
+
+    def _flood_wait(self, chat: str) -> float:
+        """0 if a send to ``chat`` may go now (counted); else the seconds until it may."""
+        now = time.monotonic()
+        if self._per_chat_interval is not None:
+            last = self._last_in_chat.get(chat)
+            if last is not None and now - last < self._per_chat_interval:
+                return self._per_chat_interval - (now - last)
+        if self._per_second is not None:
+            tokens, at = self._bucket
+            tokens = min(self.burst, tokens + (now - at) * self._per_second)
+            if tokens < 1:
+                self._bucket = (tokens, now)
+                return (1 - tokens) / self._per_second
+            self._bucket = (tokens - 1, now)
+        if self._per_chat_interval is not None:
+            self._last_in_chat[chat] = now
+        return 0.0
 
     def fail(self, method: str, *failures: Failure) -> None:
         """The next calls of ``method`` get these answers, in order, before it works again."""
@@ -203,10 +245,17 @@ class TelegramEmulator:
             return _error(Failure(401, "Unauthorized"))
         method = request.match_info["method"]
         params, files = await _parameters(request)
-        self.calls.append(Call(method, params, files))
+        if self._record_calls:
+            self.calls.append(Call(method, params, files))
         queued = self._failures.get(method)
         if queued:
             return _error(queued.pop(0))
+        if method in _SENDS:
+            wait = self._flood_wait(params.get("chat_id", ""))
+            if wait > 0:
+                self.rejected += 1
+                return _error(too_many_requests(max(1, math.ceil(wait))))
+            self.sends += 1
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return _error(Failure(404, "Not Found: method not found"))
@@ -287,6 +336,9 @@ class TelegramEmulator:
             "from": BOT_USER,
             **content,
         }
+
+
+_SENDS = frozenset({"sendMessage", "sendPhoto", "sendDocument"})
 
 
 async def _parameters(request: web.Request) -> tuple[dict[str, str], dict[str, tuple[str, bytes]]]:

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
+from bot.consultations.service import ConsultationService
+from bot.events import CitizenCommandKind
+from bot.model import TELEGRAM, Address
 from tests.backends import open_store
 from tests.bridge import build_bridge
+from tests.consultations.helpers import subscribe
 from tests.fakes import FakeClock
 from tests.privacy.helpers import NAME, PHRASE, closed_case
 
 REPO = Path(__file__).resolve().parents[2]
+SUBSCRIBER_WORDS = "More benches by the river"
 
 
 def _civic(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -93,3 +98,39 @@ def test_audit_since_filters_by_date(tmp_path: Path, reference: str) -> None:
     """``audit --since`` leaves out what happened before that date."""
     del reference
     assert _civic(tmp_path, "audit", "--since", "2100-01-01").stdout == ""
+
+
+@pytest.fixture
+def subscriber(tmp_path: Path) -> None:
+    """A SQLite database where telegram user 222 follows Roads and answered a free-text consultation, with no case."""
+
+    async def write() -> None:
+        clock = FakeClock()
+        async with open_store("sqlite", tmp_path, clock=clock) as store, build_bridge(store, clock) as bridge:
+            await subscribe(store, Address(TELEGRAM, "222"), "roads")
+            service = ConsultationService(store=store, directory=bridge.relay.directory)
+            await service.create_consultation(department="roads", question="Ideas?", free_text=True, actor="cli")
+            await bridge.telegram.command(user=222, command=CitizenCommandKind.ANSWER, argument=SUBSCRIBER_WORDS)
+
+    asyncio.run(write())
+
+
+def test_export_finds_a_citizen_with_subscriptions_and_answers_but_no_case(tmp_path: Path, subscriber: None) -> None:
+    """``privacy export --citizen`` of a subscriber who never opened a case prints their consent and answer."""
+    result = _civic(tmp_path, "privacy", "export", "--citizen", "telegram:222")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["cases"] == []
+    assert [c["account_id"] for c in data["citizens"]] == ["222"]
+    assert SUBSCRIBER_WORDS in result.stdout
+    assert "Yes." in result.stdout  # the consent wording
+
+
+def test_erase_finds_a_citizen_with_subscriptions_and_answers_but_no_case(tmp_path: Path, subscriber: None) -> None:
+    """``privacy erase --citizen --yes`` of a subscriber with no case withdraws consent and erases their answer."""
+    result = _civic(tmp_path, "privacy", "erase", "--citizen", "telegram:222", "--yes")
+    assert result.returncode == 0, result.stderr
+    after = _civic(tmp_path, "privacy", "export", "--citizen", "telegram:222")
+    assert SUBSCRIBER_WORDS not in after.stdout + after.stderr
+    files = [tmp_path / "bridge.db", tmp_path / "bridge.db-wal"]
+    assert [f.name for f in files if f.exists() and SUBSCRIBER_WORDS.encode() in f.read_bytes()] == []

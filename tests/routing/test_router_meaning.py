@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 
 from config.routing_file import load_routing_text
-from routing.router import LearnedExample, Router, build_router
+from routing.encoder import load_encoder
+from routing.language import LanguageIdentifier
+from routing.meaning import Calibration, Weighing
+from routing.router import LearnedExample, Router, build_router, identifiable_languages
 from tests.routing.sample import ROUTING
 
 LEARNING_ON = ROUTING.replace("fallback: general", "fallback: general\nlearning: {use_confirmed_examples: true}")
@@ -83,3 +86,14 @@ def test_a_reloaded_router_routes_by_the_new_file(router: Router) -> None:
     """After a reload with a department renamed in its key, messages reach the new key."""
     changed = load_routing_text(ROUTING.replace("key: roads", "key: highways"), "routing.yaml")
     assert router.reloaded(changed).route("There is a pothole outside my house").department == "highways"
+
+
+def test_a_message_in_another_language_is_weighed_by_its_own_calibration() -> None:
+    """A German message is judged with ``Calibration.other``: its margin, not the office language's, decides."""
+    strict_other = Calibration(other=Weighing(keyword_bonus=0.05, unsure_margin=5.0, likeness_of=2, keyword_weight=1.0))
+    config = load_routing_text(ROUTING, "routing.yaml")
+    identifier = LanguageIdentifier(identifiable_languages(config))
+    router = Router(config, encoder=load_encoder(), identifier=identifier, calibration=strict_other)
+    german = router.route("Der Mülleimer vor meinem Haus wurde nicht geleert")
+    english = router.route("The tarmac near the school is cracked and crumbling")
+    assert (german.department, english.department) == (None, "roads")
