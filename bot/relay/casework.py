@@ -259,10 +259,11 @@ class Casework:
 
         ``first``: this is the case's first answer, whose due time is also kept in ``first_answer_due_at``.
         """
-        await self._cancel_answer_jobs(case)
         timing = reminder_and_due(department, self.tx.now, target) if target is not None else None
-        if timing is None:
-            return await self.tx.save_case(replace(case, answer_due_at=None, overdue=False))
+        if timing is None:  # no promise: nothing to schedule (and nothing to write when no clock ran)
+            return await self.stop_answer_clock(case)
+        if case.answer_due_at is not None or case.overdue:  # its timers exist only while an answer is due
+            await self._cancel_answer_jobs(case)
         reminder, due = timing
         if reminder is not None:
             await self.tx.schedule_job(ANSWER_REMINDER, due_at=reminder, case_id=case.id)
