@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from bot.bulk import BulkLimit
 from bot.model import Delivery, DeliveryState
 from bot.storage.engine import Queries
-from bot.storage.outbox import BULK_PRIORITY, delivery_from_row
+from bot.storage.outbox import BULK_PRIORITY, delivery_from_row, lane_head_and_free
 from bot.storage.tables import deliveries, send_budgets, target_pauses
 
 
@@ -36,16 +36,7 @@ class PacedDelivery:
 def _claim_bulk_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPDATE … RETURNING
     """Pick one platform's due bulk rows (lane heads, not paused, not spaced), oldest first; push their lease."""
     due = deliveries.alias("due")
-    earlier = deliveries.alias("earlier")
-    blocked = exists().where(
-        earlier.c.lane == due.c.lane,
-        earlier.c.state == DeliveryState.PENDING.value,
-        earlier.c.id < due.c.id,
-    )
-    paused = exists().where(  # the platform said 429 for this chat
-        target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
-        target_pauses.c.until > bindparam("p_now"),
-    )
+    blocked, paused = lane_head_and_free(due)  # paused: the platform said 429 for this chat
     spaced = exists().where(  # the chat had a bulk send less than ``chat_interval`` ago
         target_pauses.c.target == due.c.lane,
         target_pauses.c.until > bindparam("p_now"),

@@ -94,9 +94,8 @@ _MARK_DELIVERED = (
 )
 
 
-def _claim_due_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPDATE … RETURNING
-    """Pick the due rows (the oldest pending of each lane, not paused), push their lease, return them with threads."""
-    due = deliveries.alias("due")
+def lane_head_and_free(due: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:  # noqa: ANN401  # an alias
+    """For a ``deliveries`` alias: (an earlier row of its lane is pending, its chat is paused by a 429 at ``p_now``)."""
     earlier = deliveries.alias("earlier")
     blocked = exists().where(
         earlier.c.lane == due.c.lane,
@@ -107,6 +106,13 @@ def _claim_due_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPD
         target_pauses.c.target == due.c.target_platform + ":" + due.c.target_chat,
         target_pauses.c.until > bindparam("p_now"),
     )
+    return blocked, paused
+
+
+def _claim_due_statement(*, skip_locked: bool) -> Any:  # noqa: ANN401  # an UPDATE … RETURNING
+    """Pick the due rows (the oldest pending of each lane, not paused), push their lease, return them with threads."""
+    due = deliveries.alias("due")
+    blocked, paused = lane_head_and_free(due)
     pick = (
         select(due.c.id)
         .where(
