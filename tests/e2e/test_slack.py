@@ -21,6 +21,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from adapters.slack import SlackAdapter
+from bot.departments import Directory
 from bot.events import StaffMessage
 from bot.model import (
     SLACK,
@@ -171,11 +172,12 @@ async def slack_world(
     signing_secret: str = SIGNING_SECRET,
     api_timeout: int = 5,
     answers: SavedAnswers | None = None,
+    directory: Directory = DIRECTORY,
 ) -> AsyncIterator[World]:
     """The bridge with the real Slack adapter mounted on a loopback HTTP server, its worker running."""
     adapter = SlackAdapter(
         bot_token=SecretStr(BOT_TOKEN),
-        directory=DIRECTORY,
+        directory=directory,
         api_url=slack.api_url,
         signing_secret=SecretStr(signing_secret),
         app_token=SecretStr(APP_TOKEN) if socket_mode else None,
@@ -190,7 +192,10 @@ async def slack_world(
     await site.start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     try:
-        async with build_bridge(store, clock, department=[adapter], answers=answers) as bridge, bridge.worker:
+        async with (
+            build_bridge(store, clock, department=[adapter], directory=directory, answers=answers) as bridge,
+            bridge.worker,
+        ):
             await adapter.start_intake()  # as the app does in the process holding the intake lease
             yield World(bridge, slack, adapter, url, clock)
     finally:

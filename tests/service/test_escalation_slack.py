@@ -8,16 +8,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 
-from adapters.slack import SlackAdapter
 from bot.departments import Directory, Escalation
 from bot.model import SLACK, Address
 from tests.backends import open_store
-from tests.bridge import DIRECTORY, build_bridge
-from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, texts_of
-from tests.emulators.slack import BOT_TOKEN, SIGNING_SECRET, SlackEmulator
+from tests.bridge import DIRECTORY
+from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, slack_world, texts_of
+from tests.emulators.slack import SlackEmulator
 from tests.fakes import FakeClock
 from tests.waiting import eventually
 
@@ -50,30 +47,9 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
     async with (
         SlackEmulator(channels=(*CHANNELS, "C0LEADS")) as slack,
         open_store("sqlite", tmp_path, clock=clock) as store,
+        slack_world(store, clock, slack, directory=ESCALATING) as built,
     ):
-        adapter = SlackAdapter(
-            bot_token=SecretStr(BOT_TOKEN),
-            directory=ESCALATING,
-            api_url=slack.api_url,
-            signing_secret=SecretStr(SIGNING_SECRET),
-            timeout=5,
-        )
-        app = web.Application()
-        adapter.mount(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        try:
-            async with (
-                build_bridge(store, clock, department=[adapter], directory=ESCALATING) as bridge,
-                bridge.worker,
-            ):
-                await adapter.start_intake()
-                yield World(bridge, slack, adapter, url, clock)
-        finally:
-            await runner.cleanup()
+        yield built
 
 
 async def test_reminder_then_breach_reach_slack(world: World, clock: FakeClock) -> None:

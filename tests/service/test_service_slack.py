@@ -8,15 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from pydantic import SecretStr
 
-from adapters.slack import SlackAdapter
 from bot.departments import Directory
 from tests.backends import open_store
-from tests.bridge import DIRECTORY, build_bridge
-from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, texts_of
-from tests.emulators.slack import BOT_TOKEN, SIGNING_SECRET, Message, SlackEmulator
+from tests.bridge import DIRECTORY
+from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, slack_world, texts_of
+from tests.emulators.slack import Message, SlackEmulator
 from tests.fakes import FakeClock
 from tests.service.answers import ROUTING, answers
 from tests.waiting import eventually
@@ -44,32 +41,9 @@ async def world(tmp_path: Path, clock: FakeClock) -> AsyncIterator[World]:
     async with (
         SlackEmulator(channels=CHANNELS) as slack,
         open_store("sqlite", tmp_path, clock=clock) as store,
+        slack_world(store, clock, slack, directory=SERVICE_DIRECTORY, answers=answers(ROUTING)) as built,
     ):
-        adapter = SlackAdapter(
-            bot_token=SecretStr(BOT_TOKEN),
-            directory=SERVICE_DIRECTORY,
-            api_url=slack.api_url,
-            signing_secret=SecretStr(SIGNING_SECRET),
-            timeout=5,
-        )
-        app = web.Application()
-        adapter.mount(app)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
-        try:
-            async with (
-                build_bridge(
-                    store, clock, department=[adapter], directory=SERVICE_DIRECTORY, answers=answers(ROUTING)
-                ) as bridge,
-                bridge.worker,
-            ):
-                await adapter.start_intake()
-                yield World(bridge, slack, adapter, url, clock)
-        finally:
-            await runner.cleanup()
+        yield built
 
 
 async def _spanish_case(world: World) -> Message:
