@@ -31,6 +31,7 @@ from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
+from bot.relay.turns import Turns
 from bot.saved_answers import AnswerBook, SavedAnswers
 from bot.service_levels import ANSWER_BREACH, ANSWER_REMINDER
 from bot.set_aside import SET_ASIDE_AFTER, FailedTries
@@ -67,6 +68,13 @@ def _origin(event: InboundEvent) -> Platform:
     return event.thread.platform
 
 
+def _conversation(event: InboundEvent) -> tuple[str, str, str | None]:
+    """Whose turn an event waits for: the citizen's chat, or the staff thread."""
+    if isinstance(event, CitizenMessage | CitizenCommand | MenuChoice):
+        return (event.sender.platform, event.sender.user_id, None)
+    return (event.thread.platform, event.thread.chat, event.thread.thread)
+
+
 class Relay:
     """The service at the centre. Channels call ``accept``; the delivery worker calls ``sent_all``/``failed``.
 
@@ -98,6 +106,7 @@ class Relay:
         self._thread_owner = thread_owner
         self._set_aside_after = set_aside_after
         self._failed = FailedTries()
+        self._turns = Turns()  # a conversation's events go in one at a time, in order
         self._directory = directory
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
@@ -136,7 +145,8 @@ class Relay:
         event = clean_event(event)
         platform = _origin(event)
         try:
-            await self._take_in(event, platform)
+            async with self._turns.turn(_conversation(event)):
+                await self._take_in(event, platform)
         except Exception as error:
             tries = self._failed.failed(platform, event.event_id)
             if tries < self._set_aside_after:

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import threading
 
 import pytest
 
 from bot.events import CitizenCommandKind, StaffActionKind
 from bot.model import CaseStatus, FileData, PostKind, ReplyKind
 from bot.ports import DeliveryError
-from tests.bridge import Bridge
-from tests.fakes import FakeClock
+from bot.storage.store import Store
+from tests.bridge import KEYWORDS, Bridge, build_bridge
+from tests.fakes import FakeClock, FakeDecision, KeywordRouter
 
 REFERENCE = re.compile(r"[A-Z]{2,}-[0-9A-Z-]{4,}")
 
@@ -60,6 +62,38 @@ async def test_later_messages_join_the_same_thread(bridge: Bridge) -> None:
         "There is a pothole on Mill Lane",
         "It is getting bigger",
     ]
+
+
+class HeldRouter(KeywordRouter):
+    """Routes as ``KeywordRouter``, a message about a pothole only once ``go`` is set: slow on the first message."""
+
+    def __init__(self) -> None:
+        super().__init__(KEYWORDS, "general")
+        self.go = threading.Event()
+
+    def route(self, text: str, *, language: str | None = None) -> FakeDecision:
+        if "pothole" in text:
+            self.go.wait(timeout=5)
+        return super().route(text, language=language)
+
+
+async def test_a_message_sent_while_the_first_is_routed_waits_its_turn(store: Store, clock: FakeClock) -> None:
+    """Two quick messages (Discord and the web chat hand them over at once): the first opens the case, in order.
+
+    The second must not open the case with its own words while the router is still reading the first.
+    """
+    router = HeldRouter()
+    async with build_bridge(store, clock, router=router) as bridge:
+        first = asyncio.create_task(bridge.telegram.receive(user=111, text="There is a pothole on Mill Lane"))
+        second = asyncio.create_task(bridge.telegram.receive(user=111, text="It is getting bigger"))
+        for _ in range(20):  # the second has every chance to go in first
+            await asyncio.sleep(0.01)
+        router.go.set()
+        await asyncio.gather(first, second)
+        await bridge.settle()
+        [thread] = bridge.slack.threads
+        assert thread.channel == "C0ROADS"
+        assert [post.text for post in thread.posts] == ["There is a pothole on Mill Lane", "It is getting bigger"]
 
 
 async def test_two_citizens_get_two_cases(bridge: Bridge) -> None:
