@@ -104,6 +104,10 @@ class DeliveryWorker:
         self._bulk_due: dict[str, datetime] = dict.fromkeys(channels.citizen, _LONG_AGO)
         # Platforms whose next bulk claim waits for the budget this worker has just used (not for rows to appear).
         self._budget_bound: set[str] = set()
+        # The store's count of commits that queued bulk rows, as last seen: a change means a new broadcast here.
+        self._bulk_commits = store.bulk_commits
+        # When (event-loop time) each platform's bulk rows were last looked for: other processes' broadcasts.
+        self._bulk_polled: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -115,10 +119,19 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         """Something was queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    def _notice_bulk(self) -> None:
+        """A broadcast was queued in this process since the last look: every platform's bulk rows are worth a claim.
+
+        Case traffic rings the worker far more often than broadcasts start: it costs no bulk query.
+        """
+        if self._store.bulk_commits == self._bulk_commits:
+            return
+        self._bulk_commits = self._store.bulk_commits
         for platform in self._channels.citizen:
             if platform not in self._budget_bound:  # a platform mid-broadcast claims when its budget allows
                 self._bulk_due[platform] = _LONG_AGO
-        self._wake.set()
 
     async def __aenter__(self) -> Self:
         self._task = asyncio.create_task(self._run(), name="delivery-worker")
@@ -168,6 +181,7 @@ class DeliveryWorker:
 
     async def _claim_bulk(self) -> int:
         """Claim each citizen platform's due bulk rows its budget allows; each is sent by a task at its slot."""
+        self._notice_bulk()
         count = 0
         for platform in self._channels.citizen:
             group = self._paced.setdefault(platform, set())
@@ -245,19 +259,24 @@ class DeliveryWorker:
             await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def _next_due(self) -> datetime | None:
-        """The earliest a look may find something: a case lane's head, or a platform's bulk turn."""
+        """The earliest a look may find something: a case lane's head, or a platform's bulk turn.
+
+        Bulk rows another process queued are looked for at most once per ``idle_poll`` and platform.
+        """
         times = [await self._store.next_due_at()]
+        clock = asyncio.get_running_loop().time()
         for platform in self._channels.citizen:
             if len(self._paced.get(platform, ())) >= self._bulk.batch:
                 continue  # its sends finishing will make room; the next look tries
-            if platform in self._budget_bound:
-                times.append(self._bulk_due[platform])
-                continue
-            limit = self._bulk.limit(platform)
-            due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
-            if due is not None:
-                self._bulk_due[platform] = due
-                times.append(due)
+            if platform not in self._budget_bound and clock - self._bulk_polled.get(platform, -1e9) >= self._idle_poll:
+                self._bulk_polled[platform] = clock
+                limit = self._bulk.limit(platform)
+                due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
+                if due is None:
+                    self._bulk_due.pop(platform, None)
+                else:
+                    self._bulk_due[platform] = due
+            times.append(self._bulk_due.get(platform))
         return min((t for t in times if t is not None), default=None)
 
     async def _deliver(self, delivery: Delivery, *, gate: asyncio.Semaphore | None = None) -> None:

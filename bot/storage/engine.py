@@ -289,6 +289,8 @@ class Queries:
     def __init__(self, connection: Executor, now: datetime) -> None:
         self._c = connection
         self.now = now
+        #: Whether this transaction queued bulk deliveries (a broadcast): the store counts such commits.
+        self.bulk_queued = False
 
     @property
     def connection(self) -> Executor:

@@ -207,6 +207,7 @@ class OutboxQueries(Queries):
             )
         for start in range(0, len(rows), _INSERT_CHUNK):
             await self._c.execute(_INSERT_DELIVERY, rows[start : start + _INSERT_CHUNK])
+        self.bulk_queued = self.bulk_queued or bool(rows)
         await self._c.execute(
             delete(target_pauses).where(target_pauses.c.target.startswith("bulk:"), target_pauses.c.until < self.now)
         )

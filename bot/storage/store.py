@@ -61,17 +61,26 @@ class Tx(
 class Store(Database):
     """The database with its queries: ``atomic`` for writes, ``read`` for reads, and the delivery worker's calls."""
 
+    #: How many transactions of this process committed bulk deliveries: the worker looks for bulk rows when it moves.
+    bulk_commits = 0
+
     async def atomic(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``work`` in one write transaction, again if a unique constraint or the database says it lost a race.
 
         ``work`` may be run more than once: keep side effects that must happen once outside it.
         On a SQLite file it runs on the database thread and may await only the ``Tx``.
         """
+        last: list[Tx] = []
 
         def body(connection: Executor, now: datetime) -> Awaitable[T]:
-            return work(Tx(connection, now))
+            tx = Tx(connection, now)
+            last[:] = [tx]  # the attempt that committed is the last one begun
+            return work(tx)
 
-        return await self.transaction(body, write=True)
+        result = await self.transaction(body, write=True)
+        if last[0].bulk_queued:
+            self.bulk_commits += 1
+        return result
 
     async def read(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         """Run ``work`` in a read-only transaction (on a SQLite file, on the database thread)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -22,6 +23,7 @@ from tests.backends import postgres_schema, postgres_url
 from tests.bridge import Bridge
 from tests.bulk.helpers import VirtualTime, all_deliveries, broadcast
 from tests.fakes import FakeCitizenPlatform, FakeClock
+from tests.waiting import eventually
 
 Log = list[tuple[str, datetime]]
 
@@ -239,3 +241,24 @@ async def test_a_429_on_a_bulk_send_holds_the_platforms_whole_broadcast(store: S
     assert sorted(chat for chat, _ in after) == ["1000", "1001", "1002"]
     assert min(at for _, at in after) >= refused[1] + timedelta(seconds=5)
     assert refused[1] < started + timedelta(seconds=1)
+
+
+async def test_an_idle_worker_finds_a_broadcast_another_process_queued(
+    backend: str, tmp_path: Path, clock: FakeClock
+) -> None:
+    """A broadcast queued by another process (whose ring never reaches this one) goes out within the worker's poll."""
+    log = Log()
+    async with two_stores(backend, tmp_path, clock) as (mine, other):
+        telegram = TimedTelegram(clock, log)
+        worker = DeliveryWorker(
+            store=mine,
+            channels=Channels.of(citizen=(telegram,)),
+            outcomes=Recorded(mine),
+            bulk=BulkLimits({TELEGRAM: BulkLimit(per_second=1000)}),
+            idle_poll=0.1,
+        )
+        async with worker:
+            await asyncio.sleep(0.3)  # idle: it has looked and found nothing to send
+            await broadcast(other, chats(3))
+            await eventually(lambda: len(log) == 3, what="the other process's broadcast to reach its chats")
+    assert sorted(chat for chat, _ in log) == ["1000", "1001", "1002"]
