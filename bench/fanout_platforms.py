@@ -136,12 +136,12 @@ def _discord(tally: Tally, overall: float) -> TallyingDiscord:
 
 
 def _discord_settings(discord: TallyingDiscord, rate: float, overall: float) -> Settings:
-    del overall  # discord.py paces each channel by its headers, nothing overall: it waits out global 429s
     return Settings(
         discord_token=SecretStr(BOT_TOKEN),
         discord_api_url=discord.api_url,
         discord_gateway_url=discord.gateway_url,
         bulk_discord_per_second=rate,
+        discord_sends_per_second=overall,  # the adapter's own pace, as Discord's 50/s over the default bulk 10/s
     )
 
 

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections import Counter
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 
-from adapters.discord import DiscordAdapter
+from adapters.discord import DiscordAdapter, Pace
 from bot.model import DISCORD, Address, CitizenReply, Outgoing, ReplyKind
 from tests.e2e.test_discord import adapter_for
 from tests.emulators.discord import BOT_TOKEN, DiscordEmulator
 from tests.waiting import eventually
 
 CHANNEL = "5100000000000000001"
+#: discord.py's HTTP client (imported by name: ``adapters.discord`` must import discord.py first, see there).
+HTTP_CLIENT = importlib.import_module("discord.http").HTTPClient
 
 
 class _NoEvents:
@@ -42,6 +45,12 @@ async def adapter(discord_emulator: DiscordEmulator) -> AsyncIterator[DiscordAda
         yield started
     finally:
         await started.stop()
+
+
+def _paced_adapter(emulator: DiscordEmulator, pace: Pace) -> DiscordAdapter:
+    return DiscordAdapter(
+        token=BOT_TOKEN, api_url=emulator.api_url, gateway_url=emulator.gateway_url, max_file_bytes=1024, pace=pace
+    )
 
 
 def _notice(channel: str, n: int) -> Outgoing[CitizenReply]:
@@ -73,6 +82,40 @@ async def test_over_the_global_limit_discord_py_waits_out_the_429_and_delivers_o
         await adapter.send(_notice(channel, n))
     assert _delivered(discord_emulator) == Counter({(channel, f"Notice {n}"): 1 for n, channel in enumerate(channels)})
     assert discord_emulator.rejected == 2  # the second and third came within 250 ms of the one before
+
+
+async def test_a_burst_is_paced_under_the_global_limit_without_a_429(discord_emulator: DiscordEmulator) -> None:
+    """Ten sends at once to ten DMs, paced at the global limit (20/s), all arrive once and Discord refuses none."""
+    paced = _paced_adapter(discord_emulator, Pace(20.0))
+    await paced.start(_NoEvents())
+    try:
+        await eventually(lambda: paced.health() == "up", what="the login")
+        discord_emulator.limit(per_second=20, burst=5, per_channel=None)
+        channels = [str(int(CHANNEL) + n) for n in range(10)]
+        await asyncio.gather(*(paced.send(_notice(channel, 0)) for channel in channels))
+    finally:
+        await paced.stop()
+    assert _delivered(discord_emulator) == Counter({(channel, "Notice 0"): 1 for channel in channels})
+    assert discord_emulator.rejected == 0
+
+
+async def test_a_broadcast_does_not_make_discord_py_look_through_every_channel_per_send(
+    discord_emulator: DiscordEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sending to 600 DM channels looks for idle rate-limit buckets a few times, not once per new channel."""
+    looks = []
+    look = HTTP_CLIENT._try_clear_expired_ratelimits
+    monkeypatch.setattr(HTTP_CLIENT, "_try_clear_expired_ratelimits", lambda http: looks.append(look(http)))
+    sender = _paced_adapter(discord_emulator, Pace(10_000.0))
+    await sender.start(_NoEvents())
+    try:
+        await eventually(lambda: sender.health() == "up", what="the login")
+        for n in range(600):
+            await sender.send(_notice(str(int(CHANNEL) + n), n))
+    finally:
+        await sender.stop()
+    assert len(discord_emulator.sent) == 600
+    assert len(looks) <= 12  # discord.py alone looks once per new channel: 600 times, over up to 600 buckets
 
 
 async def test_over_a_channel_bucket_the_answer_is_discords_429(discord_emulator: DiscordEmulator) -> None:
