@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     bulk_chat_interval_seconds: float = Field(default=1.0, ge=0)
     #: This process's own pace of Telegram sends, case traffic and bulk together (keeps clear of 429s).
     telegram_sends_per_second: float = Field(default=30.0, gt=0)
+    #: The same for Discord, whose global limit is 50 requests a second a bot (discord.py learns of it only by 429s).
+    discord_sends_per_second: float = Field(default=50.0, gt=0)
 
     @field_validator(*SECRET_FIELDS)
     @classmethod

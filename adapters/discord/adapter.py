@@ -26,6 +26,7 @@ import yarl
 
 from adapters.discord.inbound import ChatLocks, edit_event, menu_event, message_event, ready
 from adapters.discord.outbound import CANNOT_MESSAGE_USER, ENTITY_TOO_LARGE, GONE, delivery_error, send_parts
+from adapters.discord.pacing import Pace, PaceWaitError, amortize_bucket_expiry
 from adapters.discord.render import MENU_PREFIX, nonce, render, size_text
 from bot import texts
 from bot.events import InboundEvent
@@ -88,6 +89,7 @@ class DiscordAdapter:
         send_timeout: float = 60.0,
         accept_backoff: float = 1.0,
         languages: Languages | None = None,
+        pace: Pace | None = None,
     ) -> None:
         self._token = token
         self._api_url = api_url.rstrip("/")
@@ -96,6 +98,7 @@ class DiscordAdapter:
         self._helpdesk = helpdesk_channel
         self._send_timeout = send_timeout
         self._accept_backoff = accept_backoff
+        self._pace = pace or Pace()
         # A DM carries no locale: what the adapter says itself is in the office language.
         self._languages = languages or Languages.english()
         self._voice = self._languages.voice(self._languages.office_language)
@@ -223,6 +226,7 @@ class DiscordAdapter:
             chunk_guilds_at_startup=False,
             member_cache_flags=discord.MemberCacheFlags.none(),
         )
+        amortize_bucket_expiry(client.http)  # a broadcast makes a rate-limit bucket per DM channel
         handlers: dict[str, Callable[..., Awaitable[None]]] = {
             "on_connect": self._on_connected,
             "on_resumed": self._on_connected,
@@ -380,7 +384,9 @@ class DiscordAdapter:
         channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
         try:
             async with asyncio.timeout(self._send_timeout):
-                last = await send_parts(channel, body, out)
+                last = await send_parts(channel, body, out, pace=self._pace.wait)
+        except PaceWaitError as error:
+            raise DeliveryError("holding back for Discord's rate limits", retry_after=error.seconds) from error
         except discord.RateLimited as error:
             raise DeliveryError("Discord rate limit", retry_after=error.retry_after) from error
         except discord.HTTPException as error:

@@ -7,6 +7,7 @@ not post twice; a failed request becomes the ``DeliveryError`` the outbox reads.
 from __future__ import annotations
 
 import io
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import discord
@@ -24,9 +25,16 @@ ENTITY_TOO_LARGE = 40005
 
 
 async def send_parts(
-    channel: discord.PartialMessageable, body: CitizenReply, out: Outgoing[CitizenReply]
+    channel: discord.PartialMessageable,
+    body: CitizenReply,
+    out: Outgoing[CitizenReply],
+    *,
+    pace: Callable[[], Awaitable[None]],
 ) -> discord.Message:
-    """Send ``body`` (and ``out``'s files) in as many messages as Discord needs; the last one carries any menu."""
+    """Send ``body`` (and ``out``'s files) in as many messages as Discord needs; the last one carries any menu.
+
+    ``pace`` is awaited before each message (it may raise rather than wait too long).
+    """
     parts = split(render(body))
     batches = [out.files[i : i + MAX_FILES] for i in range(0, len(out.files), MAX_FILES)]
     view = menu_view(body)
@@ -42,6 +50,7 @@ async def send_parts(
             kwargs["files"] = [discord.File(io.BytesIO(f.data), filename=f.name) for f in files]
         if view is not None and index == count - 1:
             kwargs["view"] = view
+        await pace()
         last = await channel.send(content or None, **kwargs)
     assert last is not None  # noqa: S101  # split always yields a part
     return last

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench import __main__ as bench_main
+from bench import fanout
 from bench.common import Options, Row, percentile
 from bench.table import markdown
 
@@ -53,14 +54,18 @@ def test_quick_burst_runs_against_the_real_slack_client_and_loses_nothing(
     assert "| 4 burst drain under rate limits | sqlite |" in capsys.readouterr().out
 
 
-def test_quick_fanout_drains_a_broadcast_through_the_real_telegram_client(
+def test_quick_fanout_drains_a_broadcast_through_each_platforms_real_client(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``--quick --only fanout`` on SQLite prints its row; every subscriber got the notice once, staff replies timed."""
+    """``--quick --only fanout`` on SQLite: a row per platform, every notice arrived once and every staff reply too."""
     out = tmp_path / "result.json"
     assert bench_main.main(["--quick", "--only", "fanout", "--backends", "sqlite", "--json", str(out)]) == 0
-    [row] = json.loads(out.read_text())["rows"]
-    figures = row["figures"]
-    assert (figures["missing"], figures["duplicates"], figures["failed"]) == (0, 0, 0)
-    assert figures["reply_max_ms"] == figures["reply_max_ms"]  # not NaN: every staff reply arrived
-    assert "| 8 broadcast fan-out | sqlite | 400: " in capsys.readouterr().out
+    rows = json.loads(out.read_text())["rows"]
+    assert [row["result"].split(":")[0] for row in rows] == ["Telegram 400", "Discord 400"]
+    for row in rows:
+        figures = row["figures"]
+        assert (figures["missing"], figures["duplicates"], figures["failed"]) == (0, 0, 0), row["result"]
+        assert figures["replies"] == fanout.REPLIES, row["result"]
+    printed = capsys.readouterr().out
+    assert "| 8 broadcast fan-out | sqlite | Telegram 400: " in printed
+    assert "| 8 broadcast fan-out | sqlite | Discord 400: " in printed

@@ -4,6 +4,8 @@ An aiohttp server on 127.0.0.1 speaks enough of Discord's wire format for discor
 log in, connect (HELLO, heartbeat ACKs, READY on IDENTIFY, RESUMED on RESUME, zlib-stream
 compression when asked), receive dispatches, and send messages. Tests drive the citizen's
 side (``dm``, ``edit``, ``press``, …) and assert on what the bot sent (``sent``).
+``limit`` turns on Discord's rate limits (the bot's global budget and the per-channel
+message bucket), answered as Discord answers them.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import math
 import secrets
 import time
 import zlib
@@ -25,6 +28,10 @@ BOT_ID = 4000000000000000001
 APPLICATION_ID = 4000000000000000002
 NONCE_MEMORY_SECONDS = 300.0
 JSON = "application/json"
+#: The bucket hash the emulator gives ``POST /channels/{id}/messages`` (Discord's are opaque strings like it).
+MESSAGE_BUCKET = "emulated-messages-bucket"
+#: Discord marks its own 429s with ``Via`` (discord.py takes a 429 without it for a Cloudflare ban).
+VIA_DISCORD = "1.1 google"
 
 
 @dataclass
@@ -48,7 +55,7 @@ def rate_limited(retry_after: float) -> Failure:
             "X-RateLimit-Reset-After": str(retry_after),
             "X-RateLimit-Bucket": "emulated-bucket",
             "X-RateLimit-Scope": "user",
-            "Via": "1.1 google",
+            "Via": VIA_DISCORD,
         },
     )
 
@@ -101,6 +108,90 @@ def _timestamp() -> str:
     return datetime.now(UTC).isoformat()
 
 
+@dataclass
+class Limits:
+    """Discord's rate limits, as ``DiscordEmulator.limit`` set them (nothing is limited by default).
+
+    ``per_second``: the bot's global budget over every REST request but interaction callbacks, a token
+    bucket holding ``burst``; ``per_channel`` messages per ``window`` seconds into one channel (Discord's
+    bucket for ``POST /channels/{id}/messages``, counted per channel as Discord counts it per major parameter).
+    """
+
+    per_second: float | None = None
+    burst: float = 1.0
+    per_channel: int | None = None
+    window: float = 5.0
+    tokens: float = 0.0
+    at: float = 0.0
+    windows: dict[str, tuple[float, int]] = field(default_factory=dict)  # channel -> (window ends, messages in it)
+
+    def global_wait(self, now: float) -> float:
+        """0 if one more request fits the global budget now (it is counted); else the seconds until it would."""
+        if self.per_second is None:
+            return 0.0
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.per_second)
+        self.at = now
+        if self.tokens < 1:
+            return (1 - self.tokens) / self.per_second
+        self.tokens -= 1
+        return 0.0
+
+    def channel_bucket(self, channel: str, now: float) -> tuple[int, float] | None:
+        """One more message into ``channel``: (messages left, seconds until the window resets), counted if it fits.
+
+        None when the channel is unlimited; messages left is -1 when the window is full.
+        """
+        if self.per_channel is None:
+            return None
+        ends, used = self.windows.get(channel, (0.0, 0))
+        if now >= ends:
+            ends, used = now + self.window, 0
+        if used >= self.per_channel:
+            return -1, ends - now
+        self.windows[channel] = (ends, used + 1)
+        return self.per_channel - used - 1, ends - now
+
+
+def global_rate_limited(retry_after: float) -> web.Response:
+    """The 429 Discord answers over the global budget: ``global`` true, no per-route headers."""
+    headers = {
+        "Retry-After": str(math.ceil(retry_after)),
+        "X-RateLimit-Global": "true",
+        "X-RateLimit-Scope": "global",
+        "Via": VIA_DISCORD,
+    }
+    body = {"message": "You are being rate limited.", "retry_after": _millis(retry_after), "global": True}
+    return _json(body, status=429, headers=headers)
+
+
+def _millis(seconds: float) -> float:
+    """Seconds rounded up to the millisecond, as Discord gives ``retry_after`` (never 0: the wait is real)."""
+    return max(1, math.ceil(seconds * 1000)) / 1000
+
+
+def bucket_headers(limit: int, remaining: int, reset_after: float) -> dict[str, str]:
+    """The ``X-RateLimit-*`` headers Discord sends with a request counted in a per-route bucket."""
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(remaining),
+        "X-RateLimit-Reset": f"{time.time() + _millis(reset_after):.3f}",
+        "X-RateLimit-Reset-After": f"{_millis(reset_after):.3f}",
+        "X-RateLimit-Bucket": MESSAGE_BUCKET,
+    }
+
+
+def channel_rate_limited(limit: int, retry_after: float) -> web.Response:
+    """The 429 Discord answers over a channel's message bucket: the bucket's headers, ``global`` false."""
+    headers = {
+        **bucket_headers(limit, 0, retry_after),
+        "Retry-After": str(math.ceil(retry_after)),
+        "X-RateLimit-Scope": "user",
+        "Via": VIA_DISCORD,
+    }
+    body = {"message": "You are being rate limited.", "retry_after": _millis(retry_after), "global": False}
+    return _json(body, status=429, headers=headers)
+
+
 class DiscordEmulator:
     """Discord on a random loopback port. ``async with DiscordEmulator() as discord: …``."""
 
@@ -128,6 +219,8 @@ class DiscordEmulator:
         self.requests: list[str] = []
         self.failures: list[Failure] = []
         self.replay_on_resume: list[tuple[str, dict[str, Any]]] = []
+        self._limits = Limits()
+        self.rejected = 0  # requests answered 429 by the rate limits of ``limit``
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -170,6 +263,26 @@ class DiscordEmulator:
     def gateway_url(self) -> str:
         """What ``BRIDGE_DISCORD_GATEWAY_URL`` should be."""
         return f"ws://127.0.0.1:{self._port}/gateway"
+
+    # --- rate limits -------------------------------------------------------------------------------
+
+    def limit(
+        self,
+        *,
+        per_second: float | None = 50.0,
+        burst: float | None = None,
+        per_channel: int | None = 5,
+        window: float = 5.0,
+    ) -> None:
+        """Enforce Discord's rate limits from now on; by default its real ones (50/s; 5 messages per 5 s a channel).
+
+        ``per_second`` over every REST request but interaction callbacks (a token bucket of ``burst``, a tenth
+        of a second's worth by default); ``per_channel`` messages per ``window`` seconds into one channel.
+        Sends within the bucket carry its ``X-RateLimit-*`` headers; beyond either limit the answer is a 429
+        with ``retry_after`` (seconds) and ``global``, as Discord's. ``rejected`` counts them.
+        """
+        chosen = burst if burst is not None else max(1.0, (per_second or 0) / 10)
+        self._limits = Limits(per_second, chosen, per_channel, window, tokens=chosen, at=time.monotonic())
 
     # --- the citizen's side ----------------------------------------------------------------------
 
@@ -372,6 +485,11 @@ class DiscordEmulator:
         needs_token = request.path.startswith("/api/") and "/interactions/" not in request.path
         if needs_token and request.headers.get("Authorization") != f"Bot {BOT_TOKEN}":
             return _json({"message": "401: Unauthorized", "code": 0}, status=401)
+        if needs_token:  # interaction callbacks are outside the global limit, as on Discord
+            wait = self._limits.global_wait(time.monotonic())
+            if wait > 0:
+                self.rejected += 1
+                return global_rate_limited(wait)
         try:
             response: web.StreamResponse = await handler(request)
         except web.HTTPNotFound:
@@ -422,13 +540,22 @@ class DiscordEmulator:
         if self.failures:
             failure = self.failures.pop(0)
             return _json(failure.body, status=failure.status, headers=failure.headers)
-        nonce = payload.get("nonce")
+        channel_id = request.match_info["channel"]
         now = time.monotonic()
+        bucket = self._limits.channel_bucket(channel_id, now)
+        headers: dict[str, str] = {}
+        if bucket is not None:
+            remaining, reset_after = bucket
+            limit = self._limits.per_channel or 0
+            if remaining < 0:
+                self.rejected += 1
+                return channel_rate_limited(limit, reset_after)
+            headers = bucket_headers(limit, remaining, reset_after)
+        nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
             remembered = self._nonces.get(str(nonce))
             if remembered is not None and now - remembered[0] < NONCE_MEMORY_SECONDS:
-                return _json(remembered[1])
-        channel_id = request.match_info["channel"]
+                return _json(remembered[1], headers=headers)
         message_id = str(next(self._ids))
         content = str(payload.get("content") or "")
         data = {
@@ -452,10 +579,14 @@ class DiscordEmulator:
         }
         if nonce is not None:
             self._nonces[str(nonce)] = (now, data)
-        self.sent.append(SentMessage(message_id, channel_id, content, payload, files, data))
+        self._posted(SentMessage(message_id, channel_id, content, payload, files, data))
         if self._live.is_set():  # Discord echoes the bot's own messages to it, as to any member
             await self.dispatch("MESSAGE_CREATE", data)
-        return _json(data)
+        return _json(data, headers=headers)
+
+    def _posted(self, message: SentMessage) -> None:
+        """A message was created (not a nonce's replay): kept in ``sent``; a subclass may count it instead."""
+        self.sent.append(message)
 
     async def _callback(self, request: web.Request) -> web.Response:
         body = await request.json()
