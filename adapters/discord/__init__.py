@@ -11,7 +11,7 @@ with warnings.catch_warnings():
     import discord  # noqa: F401  # imported for the side effect described above
 
 from adapters.discord.adapter import DiscordAdapter, intents  # after the guarded import
-from adapters.discord.pacing import Pace  # as above
+from adapters.pacing import SendPace  # as above
 from bot.departments import Directory  # as above
 from bot.speech import Languages  # as above
 from config.settings import Settings  # as above
@@ -29,8 +29,8 @@ def from_settings(settings: Settings, *, directory: Directory, languages: Langua
         max_file_bytes=settings.max_file_bytes,
         helpdesk_channel=settings.discord_helpdesk_channel,
         languages=languages,
-        pace=Pace(settings.discord_sends_per_second),
+        pace=SendPace(per_chat_interval=0.0, overall_rate=settings.discord_sends_per_second),
     )
 
 
-__all__ = ["DiscordAdapter", "Pace", "from_settings", "intents"]
+__all__ = ["DiscordAdapter", "from_settings", "intents"]

@@ -24,10 +24,11 @@ import discord.gateway
 import discord.http
 import yarl
 
+from adapters.discord.buckets import amortize_bucket_expiry
 from adapters.discord.inbound import ChatLocks, edit_event, menu_event, message_event, ready
 from adapters.discord.outbound import CANNOT_MESSAGE_USER, ENTITY_TOO_LARGE, GONE, delivery_error, send_parts
-from adapters.discord.pacing import Pace, PaceWaitError, amortize_bucket_expiry
 from adapters.discord.render import MENU_PREFIX, nonce, render, size_text
+from adapters.pacing import PaceWaitError, SendPace
 from bot import texts
 from bot.events import InboundEvent
 from bot.model import DISCORD, CitizenReply, Outgoing, Platform, ReplyKind, Sent
@@ -89,7 +90,7 @@ class DiscordAdapter:
         send_timeout: float = 60.0,
         accept_backoff: float = 1.0,
         languages: Languages | None = None,
-        pace: Pace | None = None,
+        pace: SendPace | None = None,
     ) -> None:
         self._token = token
         self._api_url = api_url.rstrip("/")
@@ -98,7 +99,7 @@ class DiscordAdapter:
         self._helpdesk = helpdesk_channel
         self._send_timeout = send_timeout
         self._accept_backoff = accept_backoff
-        self._pace = pace or Pace()
+        self._pace = pace or SendPace(per_chat_interval=0.0, overall_rate=50.0)
         # A DM carries no locale: what the adapter says itself is in the office language.
         self._languages = languages or Languages.english()
         self._voice = self._languages.voice(self._languages.office_language)
@@ -384,7 +385,7 @@ class DiscordAdapter:
         channel = client.get_partial_messageable(int(out.target.chat), type=discord.ChannelType.private)
         try:
             async with asyncio.timeout(self._send_timeout):
-                last = await send_parts(channel, body, out, pace=self._pace.wait)
+                last = await send_parts(channel, body, out, pace=lambda: self._pace.wait(out.target.chat))
         except PaceWaitError as error:
             raise DeliveryError("holding back for Discord's rate limits", retry_after=error.seconds) from error
         except discord.RateLimited as error:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from adapters.pacing import SendPace
 from adapters.telegram.adapter import TelegramAdapter
-from adapters.telegram.flood import FloodControl
 from bot.departments import Directory
 from bot.speech import Languages
 from config.settings import Settings, SettingsError
@@ -36,8 +36,8 @@ def from_settings(settings: Settings, *, directory: Directory, languages: Langua
         webhook_secret=secret,
         max_file_bytes=settings.max_file_bytes,
         languages=languages,
-        flood=FloodControl(overall_rate=settings.telegram_sends_per_second),
+        flood=SendPace(overall_rate=settings.telegram_sends_per_second),
     )
 
 
-__all__ = ["FloodControl", "TelegramAdapter", "from_settings"]
+__all__ = ["TelegramAdapter", "from_settings"]

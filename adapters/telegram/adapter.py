@@ -41,7 +41,7 @@ from telegram.error import (
 from telegram.ext import Application, ApplicationBuilder
 from telegram.warnings import PTBDeprecationWarning
 
-from adapters.telegram.flood import FloodControl, FloodWaitError
+from adapters.pacing import PaceWaitError, SendPace
 from adapters.telegram.intake import ALLOWED_UPDATES, COMMAND_DESCRIPTIONS, Intake
 from adapters.telegram.render import render
 from bot.body_limits import limit_body, read_at_most, too_large
@@ -135,7 +135,7 @@ class TelegramAdapter:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         max_file_bytes: int = 20 * 1024 * 1024,
-        flood: FloodControl | None = None,
+        flood: SendPace | None = None,
         album_window: float = 1.0,
         poll_timeout: int = 30,
         retry_delay: Delay = default_retry_delay,
@@ -157,7 +157,7 @@ class TelegramAdapter:
         self._webhook_url = webhook_url
         self._webhook_secret = webhook_secret or ""
         self._max_file_bytes = max_file_bytes
-        self._flood = flood or FloodControl()
+        self._flood = flood or SendPace()
         self._album_window = album_window
         self._poll_timeout = poll_timeout
         self._retry_delay = retry_delay
@@ -408,7 +408,7 @@ class TelegramAdapter:
         for index in range(done, len(steps)):
             try:
                 await self._flood.wait(out.target.chat)
-            except FloodWaitError as error:
+            except PaceWaitError as error:
                 raise DeliveryError("holding back for Telegram's rate limits", retry_after=error.seconds) from error
             try:
                 message = await steps[index]()

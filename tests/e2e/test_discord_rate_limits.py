@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from adapters.discord import DiscordAdapter, Pace
+from adapters.discord import DiscordAdapter
+from adapters.pacing import SendPace
 from bot.model import DISCORD, Address, CitizenReply, Outgoing, ReplyKind
 from tests.e2e.test_discord import adapter_for
 from tests.emulators.discord import BOT_TOKEN, DiscordEmulator
@@ -47,7 +48,7 @@ async def adapter(discord_emulator: DiscordEmulator) -> AsyncIterator[DiscordAda
         await started.stop()
 
 
-def _paced_adapter(emulator: DiscordEmulator, pace: Pace) -> DiscordAdapter:
+def _paced_adapter(emulator: DiscordEmulator, pace: SendPace) -> DiscordAdapter:
     return DiscordAdapter(
         token=BOT_TOKEN, api_url=emulator.api_url, gateway_url=emulator.gateway_url, max_file_bytes=1024, pace=pace
     )
@@ -86,7 +87,7 @@ async def test_over_the_global_limit_discord_py_waits_out_the_429_and_delivers_o
 
 async def test_a_burst_is_paced_under_the_global_limit_without_a_429(discord_emulator: DiscordEmulator) -> None:
     """Ten sends at once to ten DMs, paced at the global limit (20/s), all arrive once and Discord refuses none."""
-    paced = _paced_adapter(discord_emulator, Pace(20.0))
+    paced = _paced_adapter(discord_emulator, SendPace(per_chat_interval=0.0, overall_rate=20.0))
     await paced.start(_NoEvents())
     try:
         await eventually(lambda: paced.health() == "up", what="the login")
@@ -106,7 +107,7 @@ async def test_a_broadcast_does_not_make_discord_py_look_through_every_channel_p
     looks = []
     look = HTTP_CLIENT._try_clear_expired_ratelimits
     monkeypatch.setattr(HTTP_CLIENT, "_try_clear_expired_ratelimits", lambda http: looks.append(look(http)))
-    sender = _paced_adapter(discord_emulator, Pace(10_000.0))
+    sender = _paced_adapter(discord_emulator, SendPace(per_chat_interval=0.0, overall_rate=10_000.0))
     await sender.start(_NoEvents())
     try:
         await eventually(lambda: sender.health() == "up", what="the login")

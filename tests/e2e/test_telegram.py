@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram import FloodControl, TelegramAdapter
+from adapters.pacing import SendPace
+from adapters.telegram import TelegramAdapter
 from bot import texts
 from bot.model import FileData, PostKind
 from bot.storage.store import Store, utc_now
@@ -25,7 +26,7 @@ def make_adapter(telegram: TelegramEmulator, **options: Any) -> TelegramAdapter:
     defaults: dict[str, Any] = {
         "token": telegram.token,
         "api_url": telegram.api_url,
-        "flood": FloodControl(per_chat_interval=0.0, overall_rate=10_000.0),
+        "flood": SendPace(per_chat_interval=0.0, overall_rate=10_000.0),
         "album_window": 0.3,
         "poll_timeout": 2,
         "retry_delay": lambda _failures: 0.05,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.telegram import FloodControl, from_settings
+from adapters.pacing import PaceWaitError, SendPace
+from adapters.telegram import from_settings
 from adapters.telegram.adapter import default_retry_delay, file_url_for
-from adapters.telegram.flood import FloodWaitError
 from adapters.telegram.render import render, split_text, utf16_len
 from bot.model import CitizenReply, MenuOption, ReplyKind
 from config.settings import Settings, SettingsError
@@ -71,7 +71,7 @@ def test_menu_buttons_are_dropped_when_a_key_is_too_long_for_telegram() -> None:
 async def test_flood_control_spaces_messages_in_one_chat() -> None:
     """Messages to one chat go a second apart; another chat only keeps the overall spacing."""
     time = FakeTime()
-    flood = FloodControl(per_chat_interval=1.0, overall_rate=25.0, clock=time, sleep=time.sleep)
+    flood = SendPace(per_chat_interval=1.0, overall_rate=25.0, clock=time, sleep=time.sleep)
     await flood.wait("1")
     await flood.wait("2")
     await flood.wait("1")
@@ -81,18 +81,18 @@ async def test_flood_control_spaces_messages_in_one_chat() -> None:
 async def test_flood_control_holds_the_overall_rate() -> None:
     """Messages to many chats go no faster than the overall rate."""
     time = FakeTime()
-    flood = FloodControl(per_chat_interval=1.0, overall_rate=10.0, clock=time, sleep=time.sleep)
+    flood = SendPace(per_chat_interval=1.0, overall_rate=10.0, clock=time, sleep=time.sleep)
     for chat in range(5):
         await flood.wait(str(chat))
     assert time.now == pytest.approx(100.4)
 
 
 async def test_flood_control_hands_long_waits_back() -> None:
-    """A wait beyond max_wait raises FloodWaitError with the seconds, instead of sleeping."""
+    """A wait beyond max_wait raises PaceWaitError with the seconds, instead of sleeping."""
     time = FakeTime()
-    flood = FloodControl(per_chat_interval=5.0, overall_rate=25.0, max_wait=3.0, clock=time, sleep=time.sleep)
+    flood = SendPace(per_chat_interval=5.0, overall_rate=25.0, max_wait=3.0, clock=time, sleep=time.sleep)
     await flood.wait("1")
-    with pytest.raises(FloodWaitError) as raised:
+    with pytest.raises(PaceWaitError) as raised:
         await flood.wait("1")
     assert raised.value.seconds == pytest.approx(5.0)
     assert time.slept == []

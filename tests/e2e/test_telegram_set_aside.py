@@ -9,7 +9,8 @@ from typing import Any
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.telegram import FloodControl, TelegramAdapter
+from adapters.pacing import SendPace
+from adapters.telegram import TelegramAdapter
 from bot.model import PostKind
 from bot.storage.store import Store, Tx, utc_now
 from tests.bridge import KEYWORDS, Bridge, build_bridge
@@ -81,7 +82,7 @@ async def test_a_nul_byte_in_text_and_name_is_stored_and_relayed_through_the_web
         api_url=telegram.api_url,
         webhook_url="https://bridge.example.gov/telegram/webhook",
         webhook_secret=SECRET,
-        flood=FloodControl(per_chat_interval=0.0, overall_rate=10_000.0),
+        flood=SendPace(per_chat_interval=0.0, overall_rate=10_000.0),
     )
     app = web.Application()
     adapter.mount(app)

@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from adapters.telegram import FloodControl, TelegramAdapter
+from adapters.pacing import SendPace
+from adapters.telegram import TelegramAdapter
 from bot.storage.store import Store, utc_now
 from tests.bridge import Bridge, build_bridge
 from tests.emulators.telegram import TelegramEmulator
@@ -28,7 +29,7 @@ async def webhook_bridge(
         api_url=telegram.api_url,
         webhook_url=PUBLIC_URL,
         webhook_secret=SECRET,
-        flood=FloodControl(per_chat_interval=0.0, overall_rate=10_000.0),
+        flood=SendPace(per_chat_interval=0.0, overall_rate=10_000.0),
     )
     app = web.Application()
     adapter.mount(app)

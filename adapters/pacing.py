@@ -1,8 +1,10 @@
-"""Flood control for Telegram sends: about one message a second per chat and 25 a second overall.
+"""Pacing a platform's sends so it never has to say "slow down": per chat, and overall.
 
-Telegram answers 429 when a bot goes faster. Waiting a little here is cheaper
-than being told to wait; a wait longer than ``max_wait`` is handed back to the
-outbox (``FloodWait``), which keeps the message and tries again later.
+Telegram answers 429 beyond about one message a second per chat and 30 a second overall;
+Discord beyond 50 requests a second a bot (of which discord.py learns only from a 429; its
+per-channel buckets it paces itself from the headers). Waiting a little here is cheaper than
+being told to wait; a wait longer than ``max_wait`` is handed back to the outbox
+(``PaceWaitError``), which keeps the message and tries again later.
 """
 
 from __future__ import annotations
@@ -14,16 +16,16 @@ from collections.abc import Awaitable, Callable
 _PRUNE_AT = 10_000
 
 
-class FloodWaitError(Exception):
+class PaceWaitError(Exception):
     """Sending now would mean waiting ``seconds``, longer than the limiter may hold a send."""
 
     def __init__(self, seconds: float) -> None:
-        super().__init__(f"flood control: next send possible in {seconds:.1f}s")
+        super().__init__(f"pacing: next send possible in {seconds:.1f}s")
         self.seconds = seconds
 
 
-class FloodControl:
-    """Spaces sends out: ``per_chat_interval`` seconds apart in one chat, ``overall_rate`` a second in all.
+class SendPace:
+    """Spaces sends out: ``per_chat_interval`` seconds apart in one chat (0: none), ``overall_rate`` a second in all.
 
     Each send reserves its slot before sleeping, so concurrent sends queue fairly.
     """
@@ -46,7 +48,7 @@ class FloodControl:
         self._next_in_chat: dict[str, float] = {}
 
     async def wait(self, chat: str) -> None:
-        """Return when a message may go to ``chat``; raise ``FloodWaitError`` rather than wait too long.
+        """Return when a message may go to ``chat``; raise ``PaceWaitError`` rather than wait too long.
 
         The chat's slot is reserved first (messages to one chat keep their order);
         the overall slot is taken once the chat is ready, so a message held back by
@@ -55,8 +57,9 @@ class FloodControl:
         now = self._clock()
         chat_slot = max(now, self._next_in_chat.get(chat, now))
         if chat_slot - now > self._max_wait:
-            raise FloodWaitError(chat_slot - now)
-        self._next_in_chat[chat] = chat_slot + self._per_chat_interval
+            raise PaceWaitError(chat_slot - now)
+        if self._per_chat_interval > 0:
+            self._next_in_chat[chat] = chat_slot + self._per_chat_interval
         if len(self._next_in_chat) > _PRUNE_AT:
             self._next_in_chat = {key: at for key, at in self._next_in_chat.items() if at > now}
         if chat_slot > now:
@@ -64,7 +67,7 @@ class FloodControl:
             now = self._clock()
         slot = max(now, self._next_overall)
         if slot - now > self._max_wait:
-            raise FloodWaitError(slot - now)
+            raise PaceWaitError(slot - now)
         self._next_overall = slot + self._overall_interval
         if slot > now:
             await self._sleep(slot - now)
