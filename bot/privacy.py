@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, delete, exists, func, insert, not_, select, update
 
 from bot.consultations.privacy import export_engagement, forget_engagement
+from bot.erased_in_flight import ERASED, in_flight, look_again_later
 from bot.model import (
     WEB,
     Address,
@@ -51,7 +52,6 @@ from bot.storage.tables import (
 #: Records one audit entry in its own transaction: (actor, action, case reference or None). The desk uses it.
 AuditRecorder = Callable[[str, str, str | None], Awaitable[None]]
 
-ERASED = "[erased]"
 #: Who the audit trail names for what the bridge itself does (the daily purge).
 SYSTEM_ACTOR = "system"
 
@@ -176,6 +176,7 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
     for row in await c.execute(select(messages.c.attachments).where(messages.c.case_id == case.id)):
         erased_blobs |= blob_ids(row.attachments)
     updates: list[tuple[str, str, str, str]] = []
+    under_way = False
     for row in await c.execute(select(deliveries).where(deliveries.c.case_id == case.id).order_by(deliveries.c.id)):
         body = dict(row.body)
         erased_blobs |= blob_ids(body.get("attachments"))
@@ -190,6 +191,7 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
             updates.append((row.target_platform, row.target_chat, str(row.sent_id), str(card.get("department_name"))))
         if row.state == DeliveryState.PENDING.value and row.side == Side.DEPARTMENT.value:
             await c.execute(update(deliveries).where(deliveries.c.id == row.id).values(body=_erased_body(body)))
+            under_way = under_way or in_flight(row, tx.now)
         else:
             await c.execute(delete(deliveries).where(deliveries.c.id == row.id))
     # Broadcasts to the citizen's chat (no case of their own) name the chat: never sent now, nor kept.
@@ -210,6 +212,8 @@ async def erase_case(tx: Tx, case: Case, *, thread_posts: bool = True) -> int:
     )
     if not thread_posts:
         return 0
+    if under_way:  # a post a worker holds goes out as it was: edited once it is out
+        await look_again_later(tx)
     for platform, chat, sent_id, department_name in updates:
         card = CaseCard(
             reference=case.reference,

@@ -16,8 +16,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.consultations.privacy import purge_answers
+from bot.erased_in_flight import ERASED
 from bot.model import CaseStatus, DeliveryState
-from bot.privacy import ERASED, SYSTEM_ACTOR, audit, blob_ids, deidentify_citizens, erase_case
+from bot.privacy import SYSTEM_ACTOR, audit, blob_ids, deidentify_citizens, erase_case
 from bot.storage.cases import case_from_row
 from bot.storage.store import Tx
 from bot.storage.tables import (

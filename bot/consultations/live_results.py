@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select, update
 from bot.consultations.model import BroadcastKind, Consultation, ConsultationId, Results
 from bot.delivery import Preparation
 from bot.departments import Department
+from bot.erased_in_flight import ERASED, in_flight, look_again_later
 from bot.live import LiveEvents
 from bot.model import (
     DESK,
@@ -48,7 +49,6 @@ RESULTS_KINDS = frozenset({PostKind.RESULTS, PostKind.RESULTS_UPDATE, PostKind.R
 #: Who the results posts are by.
 RESULTS_AUTHOR = "civic-bridge"
 #: What an erased free-text answer reads in the channel.
-ERASED = "[erased]"
 #: What a free-text answer the citizen changed since reads in the thread (their new answer follows it).
 CHANGED = "(answer changed: the new one is below)"
 #: The least time between two edits of one results message (Slack allows about one post or edit a second per
@@ -189,7 +189,7 @@ async def erase_results_texts(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
             consultation_answers.c.consultation_id, consultation_answers.c.chat_platform, consultation_answers.c.chat_id
         ).where(consultation_answers.c.citizen_id.in_(list(citizen_ids)), consultation_answers.c.text.is_not(None))
     )
-    erased = 0
+    erased, under_way = 0, False
     for consultation_id, platform, chat in list(answered):
         key, lane = f"{platform}:{chat}", results_lane(consultation_id)
         for row in list(await tx.connection.execute(select(deliveries).where(deliveries.c.lane == lane))):
@@ -200,11 +200,14 @@ async def erase_results_texts(tx: Tx, citizen_ids: Sequence[CitizenId]) -> int:
             await tx.connection.execute(
                 update(deliveries).where(deliveries.c.id == row.id).values(body=body_to_json(gone))
             )
+            under_way = under_way or (row.state == DeliveryState.PENDING.value and in_flight(row, tx.now))
             if row.state == DeliveryState.SENT.value and row.sent_id:
                 home = Address(Platform(row.target_platform), row.target_chat)
                 erase = ThreadPost(PostKind.ERASE, body.card, ERASED, RESULTS_AUTHOR, about=row.sent_id)
                 await tx.enqueue(case_id=None, side=Side.DEPARTMENT, lane=lane, target=home, body=erase)
             erased += 1
+    if under_way:  # it goes out as a worker holds it: edited once it is out
+        await look_again_later(tx)
     return erased
 
 

@@ -21,6 +21,7 @@ from typing import Protocol, TypeVar
 
 from bot.consultations.sending import SEND_JOB, continue_sends
 from bot.departments import Directory
+from bot.erased_in_flight import ERASE_SENT_JOB, erase_sent_since
 from bot.events import CitizenCommand, CitizenMessage, InboundEvent, MenuChoice, StaffAction, StaffMessage
 from bot.inbound_text import clean_event
 from bot.model import Delivery, Platform, Sent
@@ -66,6 +67,11 @@ def _origin(event: InboundEvent) -> Platform:
     if isinstance(event, CitizenMessage | CitizenCommand | MenuChoice):
         return event.sender.platform
     return event.thread.platform
+
+
+async def _erase_sent(work: Casework, job: DueJob) -> None:
+    """Posts that were under way when an erasure ran: "[erased]" over each now that it is out."""
+    await erase_sent_since(work.tx, job.due_at)
 
 
 def _conversation(event: InboundEvent) -> tuple[str, str, str | None]:
@@ -122,6 +128,7 @@ class Relay:
             ANSWER_REMINDER: answer_clock.remind,
             ANSWER_BREACH: answer_clock.breach,
             SEND_JOB: self._continue_sends,
+            ERASE_SENT_JOB: _erase_sent,
         }
 
     @property

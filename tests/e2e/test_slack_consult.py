@@ -25,11 +25,12 @@ from bot.consultations.publishing import StaffConsultations
 from bot.consultations.service import ConsultationService
 from bot.due_jobs import DueJobRunner
 from bot.events import CitizenCommandKind
-from bot.model import TELEGRAM, Address
+from bot.model import TELEGRAM, Address, DeliveryState
 from bot.privacy import cases_of_citizen, erase
 from bot.storage.store import Store, Tx
 from tests.backends import open_store
 from tests.bridge import DIRECTORY, Bridge, build_bridge
+from tests.bulk.helpers import all_deliveries
 from tests.consultations.helpers import subscribe
 from tests.emulators.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Message, SlackEmulator
 from tests.fakes import FakeClock
@@ -82,6 +83,15 @@ class World:
 
         self.bridge.worker.wake()
         await eventually(quiet, what="nothing due now")
+
+    async def nothing_under_way(self) -> None:
+        """Wait until every send a worker holds is out and recorded (an erasure from then on knows each post's id)."""
+
+        async def recorded() -> bool:
+            rows = await all_deliveries(self.bridge.store)
+            return not any(d.state is DeliveryState.PENDING and d.attempts for d in rows)
+
+        await eventually(recorded, what="every send under way recorded")
 
     def tick(self) -> None:
         """Time passes: the next edit of a results message falls due (``UPDATE_SPACING``)."""
@@ -350,6 +360,7 @@ async def test_erasing_a_citizen_erases_their_free_text_answer_in_the_thread(wor
     world.bridge.worker.wake()
     await eventually(lambda: bool(world.slack.thread(root)), what="a free-text answer in the thread")
     [line] = world.slack.thread(root)
+    await world.nothing_under_way()
 
     async def work(tx: Tx) -> None:
         await erase(tx, await cases_of_citizen(tx, TELEGRAM, "111"), actor="cli:test")

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.privacy import ERASED, erase
+from bot.erased_in_flight import ERASED
+from bot.privacy import erase
 from bot.storage.store import Store, Tx
 from tests.backends import open_store
 from tests.e2e.test_slack import PROXY_VARIABLES, World, slack_world, texts_of

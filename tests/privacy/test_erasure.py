@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.erased_in_flight import ERASED, LOOK_AFTER
 from bot.events import CitizenCommandKind, StaffActionKind
-from bot.model import PostKind
-from bot.privacy import ERASED, erase
-from bot.storage.store import Tx
-from tests.bridge import Bridge
+from bot.model import SLACK, TELEGRAM, Outgoing, PostKind, Sent, ThreadPost
+from bot.privacy import cases_of_citizen, erase
+from bot.storage.store import Store, Tx
+from tests.bridge import Bridge, build_bridge
+from tests.fakes import FakeClock, FakeDepartmentPlatform
 from tests.privacy.helpers import NAME, PHRASE, closed_case, messages, rows
 from tests.privacy.traces import traces
 
@@ -112,3 +114,44 @@ async def test_staff_erase_without_a_request_changes_nothing(bridge: Bridge) -> 
     await bridge.slack.act(bridge.slack.threads[0], StaffActionKind.ERASE)
     await bridge.settle()
     assert any(PHRASE in row["text"] for row in await rows(bridge, messages))
+
+
+class ErasedMidSend(FakeDepartmentPlatform):
+    """A fake Slack during whose send of the phrase the case is erased (another process's CLI, say)."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(SLACK)
+        self._store = store
+        self.phrase_post: str | None = None  # the message id the phrase went out as
+
+    async def send(self, out: Outgoing[ThreadPost]) -> Sent:
+        if PHRASE not in out.body.text:
+            return await super().send(out)
+
+        async def work(tx: Tx) -> None:
+            [case] = await cases_of_citizen(tx, TELEGRAM, "111")
+            await erase(tx, [case], actor="cli:test")
+
+        await self._store.atomic(work)  # the worker holds the post: it goes out as claimed
+        sent = await super().send(out)
+        self.phrase_post = sent.message_id
+        return sent
+
+
+async def test_a_post_under_way_when_its_case_is_erased_is_edited_once_it_is_out(
+    store: Store, clock: FakeClock
+) -> None:
+    """A post a worker had already claimed goes out as written; a few minutes later it reads "[erased]"."""
+    slack = ErasedMidSend(store)
+    async with build_bridge(store, clock, department=[slack]) as bridge:
+        await bridge.telegram.receive(user=111, text="My bin was not collected")
+        await bridge.settle()
+        await bridge.telegram.receive(user=111, text=f"bin: {PHRASE}")
+        await bridge.settle()
+        assert slack.phrase_post is not None
+        assert slack.phrase_post not in slack.erased  # out as written, and the erasure could not know its id
+        clock.advance(LOOK_AFTER.total_seconds())
+        assert await bridge.relay.run_due_jobs() == 1
+        await bridge.settle()
+        assert slack.phrase_post in slack.erased
+        assert await bridge.relay.run_due_jobs() == 0  # once

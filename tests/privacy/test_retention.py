@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.erased_in_flight import ERASED
 from bot.model import FileData
-from bot.privacy import ERASED
 from bot.purge import PurgeCounts, Retention, purge
 from bot.retention import RetentionTask
 from bot.storage.store import Tx

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from bot.privacy import ERASED, audit_entries, erase
+from bot.erased_in_flight import ERASED
+from bot.privacy import audit_entries, erase
 from bot.storage.store import Tx
 from tests.web.harness import Browser, Web
 from tests.web.sse import connected, next_event
