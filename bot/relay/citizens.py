@@ -102,7 +102,9 @@ class CitizenSide:
             voice = await work.voice_of_sender(event.sender, event.chat, case)
             await work.tell(event.chat, case, ReplyKind.SYSTEM, voice.say(texts.UNSUPPORTED))
             return
-        if await self._answers_a_question(work, event, case, text, attachments):
+        # With no case open, the chat's last case: a rating may be due on it, and a new case follows it.
+        last = await tx.last_case(event.chat) if case is None else None
+        if await self._answers_a_question(work, event, case, text, attachments, last=last):
             return
         if event.edited:
             text = texts.EDITED.format(text=text)
@@ -111,15 +113,15 @@ class CitizenSide:
         else:
             citizen = _as_citizen(case, event.sender)  # the case's citizen, as they call themselves now
         if case is None:
-            await self._open_case(work, citizen, event, text, attachments)
+            await self._open_case(work, citizen, event, text, attachments, previous=last)
             return
         if case.status is CaseStatus.PENDING:
             if await self._menu_answer(work, event.sender, event.chat, case, text):
                 return
             await self._store(work, case, citizen, event, text=text, attachments=attachments)
             voice = await work.voice(citizen, case, chat=event.chat)
-            last = await self._last_menu(work, case)
-            await self._send_menu(work, case, event.chat, voice=voice, question=texts.MENU_AGAIN, candidates=last)
+            offered = await self._last_menu(work, case)
+            await self._send_menu(work, case, event.chat, voice=voice, question=texts.MENU_AGAIN, candidates=offered)
             return
         message = await self._store(work, case, citizen, event, text=text, attachments=attachments)
         await work.post(
@@ -129,18 +131,36 @@ class CitizenSide:
 
     @staticmethod
     async def _answers_a_question(
-        work: Casework, event: CitizenMessage, case: Case | None, text: str, attachments: tuple[Attachment, ...]
+        work: Casework,
+        event: CitizenMessage,
+        case: Case | None,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        *,
+        last: Case | None,
     ) -> bool:
-        """Whether the message answers a question the bridge asked: the rating after a close, else a consultation."""
-        if case is None and not event.edited and await ratings.typed(work, event.sender, event.chat, text):
+        """Whether the message answers a question the bridge asked: the rating after a close, else a consultation.
+
+        ``case`` is the chat's open case; with none, ``last`` is its last (closed) case.
+        """
+        if case is None and not event.edited and await ratings.typed(work, event.sender, event.chat, text, last):
             return True
         return not attachments and await engagement.typed_answer(work, event, case, text)
 
     async def _open_case(
-        self, work: Casework, citizen: Citizen, event: CitizenMessage, text: str, attachments: tuple[Attachment, ...]
+        self,
+        work: Casework,
+        citizen: Citizen,
+        event: CitizenMessage,
+        text: str,
+        attachments: tuple[Attachment, ...],
+        *,
+        previous: Case | None,
     ) -> None:
-        """Route the first message: a thread in the department chosen, or a menu when the router is unsure."""
-        previous = await work.tx.last_case(event.chat)
+        """Route the first message: a thread in the department chosen, or a menu when the router is unsure.
+
+        ``previous``: the chat's last case before this one (a follow-up case links to it).
+        """
         decision = work.decision(text, language=citizen.language)
         department = self._directory.get(decision.department) if decision.department else None
         # The router falls back to the locale it was given when the text is too short to tell: that is not

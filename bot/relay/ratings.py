@@ -43,9 +43,11 @@ async def choose(work: Casework, event: MenuChoice) -> None:
     await _rate(work, case, parsed[1], event.sender, event.chat)
 
 
-async def typed(work: Casework, sender: Sender, chat: Address, text: str) -> bool:
-    """A message from a chat with no open case: True if it was a rating or its comment (and is handled)."""
-    last = await work.tx.last_case(chat)
+async def typed(work: Casework, sender: Sender, chat: Address, text: str, last: Case | None) -> bool:
+    """A message from a chat with no open case: True if it was a rating or its comment (and is handled).
+
+    ``last`` is the chat's last case (a rating is asked on a closed one).
+    """
     if last is None or last.status is not CaseStatus.CLOSED:
         return False
     rating = await work.tx.rating_of(last.id)

@@ -63,6 +63,13 @@ _TOUCH_ACTIVE_CASE = _touch_case(
         cases.c.status != CaseStatus.CLOSED.value,
     )
 )
+#: A citizen chat's cases, newest first: built once (its cache key is not worked out again per message).
+_CASES_OF_CHAT = (
+    select(cases)
+    .where(cases.c.chat_platform == bindparam("p_platform"), cases.c.chat_id == bindparam("p_chat"))
+    .order_by(cases.c.created_at.desc(), cases.c.id.desc())
+    .limit(bindparam("p_limit"))
+)
 _TOUCH_CASE_BY_THREAD = _touch_case(
     and_(
         cases.c.thread_platform == bindparam("p_platform"),
@@ -123,13 +130,8 @@ class CaseQueries(Queries):
 
     async def cases_of_chat(self, chat: Address, *, limit: int = 10) -> list[Case]:
         """A citizen chat's cases, newest first."""
-        query = (
-            select(cases)
-            .where(cases.c.chat_platform == chat.platform, cases.c.chat_id == chat.chat)
-            .order_by(cases.c.created_at.desc(), cases.c.id.desc())
-            .limit(limit)
-        )
-        return [case_from_row(row) for row in await self._c.execute(query)]
+        where = {"p_platform": chat.platform, "p_chat": chat.chat, "p_limit": limit}
+        return [case_from_row(row) for row in await self._c.execute(_CASES_OF_CHAT, where)]
 
     async def cases_of_departments(self, departments: tuple[DepartmentKey, ...], *, limit: int = 200) -> list[Case]:
         """Cases of these departments: open first, then newest activity first (the desk's list)."""
