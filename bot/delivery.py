@@ -197,14 +197,9 @@ class DeliveryWorker:
                 self._budget_bound.add(platform)
                 ahead = timedelta(seconds=self._bulk.look_ahead / 2)
                 self._bulk_due[platform] = max(p.send_at for p in claimed) - ahead
-            else:  # the budget or the rows' turns say when to try again (None: no row waits)
+            else:  # the budget or the rows' turns say when to try again
                 self._budget_bound.discard(platform)
-                limit = self._bulk.limit(platform)
-                due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
-                if due is None:
-                    self._bulk_due.pop(platform, None)
-                else:
-                    self._bulk_due[platform] = due
+                await self._look_for_bulk(platform)
             self._in_flight.update((p.delivery.id, p.delivery.attempts) for p in claimed)
             for paced in claimed:
                 task = asyncio.create_task(self._at_slot(paced), name=f"bulk-{paced.delivery.id}")
@@ -270,14 +265,18 @@ class DeliveryWorker:
                 continue  # its sends finishing will make room; the next look tries
             if platform not in self._budget_bound and clock - self._bulk_polled.get(platform, -1e9) >= self._idle_poll:
                 self._bulk_polled[platform] = clock
-                limit = self._bulk.limit(platform)
-                due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
-                if due is None:
-                    self._bulk_due.pop(platform, None)
-                else:
-                    self._bulk_due[platform] = due
+                await self._look_for_bulk(platform)
             times.append(self._bulk_due.get(platform))
         return min((t for t in times if t is not None), default=None)
+
+    async def _look_for_bulk(self, platform: str) -> None:
+        """Note when a bulk claim for ``platform`` may next find something (forgotten when no bulk row waits)."""
+        limit = self._bulk.limit(platform)
+        due = await self._store.next_bulk_at(platform, limit, look_ahead=self._bulk.look_ahead)
+        if due is None:
+            self._bulk_due.pop(platform, None)
+        else:
+            self._bulk_due[platform] = due
 
     async def _deliver(self, delivery: Delivery, *, gate: asyncio.Semaphore | None = None) -> None:
         try:
