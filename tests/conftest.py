@@ -37,3 +37,14 @@ async def bridge(store: Store, clock: FakeClock) -> AsyncIterator[Bridge]:
     """The real relay and delivery worker between a fake Telegram and a fake Slack."""
     async with build_bridge(store, clock) as built:
         yield built
+
+
+#: Environment variables HTTP clients read a proxy from (slack-sdk ignores ``NO_PROXY``).
+PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+
+
+@pytest.fixture
+def no_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No proxy for this test's HTTP clients: loopback traffic to the emulators must not go to a proxy."""
+    for name in PROXY_VARIABLES:
+        monkeypatch.delenv(name, raising=False)

@@ -58,10 +58,12 @@ from tests.fakes import FakeClock
 from tests.learned_cli import routes_learned
 from tests.waiting import eventually
 
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
+
 CHANNELS = ("C0ROADS", "C0WASTE", "C0HOUSING", "C0GENERAL")
 CITIZEN = 111
 WRONG_SECRET = "not-the-signing-secret"  # noqa: S105  # what a forger would sign with
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 def texts_of(blocks: Any) -> str:
@@ -138,13 +140,6 @@ class World:
         """Wait for a bot post in the root's thread containing ``text``."""
         await eventually(lambda: any(text in m.text for m in self.slack.thread(root)), what=f"thread line {text!r}")
         return next(m for m in self.slack.thread(root) if text in m.text)
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -36,8 +36,10 @@ from tests.emulators.slack import APP_TOKEN, BOT_TOKEN, SIGNING_SECRET, Message,
 from tests.fakes import FakeClock
 from tests.waiting import eventually
 
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
+
 CHANNELS = ("C0ROADS", "C0WASTE", "C0HOUSING", "C0GENERAL", "C0RANDOM")
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 CITIZENS = (111, 222, 333)
 
 
@@ -121,13 +123,6 @@ def question(*, options: str = "Mill Lane\nHigh Street", settings: tuple[str, ..
         "settings": {"type": "checkboxes", "selected_options": [{"value": v} for v in settings]},
         "closes": {"type": "datepicker", "selected_date": None},
     }
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -15,17 +15,13 @@ import pytest
 from bot.events import CitizenCommandKind
 from bot.storage.store import Store
 from tests.backends import open_store
-from tests.e2e.test_slack_consult import CHANNELS, CITIZENS, PROXY_VARIABLES, World, consult_world, question
+from tests.e2e.test_slack_consult import CHANNELS, CITIZENS, World, consult_world, question
 from tests.emulators.slack import SlackEmulator
 from tests.fakes import FakeClock
 from tests.waiting import eventually
 
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 
 @pytest.fixture

@@ -11,19 +11,15 @@ from bot.erased_in_flight import ERASED
 from bot.privacy import erase
 from bot.storage.store import Store, Tx
 from tests.backends import open_store
-from tests.e2e.test_slack import PROXY_VARIABLES, World, slack_world, texts_of
+from tests.e2e.test_slack import World, slack_world, texts_of
 from tests.emulators.slack import Message, SlackEmulator
 from tests.fakes import FakeClock
 from tests.waiting import eventually
 
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
+
 PHRASE = "Zanzibar-quokka-7731 lives at 12 Elm Row"
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

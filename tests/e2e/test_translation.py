@@ -37,6 +37,9 @@ from tests.fakes import FakeClock, next_id
 from tests.waiting import eventually
 from tests.web.harness import DESK_DIRECTORY, running_web
 
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
+
 CHANNELS = ("C0ROADS", "C0WASTE", "C0HOUSING", "C0GENERAL")
 CITIZEN = "222"
 SPANISH = "Hay un bache enorme en mi calle"
@@ -44,14 +47,6 @@ ENGLISH = "There is a huge pothole in my street"
 REPLY = "We will repair it this week."
 REPLY_ES = "Lo repararemos esta semana."
 TRANSLATED_REPLY = f"{REPLY_ES}\n\nTraducción automática; a continuación, el original.\nOriginal (inglés):\n{REPLY}"
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")

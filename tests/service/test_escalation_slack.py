@@ -13,10 +13,13 @@ from bot.departments import Directory, Escalation
 from bot.model import SLACK, Address
 from tests.backends import open_store
 from tests.bridge import DIRECTORY
-from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, slack_world, texts_of
+from tests.e2e.test_slack import CHANNELS, World, slack_world, texts_of
 from tests.emulators.slack import SlackEmulator
 from tests.fakes import FakeClock
 from tests.waiting import eventually
+
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 #: Waste answers within 8h (round the clock) and escalates to #waste-leads, mentioning its leads' group.
 ESCALATING = Directory(
@@ -32,13 +35,6 @@ ESCALATING = Directory(
     ),
     fallback=DIRECTORY.fallback,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture

@@ -12,11 +12,14 @@ import pytest
 from bot.departments import Directory
 from tests.backends import open_store
 from tests.bridge import DIRECTORY
-from tests.e2e.test_slack import CHANNELS, PROXY_VARIABLES, World, slack_world, texts_of
+from tests.e2e.test_slack import CHANNELS, World, slack_world, texts_of
 from tests.emulators.slack import Message, SlackEmulator
 from tests.fakes import FakeClock
 from tests.service.answers import ROUTING, answers
 from tests.waiting import eventually
+
+#: slack-sdk and aiohttp read HTTP(S)_PROXY: loopback traffic must not go to a proxy.
+pytestmark = pytest.mark.usefixtures("no_proxies")
 
 CITIZEN = 111
 #: The relay tests' departments, with Waste promising a first answer within 8 hours.
@@ -26,13 +29,6 @@ SERVICE_DIRECTORY = Directory(
     ),
     fallback=DIRECTORY.fallback,
 )
-
-
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """slack-sdk reads HTTP(S)_PROXY and ignores NO_PROXY: loopback traffic must not go to a proxy."""
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
