@@ -30,6 +30,7 @@ from bot.relay import answer_clock
 from bot.relay.casework import Casework, RoutingNeededError, RoutingQuestion
 from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
+from bot.relay.open_chats import OpenChats
 from bot.relay.outcomes import record_failure, record_sent
 from bot.relay.staff import StaffSide
 from bot.relay.turns import Turns
@@ -117,9 +118,9 @@ class Relay:
         self._on_queued = on_queued
         self._observer: RelayObserver = observer or SilentObserver()
         self._languages = languages or Languages.english()
-        self._citizens = CitizenSide(
-            directory=directory, limits=limits or Limits(), notice=notice, menu_timeout=menu_timeout
-        )
+        self._limits = limits or Limits()
+        self._open_chats = OpenChats()  # whose next message is likely a first one, routed ahead
+        self._citizens = CitizenSide(directory=directory, limits=self._limits, notice=notice, menu_timeout=menu_timeout)
         self._router = router
         self._answers = answers or SavedAnswers(office_language=self._languages.office_language)
         self._staff = StaffSide(directory=directory, answers=self._answers)
@@ -184,8 +185,9 @@ class Relay:
         )
 
     async def _take_in(self, event: InboundEvent, platform: Platform) -> None:
+        routed = await self._route_ahead(event)
         try:
-            taken = await self._commit(lambda work: self._handle(work, event, platform))
+            taken = await self._commit(lambda work: self._handle(work, event, platform), routed=routed)
         except _UnknownThreadError:
             taken = await self._take_in_by_root(event, platform)
         if taken:
@@ -214,6 +216,24 @@ class Relay:
             await self._staff.handle(work, event, attachments)
         work.effects.accepted.append(platform)
         return True
+
+    async def _route_ahead(self, event: InboundEvent) -> dict[RoutingQuestion, RouteDecision]:
+        """A message from a chat not seen with a case open is likely a first message: route it before its transaction.
+
+        The question is the one ``CitizenSide`` asks of a first message; if the body asks another
+        (a stored language stood in for a missing locale), it rolls back and asks, as without this.
+        """
+        if not isinstance(event, CitizenMessage) or event.edited or self._open_chats.has_case(event.chat):
+            return {}
+        text = event.text.strip()
+        if not text or len(text) > self._limits.max_message_chars:
+            return {}
+        question = RoutingQuestion(text, event.sender.language)
+        return {question: await self._route(question)}
+
+    async def _route(self, question: RoutingQuestion) -> RouteDecision:
+        """The router's decision, asked in a worker thread: the sentence encoder takes milliseconds of CPU."""
+        return await asyncio.to_thread(self._router.route, question.text, language=question.language)
 
     async def _take_in_by_root(self, event: InboundEvent, platform: Platform) -> bool:
         """A staff event in an unrecorded thread: its root names the case (posted, not yet recorded, or posted twice).
@@ -327,13 +347,16 @@ class Relay:
 
         await self._store.atomic(later)
 
-    async def _commit(self, body: Callable[[Casework], Awaitable[T]]) -> T:
+    async def _commit(
+        self, body: Callable[[Casework], Awaitable[T]], *, routed: dict[RoutingQuestion, RouteDecision] | None = None
+    ) -> T:
         """Run ``body`` in one transaction; what it noted in its ``Effects`` fires once, after the commit.
 
-        A body that needs the router (a first message) rolls back; the router is asked in a worker
-        thread, outside any transaction, and the body runs again with its decision.
+        A body that needs the router (a first message) and was not given its decision in ``routed``
+        rolls back; the router is asked in a worker thread, outside any transaction, and the body
+        runs again with its decision.
         """
-        routed: dict[RoutingQuestion, RouteDecision] = {}
+        routed = dict(routed or {})
 
         async def attempt(tx: Tx) -> tuple[T, Effects]:
             effects = Effects()  # a retried attempt starts afresh: nothing is counted twice
@@ -348,9 +371,9 @@ class Relay:
                 question = needed.question
                 if question in routed:  # the body asked twice for one answer: a bug, not a loop
                     raise
-                route = self._router.route
-                routed[question] = await asyncio.to_thread(route, question.text, language=question.language)
+                routed[question] = await self._route(question)
         effects.fire(self._observer)
+        self._open_chats.learn(effects.chats)
         for consultation in effects.answered:
             self._on_answered(consultation)
         return result

@@ -244,6 +244,7 @@ class Casework:
         """Close the case (no answer is due any more); its thread (if it has one) shows it and says ``line``."""
         case = await self.stop_answer_clock(case)
         case = await self.tx.save_case(replace(case, status=CaseStatus.CLOSED))
+        self.effects.chats[case.chat] = False
         if case.department is None:  # a pending case has no thread yet: nothing to tell staff
             return case
         await self.update_root(case)

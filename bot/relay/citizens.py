@@ -92,6 +92,7 @@ class CitizenSide:
         tx = work.tx
         # Touching the active case also locks its row: concurrent messages of one case queue in order.
         case = await tx.touch_active_case(event.chat)
+        work.effects.chats[event.chat] = case is not None
         text = event.text.strip()
         if len(text) > self._limits.max_message_chars:
             voice = await work.voice_of_sender(event.sender, event.chat, case)
@@ -114,6 +115,7 @@ class CitizenSide:
             citizen = _as_citizen(case, event.sender)  # the case's citizen, as they call themselves now
         if case is None:
             await self._open_case(work, citizen, event, text, attachments, previous=last)
+            work.effects.chats[event.chat] = True
             return
         if case.status is CaseStatus.PENDING:
             if await self._menu_answer(work, event.sender, event.chat, case, text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from bot.model import DepartmentKey, Platform
+from bot.model import Address, DepartmentKey, Platform
 from bot.ports import RelayObserver
 
 
@@ -21,6 +21,8 @@ class Effects:
     routed: list[DepartmentKey] = field(default_factory=list)
     #: Consultations that got an answer (a new or changed one): live results refresh after the commit.
     answered: list[int] = field(default_factory=list)
+    #: Citizen chats seen with (True) or without (False) a case open: whom the relay may route ahead next time.
+    chats: dict[Address, bool] = field(default_factory=dict)
 
     def fire(self, observer: RelayObserver) -> None:
         """Tell the observer what the committed transaction did."""
