@@ -63,8 +63,12 @@ class _Wanted:
 
 @dataclass(slots=True)
 class _Album:
-    """Parts of one media group seen so far; flushed as one message when no part came for a while."""
+    """Parts of one media group seen so far; flushed as one message when no part came for a while.
 
+    ``chat``: the private chat it was sent in (a later update there means the album is complete).
+    """
+
+    chat: int
     parts: list[Update] = field(default_factory=list)
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     timer: asyncio.Task[None] | None = None
@@ -132,6 +136,7 @@ class Intake:
             return None
         sender = sender_of(message.from_user)
         chat = Address(TELEGRAM, str(message.chat.id))
+        await self._albums_before(message.chat.id, message.media_group_id)
         edited = update.edited_message is not None
         if not edited and (command := _command(message)) is not None:
             kind, argument = command
@@ -197,7 +202,10 @@ class Intake:
     def _album_part(self, group: str, update: Update) -> asyncio.Future[None] | None:
         if update.update_id in self._album_parts_relayed:
             return None
-        album = self._albums.setdefault(group, _Album())
+        album = self._albums.get(group)
+        if album is None:
+            assert update.message is not None  # noqa: S101  # album parts are new messages, never edits
+            album = self._albums[group] = _Album(update.message.chat.id)
         if all(part.update_id != update.update_id for part in album.parts):
             album.parts.append(update)
         if album.timer is not None:
@@ -208,10 +216,29 @@ class Intake:
         album.timer.add_done_callback(self._tasks.discard)
         return album.done
 
+    async def _albums_before(self, chat: int, group: str | None) -> None:
+        """Another update from ``chat``: an album it sent before (not ``group``) is complete and goes in first.
+
+        Telegram sends an album's parts together, so a citizen's text sent right after an album
+        would otherwise overtake it while its window runs.
+        """
+        for other, album in list(self._albums.items()):
+            if album.chat != chat or other == group:
+                continue
+            del self._albums[other]  # still here: its timer is still asleep, and stopping it stops nothing begun
+            if album.timer is not None:
+                album.timer.cancel()
+                self._tasks.discard(album.timer)
+            await self._finish(album)
+
     async def _flush_later(self, group: str, album: _Album) -> None:
         await asyncio.sleep(self._album_window)
         if self._albums.get(group) is album:
             del self._albums[group]
+        await self._finish(album)
+
+    async def _finish(self, album: _Album) -> None:
+        """Relay the album; whoever waits on ``album.done`` learns how it went (and retries a failure)."""
         try:
             await self._flush(album)
         except asyncio.CancelledError:

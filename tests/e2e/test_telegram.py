@@ -175,6 +175,20 @@ async def test_album_arrives_as_one_message_with_every_photo(sqlite_store: Store
         assert [file.data for file in root.files] == [b"photo-0", b"photo-1", b"photo-2"]
 
 
+async def test_a_text_sent_right_after_an_album_follows_it(sqlite_store: Store, telegram: TelegramEmulator) -> None:
+    """The album opens the case and the text comes second, as sent: the text does not wait out the album's window."""
+    photos = [telegram.add_file(f"photo-{n}".encode()) for n in range(2)]
+    for number, photo in enumerate(photos):
+        caption = {"caption": "two potholes"} if number == 0 else {}
+        telegram.push_message(user=CITIZEN, media_group_id="g1", photo=[{**photo, "width": 9, "height": 9}], **caption)
+    telegram.push_message(user=CITIZEN, text="and one more on the corner")
+    async with running(sqlite_store, telegram, album_window=5.0) as bridge:  # longer than the test waits
+        await eventually(lambda: len(bridge.slack.sent) == 2, what="both posts")
+        root, follow_up = bridge.slack.sent
+        assert (root.body.text, len(root.files)) == ("two potholes", 2)
+        assert follow_up.body.text == "and one more on the corner"
+
+
 async def test_sticker_is_refused_politely(sqlite_store: Store, telegram: TelegramEmulator) -> None:
     """A sticker opens no case; the citizen is asked to write it as text."""
     sticker = {
