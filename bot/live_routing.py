@@ -27,7 +27,7 @@ from config.answers_file import answers_path, load_answers
 from config.routing_file import Problem, RoutingConfig, RoutingFileError, load_routing_text
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from routing.router import Decision, Router
@@ -87,6 +87,10 @@ class LiveRouter:
     def route(self, text: str, *, language: str | None = None) -> Decision:
         """Decide where a first message goes, by the routing in force."""
         return self._router.route(text, language=language)
+
+    def route_all(self, questions: Sequence[tuple[str, str | None]]) -> list[Decision]:
+        """Decide where each ``(text, language)`` goes, by the routing in force (one batch)."""
+        return self._router.route_all(questions)
 
     def language_of(self, text: str, *, hint: str | None = None) -> str | None:
         """The language identified in ``text``, by the routing in force (its ``languages``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -41,6 +41,9 @@ class RoutingPolicy(Protocol):
 
     def route(self, text: str, *, language: str | None = None) -> RouteDecision:
         """Decide where a first message goes."""
+
+    def route_all(self, questions: Sequence[tuple[str, str | None]]) -> Sequence[RouteDecision]:
+        """Decide where each ``(text, language)`` goes, as ``route`` would one by one (batched: cheaper per text)."""
 
 
 class RelayObserver(Protocol):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Generic
@@ -301,6 +301,10 @@ class KeywordRouter:
         self._keywords = keywords
         self._fallback = fallback
         self._languages = languages or {}
+
+    def route_all(self, questions: Sequence[tuple[str, str | None]]) -> list[FakeDecision]:
+        """One by one, through ``route`` (which a test's router may change)."""
+        return [self.route(text, language=language) for text, language in questions]
 
     def route(self, text: str, *, language: str | None = None) -> FakeDecision:
         words = text.lower().split()

@@ -12,7 +12,6 @@ both sides do to a case; ``effects`` is what runs once, after the commit.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
@@ -32,6 +31,7 @@ from bot.relay.citizens import MENU_TIMEOUT, OTHER, CitizenSide, Limits
 from bot.relay.effects import Effects, SilentObserver
 from bot.relay.open_chats import OpenChats
 from bot.relay.outcomes import record_failure, record_sent
+from bot.relay.routing_batches import RoutingBatches
 from bot.relay.staff import StaffSide
 from bot.relay.turns import Turns
 from bot.saved_answers import AnswerBook, SavedAnswers
@@ -121,7 +121,7 @@ class Relay:
         self._limits = limits or Limits()
         self._open_chats = OpenChats()  # whose next message is likely a first one, routed ahead
         self._citizens = CitizenSide(directory=directory, limits=self._limits, notice=notice, menu_timeout=menu_timeout)
-        self._router = router
+        self._routing = RoutingBatches(router)
         self._answers = answers or SavedAnswers(office_language=self._languages.office_language)
         self._staff = StaffSide(directory=directory, answers=self._answers)
         self._jobs: dict[str, Callable[[Casework, DueJob], Awaitable[None]]] = {
@@ -232,8 +232,8 @@ class Relay:
         return {question: await self._route(question)}
 
     async def _route(self, question: RoutingQuestion) -> RouteDecision:
-        """The router's decision, asked in a worker thread: the sentence encoder takes milliseconds of CPU."""
-        return await asyncio.to_thread(self._router.route, question.text, language=question.language)
+        """The router's decision, asked in a worker thread with those asked meanwhile (``RoutingBatches``)."""
+        return await self._routing.decide(question)
 
     async def _take_in_by_root(self, event: InboundEvent, platform: Platform) -> bool:
         """A staff event in an unrecorded thread: its root names the case (posted, not yet recorded, or posted twice).

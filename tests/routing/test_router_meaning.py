@@ -97,3 +97,20 @@ def test_a_message_in_another_language_is_weighed_by_its_own_calibration() -> No
     german = router.route("Der Mülleimer vor meinem Haus wurde nicht geleert")
     english = router.route("The tarmac near the school is cracked and crumbling")
     assert (german.department, english.department) == (None, "roads")
+
+
+def test_routing_a_batch_decides_as_routing_one_by_one(router: Router) -> None:
+    """Messages routed together (first messages arriving at once) get the decisions they get alone."""
+    questions = [
+        ("Tarmac near the school is cracking", None),
+        ("Der Mülleimer vor meinem Haus wurde nicht geleert", "de"),
+        ("Hola", "es-ES"),
+        ("The swings in the playground are broken and the bin is full", "en"),
+        ("bins", None),
+    ]
+    batched = router.route_all(questions)
+    alone = [router.route(text, language=language) for text, language in questions]
+    assert [(d.department, d.candidates, d.language, d.reason) for d in batched] == [
+        (d.department, d.candidates, d.language, d.reason) for d in alone
+    ]
+    assert [d.department for d in batched][:2] == ["roads", "waste"]
