@@ -9,7 +9,15 @@ import pytest
 
 from bot.storage.store import Store, utc_now
 from tests.backends import open_store
+from tests.emulators.discord import DiscordEmulator
 from tests.emulators.telegram import TelegramEmulator
+
+
+@pytest.fixture
+async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
+    """The Discord emulator (REST and gateway) on a free loopback port."""
+    async with DiscordEmulator() as emulator:
+        yield emulator
 
 
 @pytest.fixture

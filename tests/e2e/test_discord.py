@@ -28,13 +28,6 @@ MAX_FILE_BYTES = 1024
 
 
 @pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def sqlite_store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
     """A migrated SQLite store, for the tests where the backend does not matter."""
     async with open_store("sqlite", tmp_path, clock=clock) as opened:

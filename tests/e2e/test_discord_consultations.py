@@ -6,12 +6,12 @@ from bot.consultations.model import FollowKey
 from bot.consultations.service import ConsultationService
 from bot.storage.store import Store, Tx
 from tests.bridge import Bridge
-from tests.e2e.test_discord import CITIZEN, discord_emulator, running, sqlite_store
+from tests.e2e.test_discord import CITIZEN, running, sqlite_store
 from tests.emulators.discord import DiscordEmulator, cannot_message_user
 from tests.fakes import FakeClock
 from tests.waiting import eventually
 
-__all__ = ["discord_emulator", "sqlite_store"]  # fixtures shared with test_discord
+__all__ = ["sqlite_store"]  # a fixture shared with test_discord
 
 
 def _service(bridge: Bridge) -> ConsultationService:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
-
 from bot.storage.store import Store
 from tests.e2e.test_discord import CITIZEN, running
 from tests.emulators.discord import DiscordEmulator
 from tests.fakes import FakeClock
 from tests.waiting import eventually
-
-
-@pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
 
 
 async def test_discord_locale_decides_when_the_text_cannot(

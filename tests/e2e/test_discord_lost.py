@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.events import InboundEvent
@@ -12,13 +10,6 @@ from bot.ports import DeliveryError
 from tests.e2e.test_discord import CITIZEN, adapter_for
 from tests.emulators.discord import DiscordEmulator
 from tests.waiting import eventually
-
-
-@pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
 
 
 class FlakySink:

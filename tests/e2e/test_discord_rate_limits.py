@@ -30,13 +30,6 @@ class _NoEvents:
 
 
 @pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def adapter(discord_emulator: DiscordEmulator) -> AsyncIterator[DiscordAdapter]:
     """The real adapter, logged in (before any limit is set, so the login is not what meets it)."""
     started = adapter_for(discord_emulator)

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import pytest
-
 from bot.model import DISCORD
 from bot.ports import RoutingPolicy
 from bot.storage.store import Store
@@ -19,13 +17,6 @@ from tests.waiting import eventually
 
 CITIZEN = 222222222222222222
 OTHERS = (333333333333333331, 333333333333333332, 333333333333333333)
-
-
-@pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from bot.cli import QUIET_LOGGERS
 from bot.events import CitizenCommandKind, StaffActionKind
 from bot.storage.store import Store
 from tests.e2e.test_discord import CITIZEN as DISCORD_CITIZEN
-from tests.e2e.test_discord import discord_emulator, open_case
+from tests.e2e.test_discord import open_case
 from tests.e2e.test_discord import running as discord_running
 from tests.e2e.test_telegram import CITIZEN, first_thread, running, staff_reply
 from tests.emulators.discord import DiscordEmulator
@@ -20,8 +20,6 @@ from tests.emulators.telegram import TelegramEmulator
 from tests.fakes import FakeClock
 from tests.privacy.helpers import PHRASE
 from tests.waiting import eventually
-
-__all__ = ["discord_emulator"]  # the fixture, imported to be used here
 
 
 async def test_telegram_mydata_sends_a_json_document(sqlite_store: Store, telegram: TelegramEmulator) -> None:

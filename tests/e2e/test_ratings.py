@@ -33,13 +33,6 @@ RATING_DIRECTORY = Directory(
 
 
 @pytest.fixture
-async def discord_emulator() -> AsyncIterator[DiscordEmulator]:
-    """Discord on a loopback port."""
-    async with DiscordEmulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture
 async def sqlite_store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
     """A migrated SQLite store (the rating flow does not depend on the backend; the relay tests cover both)."""
     async with open_store("sqlite", tmp_path, clock=clock) as opened:
