@@ -168,16 +168,9 @@ class Router:
         less per text than one text at a time (the weights are read once per batch).
         """
         readings = [self._read(text, language) for text, language in questions]
-        meaning, encoder = self._meaning, self._encoder
-        judged = [
-            index
-            for index, (_, words, *_rest) in enumerate(readings)
-            if meaning is not None and encoder is not None and len(words) >= MIN_MEANING_WORDS
-        ]
-        similarities = {}
-        if judged and meaning is not None and encoder is not None:
-            vectors = encoder.encode([questions[index][0] for index in judged])
-            similarities = dict(zip(judged, vectors @ meaning.matrix.T, strict=True))
+        similarities = self._similarities(
+            [(text, words) for (text, _), (_, words, *_) in zip(questions, readings, strict=True)]
+        )
         decisions = []
         for index, (identified, words, names, keyword_hits, note) in enumerate(readings):
             if index in similarities:
@@ -195,13 +188,26 @@ class Router:
         Empty when the margin plays no part: a message judged without meaning, or one nothing is alike.
         """
         identified, words, _, keyword_hits, _ = self._read(text, None)
-        if self._encoder is None or self._meaning is None or len(words) < MIN_MEANING_WORDS:
+        similarity = self._similarities([(text, words)]).get(0)
+        if similarity is None:
             return identified, ()
-        similarity = self._meaning.matrix @ self._encoder.encode([text])[0]
         score, closest = self._scores(similarity, keyword_hits, self._weighing(identified))
         if self._unclaimed(keyword_hits, closest):
             return identified, ()
         return identified, tuple(sorted(score.items(), key=lambda item: (-item[1], self._order[item[0]])))
+
+    def _similarities(self, texts: Sequence[tuple[str, Sequence[Token]]]) -> dict[int, NDArray[np.float32]]:
+        """Of ``(text, its words)``, each one judged by meaning: its cosine to every department text, by position.
+
+        A text of fewer than ``MIN_MEANING_WORDS`` words, or any text without an encoder, is not
+        judged by meaning. The texts judged are encoded in one batch.
+        """
+        meaning, encoder = self._meaning, self._encoder
+        judged = [index for index, (_, words) in enumerate(texts) if len(words) >= MIN_MEANING_WORDS]
+        if meaning is None or encoder is None or not judged:
+            return {}
+        vectors = encoder.encode([texts[index][0] for index in judged])
+        return dict(zip(judged, vectors @ meaning.matrix.T, strict=True))
 
     def _read(
         self, text: str, language: str | None
