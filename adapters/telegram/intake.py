@@ -146,7 +146,7 @@ class Intake:
             await self._edited(update, message, sender, chat)
             return None
         if message.media_group_id is not None:
-            return self._album_part(message.media_group_id, update)
+            return self._album_part(message.media_group_id, message.chat.id, update)
         try:
             text, files = await self._content(message)
         except FileTooBigError:
@@ -199,13 +199,10 @@ class Intake:
         )
         await self._sink.accept(event)
 
-    def _album_part(self, group: str, update: Update) -> asyncio.Future[None] | None:
+    def _album_part(self, group: str, chat: int, update: Update) -> asyncio.Future[None] | None:
         if update.update_id in self._album_parts_relayed:
             return None
-        album = self._albums.get(group)
-        if album is None:
-            assert update.message is not None  # noqa: S101  # album parts are new messages, never edits
-            album = self._albums[group] = _Album(update.message.chat.id)
+        album = self._albums.setdefault(group, _Album(chat))
         if all(part.update_id != update.update_id for part in album.parts):
             album.parts.append(update)
         if album.timer is not None:
