@@ -11,6 +11,10 @@ the rate measured), stays within the set's budget (a percentage); of the setting
 the one that routes the most cases as expected wins (ties: the larger margin,
 then the smaller bonus). Run it on your own development cases, never on the
 cases you report.
+
+``--office-pooled`` keeps the office group to the pooled weighing (README says why)
+and grids, besides its bonus and how many closest texts count, the weight of the
+English word vectors' likeness (``WORDING_WEIGHTS``).
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ import csv
 import itertools
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from config.routing_file import load_routing
-from routing.encoder import SentenceEncoder, load_encoder
+from routing.encoder import SentenceEncoder, load_encoder, load_word_encoder
 from routing.language import LanguageIdentifier
 from routing.meaning import Calibration, Weighing
 from routing.router import Router, identifiable_languages
@@ -44,6 +48,9 @@ BONUSES = (0.05, 0.1, 0.2)
 KEYWORD_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 NAME_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
 LIKENESS_OF = (2, 3)
+
+#: The weights of the word vectors' likeness tried for a pooled office group.
+WORDING_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 #: Margins tried, in steps of 0.01.
 MARGINS = tuple(round(step / 100, 2) for step in range(1, 41))
@@ -151,20 +158,41 @@ def rank(router: Router, cases: Sequence[tuple[str, str]]) -> list[Ranked]:
     return ranked
 
 
-def run_grid(config: RoutingConfig, encoder: SentenceEncoder, case_set: CaseSet) -> list[Trial]:
-    """Every setting of the grid at its smallest margin within ``case_set``'s budget (settings with none left out)."""
+def grid(*, pooled: bool) -> list[Weighing]:
+    """The settings tried (margins still 0): the channels' grid, or the pooled one with the word vectors' weight."""
+    if pooled:
+        return [
+            Weighing(bonus, 0.0, likeness_of, pooled=True, wording_weight=wording)
+            for bonus, likeness_of, wording in itertools.product(BONUSES, LIKENESS_OF, WORDING_WEIGHTS)
+        ]
+    return [
+        Weighing(bonus, 0.0, likeness_of, keyword_weight, name_weight)
+        for bonus, keyword_weight, name_weight, likeness_of in itertools.product(
+            BONUSES, KEYWORD_WEIGHTS, NAME_WEIGHTS, LIKENESS_OF
+        )
+    ]
+
+
+def run_grid(
+    config: RoutingConfig,
+    encoder: SentenceEncoder,
+    case_set: CaseSet,
+    *,
+    settings: Sequence[Weighing],
+    word_encoder: SentenceEncoder | None = None,
+) -> list[Trial]:
+    """Each setting at its smallest margin within ``case_set``'s budget (settings with none left out)."""
     identifier = LanguageIdentifier(identifiable_languages(config))
     trials: list[Trial] = []
-    for bonus, keyword_weight, name_weight, likeness_of in itertools.product(
-        BONUSES, KEYWORD_WEIGHTS, NAME_WEIGHTS, LIKENESS_OF
-    ):
-        weighing = Weighing(bonus, 0.0, likeness_of, keyword_weight, name_weight)
+    for weighing in settings:
         calibration = Calibration(office=weighing, other=weighing)
-        router = Router(config, encoder=encoder, identifier=identifier, calibration=calibration)
+        router = Router(
+            config, encoder=encoder, word_encoder=word_encoder, identifier=identifier, calibration=calibration
+        )
         chosen = margin_for(rank(router, case_set.cases), case_set.budget)
         if chosen is not None:
             margin, outcome = chosen
-            trials.append(Trial(Weighing(bonus, margin, likeness_of, keyword_weight, name_weight), outcome))
+            trials.append(Trial(replace(weighing, unsure_margin=margin), outcome))
     return trials
 
 
@@ -179,6 +207,11 @@ def read_set(paths: Sequence[Path], budget: float) -> CaseSet:
 
 def _shown(weighing: Weighing) -> str:
     w = weighing
+    if w.pooled:
+        return (
+            f"Weighing(keyword_bonus={w.keyword_bonus}, unsure_margin={w.unsure_margin}, likeness_of={w.likeness_of}, "
+            f"pooled=True, wording_weight={w.wording_weight})"
+        )
     return (
         f"Weighing(keyword_bonus={w.keyword_bonus}, unsure_margin={w.unsure_margin}, likeness_of={w.likeness_of}, "
         f"keyword_weight={w.keyword_weight}, name_weight={w.name_weight})"
@@ -193,15 +226,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--other", type=Path, action="append", required=True, help="cases in other languages")
     parser.add_argument("--office-budget", type=float, default=3.0, help="misroute budget %% (default 3)")
     parser.add_argument("--other-budget", type=float, default=5.0, help="misroute budget %% (default 5)")
+    parser.add_argument("--office-pooled", action="store_true", help="office group: the pooled weighing's grid")
     args = parser.parse_args(argv)
     config = load_routing(args.routing)
     encoder = _Remembering(load_encoder())
+    word_encoder = load_word_encoder(config.office_language)
+    words = _Remembering(word_encoder) if word_encoder is not None else None
     out = sys.stdout
     code = 0
-    groups = (("office", args.office, args.office_budget), ("other", args.other, args.other_budget))
-    for group, paths, budget in groups:
+    groups = (
+        ("office", args.office, args.office_budget, grid(pooled=args.office_pooled)),
+        ("other", args.other, args.other_budget, grid(pooled=False)),
+    )
+    for group, paths, budget, settings in groups:
         case_set = read_set(paths, budget)
-        trials = run_grid(config, encoder, case_set)
+        trials = run_grid(config, encoder, case_set, settings=settings, word_encoder=words)
         for trial in trials:
             o = trial.outcome
             out.write(

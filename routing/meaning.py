@@ -60,6 +60,8 @@ class Weighing:
     ``name_weight``: weight of the name's likeness (best cosine of the department's names and its keyword list).
     ``pooled``: instead of the three channels, the likeness is the mean cosine of the ``likeness_of``
     closest texts of any kind (names, keywords, examples), as the router weighed before the channels.
+    ``wording_weight``: weight of the wording's likeness, by the English word vectors (pooled the same
+    way, ``likeness_of`` closest texts of any kind), for a router that has them.
     """
 
     keyword_bonus: float
@@ -68,6 +70,7 @@ class Weighing:
     keyword_weight: float = 0.0
     name_weight: float = 0.0
     pooled: bool = False
+    wording_weight: float = 0.0
 
     @property
     def weights(self) -> Weights:
@@ -85,7 +88,7 @@ class Calibration:
     close and no keyword matched, nothing claims the message.
     """
 
-    office: Weighing = Weighing(keyword_bonus=0.1, unsure_margin=0.06, likeness_of=2, pooled=True)
+    office: Weighing = Weighing(keyword_bonus=0.2, unsure_margin=0.2, likeness_of=3, pooled=True, wording_weight=1.5)
     other: Weighing = Weighing(
         keyword_bonus=0.05, unsure_margin=0.11, likeness_of=2, keyword_weight=1.5, name_weight=0.5
     )

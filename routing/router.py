@@ -9,6 +9,8 @@ Two kinds of evidence, in any language the office expects:
   by a multilingual sentence encoder (``routing.encoder``), once per routing
   file; a department's likeness weighs three channels (``routing.meaning``):
   its closest examples, its closest keywords (each embedded alone) and its name.
+  In an English office, a message in English is also compared by English word
+  vectors (``routing.encoder.load_word_encoder``), a second opinion on its wording.
 
 A department's score is its likeness plus its keyword bonus. The best wins when
 it leads the runner-up by the unsure margin; otherwise the citizen chooses among
@@ -36,10 +38,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from config.routing_file import SHIPPED_LANGUAGES
-from routing.encoder import load_encoder
+from routing.encoder import load_encoder, load_word_encoder
 from routing.keywords import KeywordIndex, Token, name_positions, tokens
 from routing.language import LanguageIdentifier
-from routing.meaning import CALIBRATION, DepartmentText, MeaningIndex
+from routing.meaning import CALIBRATION, DepartmentText, MeaningIndex, Weights
 from routing.shared_words import SharedWords
 
 if TYPE_CHECKING:
@@ -82,6 +84,14 @@ class Decision:
 
 
 @dataclass(frozen=True, slots=True)
+class Cosines:
+    """A message's cosine to every department text, by the sentence encoder and (if any) by the word vectors."""
+
+    meaning: NDArray[np.float32]
+    wording: NDArray[np.float32] | None
+
+
+@dataclass(frozen=True, slots=True)
 class LearnedExample:
     """A message staff or the citizen confirmed belongs to ``department`` (a transfer's target, a menu choice)."""
 
@@ -97,6 +107,7 @@ class Router:
         config: RoutingConfig,
         *,
         encoder: SentenceEncoder | None,
+        word_encoder: SentenceEncoder | None = None,
         identifier: LanguageIdentifier | None = None,
         learned: Sequence[LearnedExample] = (),
         calibration: Calibration = CALIBRATION,
@@ -104,13 +115,16 @@ class Router:
         """Index the keywords and embed every department's texts once.
 
         ``encoder``: the sentence encoder (the app passes ``load_encoder()``);
-        ``None`` routes by keywords and shared words only. ``identifier``: tells
+        ``None`` routes by keywords and shared words only. ``word_encoder``: the
+        office language's word vectors (``load_word_encoder``), weighed by the
+        calibration's ``wording_weight``; used only with ``encoder``. ``identifier``: tells
         the message's language. ``learned``: confirmed examples, used only when
         the routing file sets ``learning: {use_confirmed_examples: true}``.
         """
         self._config = config
         self._calibration = calibration
         self._encoder = encoder
+        self._word_encoder = word_encoder
         self._identifier = identifier
         self._order = {key: position for position, key in enumerate(config.department_keys)}
         self._keywords = KeywordIndex(
@@ -123,9 +137,12 @@ class Router:
         use_learned = config.learning.use_confirmed_examples
         self._learned = tuple(example for example in learned if use_learned and example.department in known)
         self._meaning: MeaningIndex | None = None
+        self._wording: MeaningIndex | None = None
         if encoder is not None:
             texts = self._department_texts()
             self._meaning = MeaningIndex(texts, departments=config.department_keys, encoder=encoder)
+            if word_encoder is not None:
+                self._wording = MeaningIndex(texts, departments=config.department_keys, encoder=word_encoder)
 
     def _department_texts(self) -> list[DepartmentText]:
         texts: list[DepartmentText] = []
@@ -145,8 +162,16 @@ class Router:
         identifier = self._identifier
         if identifier is not None and identifiable_languages(config) != identifier.languages:
             identifier = LanguageIdentifier(identifiable_languages(config))
+        word_encoder = self._word_encoder
+        if config.office_language != self._config.office_language and self._encoder is not None:
+            word_encoder = load_word_encoder(config.office_language)
         return Router(
-            config, encoder=self._encoder, identifier=identifier, learned=learned, calibration=self._calibration
+            config,
+            encoder=self._encoder,
+            word_encoder=word_encoder,
+            identifier=identifier,
+            learned=learned,
+            calibration=self._calibration,
         )
 
     def language_of(self, text: str, *, hint: str | None = None) -> str | None:
@@ -188,16 +213,16 @@ class Router:
         Empty when the margin plays no part: a message judged without meaning, or one nothing is alike.
         """
         identified, words, _, keyword_hits, _ = self._read(text, None)
-        similarity = self._similarities([(text, words)]).get(0)
-        if similarity is None:
+        cosines = self._similarities([(text, words)]).get(0)
+        if cosines is None:
             return identified, ()
-        score, closest = self._scores(similarity, keyword_hits, self._weighing(identified))
+        score, closest = self._scores(cosines, keyword_hits, self._weighing(identified))
         if self._unclaimed(keyword_hits, closest):
             return identified, ()
         return identified, tuple(sorted(score.items(), key=lambda item: (-item[1], self._order[item[0]])))
 
-    def _similarities(self, texts: Sequence[tuple[str, Sequence[Token]]]) -> dict[int, NDArray[np.float32]]:
-        """Of ``(text, its words)``, each one judged by meaning: its cosine to every department text, by position.
+    def _similarities(self, texts: Sequence[tuple[str, Sequence[Token]]]) -> dict[int, Cosines]:
+        """Of ``(text, its words)``, each one judged by meaning: its cosines to every department text, by position.
 
         A text of fewer than ``MIN_MEANING_WORDS`` words, or any text without an encoder, is not
         judged by meaning. The texts judged are encoded in one batch.
@@ -206,8 +231,13 @@ class Router:
         judged = [index for index, (_, words) in enumerate(texts) if len(words) >= MIN_MEANING_WORDS]
         if meaning is None or encoder is None or not judged:
             return {}
-        vectors = encoder.encode([texts[index][0] for index in judged])
-        return dict(zip(judged, vectors @ meaning.matrix.T, strict=True))
+        batch = [texts[index][0] for index in judged]
+        by_meaning = encoder.encode(batch) @ meaning.matrix.T
+        wording, word_encoder = self._wording, self._word_encoder
+        if wording is None or word_encoder is None:
+            return {index: Cosines(row, None) for index, row in zip(judged, by_meaning, strict=True)}
+        by_wording = word_encoder.encode(batch) @ wording.matrix.T
+        return {index: Cosines(row, words) for index, row, words in zip(judged, by_meaning, by_wording, strict=True)}
 
     def _read(
         self, text: str, language: str | None
@@ -250,7 +280,7 @@ class Router:
 
     def _scores(
         self,
-        similarity: NDArray[np.float32],
+        cosines: Cosines,
         keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
         weighing: Weighing,
     ) -> tuple[dict[str, float], dict[str, tuple[float, DepartmentText]]]:
@@ -259,9 +289,12 @@ class Router:
         meaning = self._meaning
         if meaning is None:
             return dict.fromkeys(keys, 0.0), {}
-        likeness = meaning.likeness(similarity, weighing.weights)
+        likeness = meaning.likeness(cosines.meaning, weighing.weights)
+        if weighing.wording_weight and self._wording is not None and cosines.wording is not None:
+            pooled = Weights(weighing.likeness_of, 0.0, 0.0, pooled=True)
+            likeness = likeness + weighing.wording_weight * self._wording.likeness(cosines.wording, pooled)
         closest = {
-            key: found for key, found in zip(keys, meaning.closest(similarity), strict=True) if found is not None
+            key: found for key, found in zip(keys, meaning.closest(cosines.meaning), strict=True) if found is not None
         }
         bonus = weighing.keyword_bonus
         score = {
@@ -280,19 +313,23 @@ class Router:
 
     def _by_meaning(
         self,
-        similarity: NDArray[np.float32],
+        cosines: Cosines,
         keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
         note: str,
         weighing: Weighing,
     ) -> Decision:
-        """Decide by likeness (``similarity``: the message's cosine to each department text) plus keywords."""
+        """Decide by likeness (``cosines``: the message's to each department text) plus keywords."""
         keys = self._config.department_keys
         margin = weighing.unsure_margin
-        score, closest = self._scores(similarity, keyword_hits, weighing)
+        score, closest = self._scores(cosines, keyword_hits, weighing)
         nearest_keyword: dict[str, tuple[float, DepartmentText]] = {}
         if self._meaning is not None and weighing.keyword_weight and not weighing.pooled:
-            found = self._meaning.closest(similarity, keywords_only=True)
+            found = self._meaning.closest(cosines.meaning, keywords_only=True)
             nearest_keyword = {key: near for key, near in zip(keys, found, strict=True) if near is not None}
+        nearest_wording: dict[str, tuple[float, DepartmentText]] = {}
+        if self._wording is not None and cosines.wording is not None and weighing.wording_weight:
+            found = self._wording.closest(cosines.wording)
+            nearest_wording = {key: near for key, near in zip(keys, found, strict=True) if near is not None}
         ranked = sorted(keys, key=lambda key: (-score[key], self._order[key]))
         best_key = ranked[0]
         runner_up = score[ranked[1]] if len(ranked) > 1 else 0.0
@@ -308,6 +345,10 @@ class Router:
             if key in nearest_keyword and nearest_keyword[key][1] != closest.get(key, (0.0, None))[1]:
                 cosine, text = nearest_keyword[key]
                 parts.append(f"closest keyword {_quote(text.text)} ({cosine:.2f}, weighs {weighing.keyword_weight:g})")
+            if key in nearest_wording:
+                cosine, text = nearest_wording[key]
+                weight = f"{weighing.wording_weight:g}"
+                parts.append(f"closest in wording {text.kind} {_quote(text.text)} ({cosine:.2f}, weighs {weight})")
             return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
 
         fallback = self._config.fallback
@@ -383,7 +424,13 @@ class Router:
 def build_router(config: RoutingConfig, *, learned: Sequence[LearnedExample] = ()) -> Router:
     """The router the bridge runs: multilingual meaning, language identification and keywords (1-3 s to build)."""
     identifier = LanguageIdentifier(identifiable_languages(config))
-    return Router(config, encoder=load_encoder(), identifier=identifier, learned=learned)
+    return Router(
+        config,
+        encoder=load_encoder(),
+        word_encoder=load_word_encoder(config.office_language),
+        identifier=identifier,
+        learned=learned,
+    )
 
 
 def identifiable_languages(config: RoutingConfig) -> tuple[str, ...]:

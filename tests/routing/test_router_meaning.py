@@ -57,6 +57,12 @@ def test_the_reason_names_the_closest_example_and_its_likeness(router: Router) -
     assert "closest example 'The tarmac by the school is cracked and crumbling' (0." in reason
 
 
+def test_an_english_message_is_also_weighed_by_its_wording(router: Router) -> None:
+    """The bridge's router, in an English office, also compares English wording (the word vectors)."""
+    assert "closest in wording" in router.route("Tarmac near the school is cracking").reason
+    assert "closest in wording" not in router.route("Der Mülleimer vor meinem Haus wurde nicht geleert").reason
+
+
 def test_the_reason_names_the_keyword_that_matched(router: Router) -> None:
     """Keywords found in the message are named in the reason."""
     assert "keywords 'pothole'" in router.route("There is a pothole outside my house").reason
