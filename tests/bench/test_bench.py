@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from bench import __main__ as bench_main
 from bench import fanout
 from bench.common import Options, Row, percentile
+from bench.core import RoutedOnce
 from bench.table import markdown
+from tests.fakes import FakeDecision, KeywordRouter
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def test_markdown_prints_one_line_per_row_with_ratio() -> None:
@@ -69,3 +75,26 @@ def test_quick_fanout_drains_a_broadcast_through_each_platforms_real_client(
     printed = capsys.readouterr().out
     assert "| 8 broadcast fan-out | sqlite | Telegram 400: " in printed
     assert "| 8 broadcast fan-out | sqlite | Discord 400: " in printed
+
+
+class CountingRouter(KeywordRouter):
+    """The keyword router, noting every question it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__({"pothole": "roads", "bin": "waste"}, "general")
+        self.asked: list[tuple[str, str | None]] = []
+
+    def route_all(self, questions: Sequence[tuple[str, str | None]]) -> list[FakeDecision]:
+        """Note the questions, then decide as the keyword router does."""
+        self.asked.extend(questions)
+        return super().route_all(questions)
+
+
+def test_routing_apart_asks_the_router_once_per_distinct_first_text() -> None:
+    """Row 1b's router decides as the real one would, but encodes each distinct first text only once."""
+    router = CountingRouter()
+    once = RoutedOnce(router)
+    questions = [("A pothole on my road", "en"), ("My bin was not emptied", "en"), ("A pothole on my road", "en")]
+    first, again = once.route_all(questions), [once.route(text, language=language) for text, language in questions]
+    assert [d.department for d in first] == [d.department for d in again] == ["roads", "waste", "roads"]
+    assert router.asked == [("A pothole on my road", "en"), ("My bin was not emptied", "en")]
