@@ -14,7 +14,10 @@ cases you report.
 
 ``--office-pooled`` keeps the office group to the pooled weighing (README says why)
 and grids, besides its bonus and how many closest texts count, the weight of the
-English word vectors' likeness (``WORDING_WEIGHTS``).
+English word vectors' likeness (``WORDING_WEIGHTS``). For the setting chosen, it
+then gives ``Calibration.sure_by_wording`` by its own rule (``sure_by_wording_for``):
+the smallest lead (steps of 0.05) at which every office case that keywords and
+wording alone would decide is decided exactly as the whole router decides it.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ WORDING_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0)
 
 #: Margins tried, in steps of 0.01.
 MARGINS = tuple(round(step / 100, 2) for step in range(1, 41))
+
+#: Leads tried for deciding by keywords and wording alone, in steps of 0.05.
+SURE_LEADS = tuple(round(step / 20, 2) for step in range(1, 41))
 
 #: The confidence bound on a misroute rate: this many standard errors above the rate measured (Wilson).
 BOUND_Z = 1.0
@@ -185,7 +191,7 @@ def run_grid(
     identifier = LanguageIdentifier(identifiable_languages(config))
     trials: list[Trial] = []
     for weighing in settings:
-        calibration = Calibration(office=weighing, other=weighing)
+        calibration = Calibration(office=weighing, other=weighing, sure_by_wording=None)
         router = Router(
             config, encoder=encoder, word_encoder=word_encoder, identifier=identifier, calibration=calibration
         )
@@ -194,6 +200,26 @@ def run_grid(
             margin, outcome = chosen
             trials.append(Trial(replace(weighing, unsure_margin=margin), outcome))
     return trials
+
+
+def sure_by_wording_for(
+    config: RoutingConfig, encoder: SentenceEncoder, word_encoder: SentenceEncoder, office: Weighing, case_set: CaseSet
+) -> float | None:
+    """The smallest lead at which deciding by keywords and wording alone never differs from the whole router here."""
+    identifier = LanguageIdentifier(identifiable_languages(config))
+
+    def router(sure: float | None) -> Router:
+        calibration = Calibration(office=office, sure_by_wording=sure)
+        return Router(
+            config, encoder=encoder, word_encoder=word_encoder, identifier=identifier, calibration=calibration
+        )
+
+    whole = [decision.department for decision in router(None).route_all([(text, None) for text, _ in case_set.cases])]
+    for lead in SURE_LEADS:
+        decided = router(lead).route_all([(text, None) for text, _ in case_set.cases])
+        if [decision.department for decision in decided] == whole:
+            return lead
+    return None
 
 
 def read_set(paths: Sequence[Path], budget: float) -> CaseSet:
@@ -256,6 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"chosen {group}={_shown(chosen.weighing)}: {case_set.name} {o.expected}/{o.total} as expected, "
             f"{o.asked} asked, {o.misrouted} misrouted\n"
         )
+        if group == "office" and words is not None and chosen.weighing.wording_weight:
+            sure = sure_by_wording_for(config, encoder, words, chosen.weighing, case_set)
+            out.write(f"chosen sure_by_wording={sure}: keywords and wording alone decide as the whole router here\n")
     return code
 
 

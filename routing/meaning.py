@@ -85,7 +85,10 @@ class Calibration:
     ``office``: for a message in the office language (that of the routing file's texts) or in no
     language identified. ``other``: for a message in another language, whose cosines to the routing
     file's texts run on another scale. ``min_likeness``: when no text of any department comes this
-    close and no keyword matched, nothing claims the message.
+    close and no keyword matched, nothing claims the message. ``sure_by_wording``: a message in the
+    office language whose best department leads by this much on keywords and word vectors alone
+    (the office score without the sentence encoder's part) is decided without the encoder; ``None``
+    always asks the encoder.
     """
 
     office: Weighing = Weighing(keyword_bonus=0.2, unsure_margin=0.2, likeness_of=3, pooled=True, wording_weight=1.5)
@@ -93,6 +96,7 @@ class Calibration:
         keyword_bonus=0.05, unsure_margin=0.11, likeness_of=2, keyword_weight=1.5, name_weight=0.5
     )
     min_likeness: float = 0.15
+    sure_by_wording: float | None = 0.35
 
 
 #: The calibration the bridge runs.

@@ -10,7 +10,9 @@ Two kinds of evidence, in any language the office expects:
   file; a department's likeness weighs three channels (``routing.meaning``):
   its closest examples, its closest keywords (each embedded alone) and its name.
   In an English office, a message in English is also compared by English word
-  vectors (``routing.encoder.load_word_encoder``), a second opinion on its wording.
+  vectors (``routing.encoder.load_word_encoder``), a second opinion on its wording;
+  when keywords and wording alone make one department lead by
+  ``Calibration.sure_by_wording``, the (costly) sentence encoder is not asked.
 
 A department's score is its likeness plus its keyword bonus. The best wins when
 it leads the runner-up by the unsure margin; otherwise the citizen chooses among
@@ -193,13 +195,21 @@ class Router:
         less per text than one text at a time (the weights are read once per batch).
         """
         readings = [self._read(text, language) for text, language in questions]
-        similarities = self._similarities(
-            [(text, words) for (text, _), (_, words, *_) in zip(questions, readings, strict=True)]
-        )
+        texts = [text for text, _ in questions]
+        judged = self._judged([words for _, words, *_ in readings])
+        wording = self._wording_cosines(texts, judged)
+        sure = {}
+        for index, row in wording.items():
+            identified, _, _, keyword_hits, note = readings[index]
+            if (decision := self._by_wording_alone(row, identified, keyword_hits, note)) is not None:
+                sure[index] = decision
+        cosines = self._cosines(texts, [index for index in judged if index not in sure], wording)
         decisions = []
         for index, (identified, words, names, keyword_hits, note) in enumerate(readings):
-            if index in similarities:
-                decision = self._by_meaning(similarities[index], keyword_hits, note, self._weighing(identified))
+            if index in sure:
+                decision = sure[index]
+            elif index in cosines:
+                decision = self._by_meaning(cosines[index], keyword_hits, note, self._weighing(identified))
             else:
                 decision = self._by_shared_words(words, names, keyword_hits, note)
             decisions.append(
@@ -213,7 +223,8 @@ class Router:
         Empty when the margin plays no part: a message judged without meaning, or one nothing is alike.
         """
         identified, words, _, keyword_hits, _ = self._read(text, None)
-        cosines = self._similarities([(text, words)]).get(0)
+        judged = self._judged([words])
+        cosines = self._cosines([text], judged, self._wording_cosines([text], judged)).get(0)
         if cosines is None:
             return identified, ()
         score, closest = self._scores(cosines, keyword_hits, self._weighing(identified))
@@ -221,23 +232,29 @@ class Router:
             return identified, ()
         return identified, tuple(sorted(score.items(), key=lambda item: (-item[1], self._order[item[0]])))
 
-    def _similarities(self, texts: Sequence[tuple[str, Sequence[Token]]]) -> dict[int, Cosines]:
-        """Of ``(text, its words)``, each one judged by meaning: its cosines to every department text, by position.
+    def _judged(self, words: Sequence[Sequence[Token]]) -> list[int]:
+        """Which texts (given by their words) are judged by meaning: with an encoder, those of enough words."""
+        if self._meaning is None:
+            return []
+        return [index for index, found in enumerate(words) if len(found) >= MIN_MEANING_WORDS]
 
-        A text of fewer than ``MIN_MEANING_WORDS`` words, or any text without an encoder, is not
-        judged by meaning. The texts judged are encoded in one batch.
-        """
+    def _wording_cosines(self, texts: Sequence[str], judged: Sequence[int]) -> dict[int, NDArray[np.float32]]:
+        """Each judged text's cosine to every department text by the word vectors (none without them)."""
+        wording, word_encoder = self._wording, self._word_encoder
+        if wording is None or word_encoder is None or not judged:
+            return {}
+        rows = word_encoder.encode([texts[index] for index in judged]) @ wording.matrix.T
+        return dict(zip(judged, rows, strict=True))
+
+    def _cosines(
+        self, texts: Sequence[str], judged: Sequence[int], wording: Mapping[int, NDArray[np.float32]]
+    ) -> dict[int, Cosines]:
+        """Each judged text's cosines to every department text: the sentence encoder's (one batch) and wording's."""
         meaning, encoder = self._meaning, self._encoder
-        judged = [index for index, (_, words) in enumerate(texts) if len(words) >= MIN_MEANING_WORDS]
         if meaning is None or encoder is None or not judged:
             return {}
-        batch = [texts[index][0] for index in judged]
-        by_meaning = encoder.encode(batch) @ meaning.matrix.T
-        wording, word_encoder = self._wording, self._word_encoder
-        if wording is None or word_encoder is None:
-            return {index: Cosines(row, None) for index, row in zip(judged, by_meaning, strict=True)}
-        by_wording = word_encoder.encode(batch) @ wording.matrix.T
-        return {index: Cosines(row, words) for index, row, words in zip(judged, by_meaning, by_wording, strict=True)}
+        rows = encoder.encode([texts[index] for index in judged]) @ meaning.matrix.T
+        return {index: Cosines(row, wording.get(index)) for index, row in zip(judged, rows, strict=True)}
 
     def _read(
         self, text: str, language: str | None
@@ -311,6 +328,50 @@ class Router:
         best = max((cosine for cosine, _ in closest.values()), default=0.0)
         return not keyword_hits and best < self._calibration.min_likeness
 
+    def _by_wording_alone(
+        self,
+        wording: NDArray[np.float32],
+        identified: str | None,
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        note: str,
+    ) -> Decision | None:
+        """The decision when keywords and wording alone are sure (an office-language message), else ``None``.
+
+        The score is the office score without the sentence encoder's likeness: the word vectors'
+        weighted likeness plus the keyword bonus. ``Calibration.sure_by_wording`` is the lead it takes.
+        """
+        sure, weighing = self._calibration.sure_by_wording, self._calibration.office
+        office = identified is None or identified == self._config.office_language
+        keys = self._config.department_keys
+        if sure is None or self._wording is None or not office or not weighing.wording_weight or len(keys) < 2:  # noqa: PLR2004 - a lead needs a runner-up
+            return None
+        pooled = Weights(weighing.likeness_of, 0.0, 0.0, pooled=True)
+        likeness = weighing.wording_weight * self._wording.likeness(wording, pooled)
+        score = {
+            key: float(likeness[column]) + weighing.keyword_bonus * len(keyword_hits.get(key, ()))
+            for column, key in enumerate(keys)
+        }
+        best, second = sorted(keys, key=lambda key: (-score[key], self._order[key]))[:2]
+        lead = score[best] - score[second]
+        if lead < sure:
+            return None
+        nearest = dict(zip(keys, self._wording.closest(wording), strict=True))
+
+        def why(key: str) -> str:
+            parts = [_keywords_found(keyword_hits.get(key, ()), weighing.keyword_bonus)]
+            near = nearest[key]
+            if near is not None:
+                parts.append(_closest_in_wording(near, weighing.wording_weight))
+            return f"{key} {score[key]:.2f} ({'; '.join(filter(None, parts))})"
+
+        strength = near[0] if (near := nearest[best]) is not None else 0.0
+        confidence = round(min(1.0, lead / (2 * sure)) * min(1.0, max(0.0, strength)), 2)
+        reason = (
+            f"{why(best)}; runner-up {why(second)}; sure by keywords and wording alone "
+            f"(lead {lead:.2f} of at least {sure:.2f}), meaning not weighed{note}"
+        )
+        return Decision(best, confidence, reason)
+
     def _by_meaning(
         self,
         cosines: Cosines,
@@ -337,8 +398,7 @@ class Router:
         def why(key: str) -> str:
             parts = []
             if keyword_hits.get(key):
-                bonus = weighing.keyword_bonus * len(keyword_hits[key])
-                parts.append(f"keywords {', '.join(shown for shown, _ in keyword_hits[key])} +{bonus:.2f}")
+                parts.append(_keywords_found(keyword_hits[key], weighing.keyword_bonus))
             if key in closest:
                 cosine, text = closest[key]
                 parts.append(f"closest {text.kind} {_quote(text.text)} ({cosine:.2f})")
@@ -346,9 +406,7 @@ class Router:
                 cosine, text = nearest_keyword[key]
                 parts.append(f"closest keyword {_quote(text.text)} ({cosine:.2f}, weighs {weighing.keyword_weight:g})")
             if key in nearest_wording:
-                cosine, text = nearest_wording[key]
-                weight = f"{weighing.wording_weight:g}"
-                parts.append(f"closest in wording {text.kind} {_quote(text.text)} ({cosine:.2f}, weighs {weight})")
+                parts.append(_closest_in_wording(nearest_wording[key], weighing.wording_weight))
             return f"{key} {score[key]:.2f} ({'; '.join(parts)})"
 
         fallback = self._config.fallback
@@ -444,6 +502,19 @@ def identifiable_languages(config: RoutingConfig) -> tuple[str, ...]:
 
 #: Longest department text quoted in a reason.
 _QUOTED = 60
+
+
+def _keywords_found(hits: Sequence[tuple[str, set[int]]], bonus: float) -> str:
+    """The keywords found for one department and what they added, as a reason shows them ("" for none)."""
+    if not hits:
+        return ""
+    return f"keywords {', '.join(shown for shown, _ in hits)} +{bonus * len(hits):.2f}"
+
+
+def _closest_in_wording(near: tuple[float, DepartmentText], weight: float) -> str:
+    """A department's text closest in wording (word vectors), its cosine and the channel's weight."""
+    cosine, text = near
+    return f"closest in wording {text.kind} {_quote(text.text)} ({cosine:.2f}, weighs {weight:g})"
 
 
 def _quote(text: str) -> str:

@@ -1,20 +1,27 @@
-"""In an English office, a message's English wording is a second opinion beside its meaning."""
+"""In an English office, a message's English wording is a second opinion beside its meaning.
+
+When keywords and wording alone are sure, the sentence encoder (~3 ms a message) is not asked.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
 import warnings
 import zlib
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
 
-from config.routing_file import load_routing_text
-from routing.encoder import load_word_encoder
+from config.routing_file import load_routing, load_routing_text
+from routing.encoder import load_encoder, load_word_encoder
 from routing.language import LanguageIdentifier
+from routing.meaning import CALIBRATION as CALIBRATION_IN_FORCE
 from routing.meaning import Calibration, Weighing
-from routing.router import Router, identifiable_languages
+from routing.router import Router, build_router, identifiable_languages
 from tests.routing.sample import ROUTING
 
 if TYPE_CHECKING:
@@ -27,7 +34,11 @@ if TYPE_CHECKING:
 CALIBRATION = Calibration(
     office=Weighing(keyword_bonus=0.1, unsure_margin=0.1, likeness_of=1, pooled=True, wording_weight=1.0),
     other=Weighing(keyword_bonus=0.1, unsure_margin=0.1, likeness_of=1, pooled=True),
+    sure_by_wording=None,
 )
+#: The routing file our English development cases were written for, and the cases.
+SHARED_ROUTING = Path(__file__).resolve().parents[2].parent / "shared/data/routing/routing.yaml"
+OUR_ENGLISH_CASES = [Path(__file__).parent / f"{part}_cases_en.csv" for part in ("dev", "holdout")]
 SWINGS = "The swings and slide are broken again"
 
 
@@ -37,6 +48,18 @@ class AllAlike:
     def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """The same unit row for every text."""
         return np.full((len(texts), 4), 0.5, dtype=np.float32)
+
+
+class CountingAllAlike(AllAlike):
+    """``AllAlike``, noting the texts it is asked to encode."""
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """Note the texts, then find them all alike."""
+        self.encoded.extend(texts)
+        return super().encode(texts)
 
 
 class SharedWords:
@@ -53,11 +76,19 @@ class SharedWords:
         return unit
 
 
-def router(word_encoder: SentenceEncoder | None) -> Router:
-    """The sample routing file, routed by ``AllAlike`` meaning and the given word vectors."""
+def router(
+    word_encoder: SentenceEncoder | None, *, encoder: SentenceEncoder | None = None, sure: float | None = None
+) -> Router:
+    """The sample routing file, routed by ``AllAlike`` meaning (or ``encoder``) and the given word vectors.
+
+    ``sure``: the lead at which keywords and wording alone decide (``None``: never).
+    """
     config = load_routing_text(ROUTING, "routing.yaml")
     identifier = LanguageIdentifier(identifiable_languages(config))
-    return Router(config, encoder=AllAlike(), word_encoder=word_encoder, identifier=identifier, calibration=CALIBRATION)
+    calibration = replace(CALIBRATION, sure_by_wording=sure)
+    return Router(
+        config, encoder=encoder or AllAlike(), word_encoder=word_encoder, identifier=identifier, calibration=calibration
+    )
 
 
 def test_wording_decides_what_meaning_cannot_tell_apart() -> None:
@@ -99,3 +130,58 @@ def test_the_installed_word_vectors_compare_english_wording() -> None:
     assert rows[0] @ rows[1] > rows[0] @ rows[2] + 0.2
     assert np.linalg.norm(rows[:3], axis=1) == pytest.approx([1.0, 1.0, 1.0])
     assert not rows[3].any()
+
+
+def test_a_message_keywords_and_wording_are_sure_of_skips_the_sentence_encoder() -> None:
+    """Sure enough by wording ("swings", "slide"), the message goes to parks without the sentence encoder."""
+    meaning = CountingAllAlike()
+    sure = router(SharedWords(), encoder=meaning, sure=0.05)
+    meaning.encoded.clear()  # the routing file's texts, embedded once at start-up
+    decision = sure.route(SWINGS)
+    assert (decision.department, meaning.encoded) == ("parks", [])
+    assert "sure by keywords and wording alone" in decision.reason
+
+
+def test_a_message_they_are_not_sure_enough_of_is_weighed_by_meaning_too() -> None:
+    """Below the lead, the sentence encoder is asked as well, and the decision weighs both."""
+    meaning = CountingAllAlike()
+    unsure = router(SharedWords(), encoder=meaning, sure=5.0)
+    meaning.encoded.clear()
+    decision = unsure.route(SWINGS)
+    assert (decision.department, meaning.encoded) == ("parks", [SWINGS])
+    assert "sure by keywords and wording alone" not in decision.reason
+
+
+def test_a_message_in_another_language_always_goes_to_the_sentence_encoder() -> None:
+    """English wording is never enough for a German message, however low the lead asked for."""
+    meaning = CountingAllAlike()
+    german = "Die swings und die slide sind schon wieder kaputt, bitte reparieren"
+    lenient = router(SharedWords(), encoder=meaning, sure=0.0)
+    meaning.encoded.clear()
+    lenient.route(german)
+    assert meaning.encoded == [german]
+
+
+def test_deciding_by_wording_alone_changes_no_decision_on_our_english_cases() -> None:
+    """Our 315 English cases are decided as if the sentence encoder were always asked.
+
+    On the routing file they were written for; keywords and wording alone settle more than a quarter of them.
+    """
+    if not SHARED_ROUTING.exists():
+        pytest.skip(f"the shared routing data is not at {SHARED_ROUTING}")
+    config = load_routing(SHARED_ROUTING)
+    questions: list[tuple[str, str | None]] = []
+    for path in OUR_ENGLISH_CASES:
+        with path.open(encoding="utf-8", newline="") as file:
+            questions.extend((row["text"], None) for row in csv.DictReader(file))
+    decided = build_router(config).route_all(questions)
+    always = Router(
+        config,
+        encoder=load_encoder(),
+        word_encoder=load_word_encoder("en"),
+        identifier=LanguageIdentifier(identifiable_languages(config)),
+        calibration=replace(CALIBRATION_IN_FORCE, sure_by_wording=None),
+    ).route_all(questions)
+    skipped = sum("sure by keywords and wording alone" in decision.reason for decision in decided)
+    assert [d.department for d in decided] == [d.department for d in always]
+    assert skipped > len(questions) // 4
