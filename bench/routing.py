@@ -71,7 +71,10 @@ async def measure(backend: str, options: Options) -> list[Row]:
         for dept in config.departments
     )
     seconds = sum(figures.values()) / 1000
-    result = f"p50 {latency['p50_ms']:.1f} / p99 {latency['p99_ms']:.1f} ms per first message; start-up {seconds:.1f} s"
+    result = (
+        f"p50 {latency['p50_ms']:.1f} / p99 {latency['p99_ms']:.1f} / mean {latency['mean_ms']:.1f} ms per first "
+        f"message; start-up {seconds:.1f} s"
+    )
     notes = (
         f"{len(timings)} messages ({len(texts)} dev cases, en + 9 languages); start-up = encoder "
         f"{figures['encoder_load_ms']:.0f} ms + word vectors {figures['word_vectors_load_ms']:.0f} ms "
