@@ -307,17 +307,33 @@ class Router:
         if meaning is None:
             return dict.fromkeys(keys, 0.0), {}
         likeness = meaning.likeness(cosines.meaning, weighing.weights)
-        if weighing.wording_weight and self._wording is not None and cosines.wording is not None:
-            pooled = Weights(weighing.likeness_of, 0.0, 0.0, pooled=True)
-            likeness = likeness + weighing.wording_weight * self._wording.likeness(cosines.wording, pooled)
+        if cosines.wording is not None:
+            likeness = likeness + self._wording_likeness(cosines.wording, weighing)
         closest = {
             key: found for key, found in zip(keys, meaning.closest(cosines.meaning), strict=True) if found is not None
         }
+        return self._with_keywords(likeness, keyword_hits, weighing), closest
+
+    def _wording_likeness(self, wording: NDArray[np.float32], weighing: Weighing) -> NDArray[np.float64]:
+        """Each department's likeness by the word vectors, pooled as ``weighing`` says, times its weight."""
+        if self._wording is None or not weighing.wording_weight:
+            return np.zeros(len(self._config.department_keys))
+        pooled = Weights(weighing.likeness_of, 0.0, 0.0, pooled=True)
+        weighted: NDArray[np.float64] = weighing.wording_weight * self._wording.likeness(wording, pooled)
+        return weighted
+
+    def _with_keywords(
+        self,
+        likeness: NDArray[np.float64],
+        keyword_hits: Mapping[str, list[tuple[str, set[int]]]],
+        weighing: Weighing,
+    ) -> dict[str, float]:
+        """Each department's score: its likeness plus the keyword bonus for each keyword found."""
         bonus = weighing.keyword_bonus
-        score = {
-            key: float(likeness[column]) + bonus * len(keyword_hits.get(key, ())) for column, key in enumerate(keys)
+        return {
+            key: float(likeness[column]) + bonus * len(keyword_hits.get(key, ()))
+            for column, key in enumerate(self._config.department_keys)
         }
-        return score, closest
 
     def _unclaimed(
         self,
@@ -345,12 +361,7 @@ class Router:
         keys = self._config.department_keys
         if sure is None or self._wording is None or not office or not weighing.wording_weight or len(keys) < 2:  # noqa: PLR2004 - a lead needs a runner-up
             return None
-        pooled = Weights(weighing.likeness_of, 0.0, 0.0, pooled=True)
-        likeness = weighing.wording_weight * self._wording.likeness(wording, pooled)
-        score = {
-            key: float(likeness[column]) + weighing.keyword_bonus * len(keyword_hits.get(key, ()))
-            for column, key in enumerate(keys)
-        }
+        score = self._with_keywords(self._wording_likeness(wording, weighing), keyword_hits, weighing)
         best, second = sorted(keys, key=lambda key: (-score[key], self._order[key]))[:2]
         lead = score[best] - score[second]
         if lead < sure:
@@ -364,7 +375,8 @@ class Router:
                 parts.append(_closest_in_wording(near, weighing.wording_weight))
             return f"{key} {score[key]:.2f} ({'; '.join(filter(None, parts))})"
 
-        strength = near[0] if (near := nearest[best]) is not None else 0.0
+        top = nearest[best]
+        strength = top[0] if top is not None else 0.0
         confidence = round(min(1.0, lead / (2 * sure)) * min(1.0, max(0.0, strength)), 2)
         reason = (
             f"{why(best)}; runner-up {why(second)}; sure by keywords and wording alone "
