@@ -185,3 +185,13 @@ def test_deciding_by_wording_alone_changes_no_decision_on_our_english_cases() ->
     skipped = sum("sure by keywords and wording alone" in decision.reason for decision in decided)
     assert [d.department for d in decided] == [d.department for d in always]
     assert skipped > len(questions) // 4
+
+
+def test_an_office_that_switches_to_english_on_reload_gains_the_word_vectors() -> None:
+    """Reloaded from a French office's file to an English one, English messages are weighed by wording too."""
+    french = load_routing_text(ROUTING.replace("fallback: general", "fallback: general\noffice_language: fr"), "r.yaml")
+    english = load_routing_text(ROUTING, "routing.yaml")
+    text = "Tarmac near the school is cracking"
+    before = build_router(french)
+    assert "closest in wording" not in before.route(text).reason
+    assert "closest in wording" in before.reloaded(english).route(text).reason
