@@ -161,23 +161,19 @@ async def measure(backend: str, options: Options) -> list[Row]:
     async with database(backend, options) as db:
         apart, sends_apart = await relay_rate(db.store, total, case_count, routed_once=True)
     notes = f"{total:,} msgs over {case_count:,} cases, {PRODUCERS} producers, worker draining"
+
+    def beside_floor(name: str, rate: float, sends: int, notes: str) -> Row:
+        figures = {"relay_msgs_per_s": rate, "floor_tx_per_s": floor, "sends": sends, "messages": total}
+        return Row(
+            name, backend, f"{rate:,.0f} msg/s", figures, floor=f"{floor:,.0f} tx/s", ratio=rate / floor, notes=notes
+        )
+
     return [
-        Row(
-            NAME,
-            backend,
-            f"{relay:,.0f} msg/s",
-            {"relay_msgs_per_s": relay, "floor_tx_per_s": floor, "sends": sends, "messages": total},
-            floor=f"{floor:,.0f} tx/s",
-            ratio=relay / floor,
-            notes=notes,
-        ),
-        Row(
+        beside_floor(NAME, relay, sends, notes),
+        beside_floor(
             NAME_APART,
-            backend,
-            f"{apart:,.0f} msg/s",
-            {"relay_msgs_per_s": apart, "floor_tx_per_s": floor, "sends": sends_apart, "messages": total},
-            floor=f"{floor:,.0f} tx/s",
-            ratio=apart / floor,
-            notes=f"{notes}; each distinct first text routed once (the relay without the encoder's cost)",
+            apart,
+            sends_apart,
+            f"{notes}; each distinct first text routed once (the relay without the encoder's cost)",
         ),
     ]
